@@ -1,0 +1,36 @@
+"""How a voice sidecar tells the app it is alive (read by GET /api/health and, later, call assignment)."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from quantum_voice.core.clock import utcnow
+from quantum_voice.core.db import session_scope
+from quantum_voice.models.system import VoiceWorker
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def report_heartbeat(worker_id: str, *, active_calls: int = 0, capacity: int = 4, transport: str = "embedded",
+                     version: str | None = None) -> None:
+    with session_scope() as session:
+        worker = session.get(VoiceWorker, worker_id)
+        if worker is None:
+            host, _, pid = worker_id.partition(":")
+            worker = VoiceWorker(id=worker_id, host=host, pid=int(pid) if pid.isdigit() else None,
+                                 last_heartbeat_at=utcnow())
+            session.add(worker)
+        worker.active_calls, worker.capacity, worker.transport = active_calls, capacity, transport
+        worker.version = version
+        worker.last_heartbeat_at = utcnow()
+
+
+def remove_worker(worker_id: str) -> None:
+    """Called on clean shutdown so the app stops counting this sidecar at once."""
+    with session_scope() as session:
+        worker = session.get(VoiceWorker, worker_id)
+        if worker is not None:
+            session.delete(worker)

@@ -1,0 +1,140 @@
+"""/api/auth: sign-up, verification, sign-in (tokens and the UI's cookie), password reset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, Field
+
+from quantum_voice.api.deps import DB, client_ip, request_token
+from quantum_voice.core.config import get_settings
+from quantum_voice.core.errors import DomainError
+from quantum_voice.services import accounts
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class SignupIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+    organization: str = Field(max_length=200, description="Name of your business")
+    full_name: str | None = Field(default=None, max_length=200)
+
+
+class SignupOut(BaseModel):
+    user_id: int
+    organization_id: int
+    message: str
+
+
+class LoginIn(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=1024)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+
+
+class EmailIn(BaseModel):
+    email: str = Field(max_length=320)
+
+
+class TokenIn(BaseModel):
+    token: str = Field(max_length=200)
+
+
+class ResetIn(BaseModel):
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=1024)
+
+
+class MessageOut(BaseModel):
+    message: str
+
+
+@router.post("/signup", status_code=201, response_model=SignupOut)
+def signup(body: SignupIn, request: Request, session: DB) -> SignupOut:
+    result = accounts.signup(session, email=body.email, password=body.password,
+                             organization_name=body.organization, full_name=body.full_name, ip=client_ip(request))
+    return SignupOut(user_id=result.user.id, organization_id=result.organization.id,
+                     message=f"Account created. Open the link we emailed to {result.user.email} to verify it.")
+
+
+@router.post("/login", response_model=TokenOut)
+def login(body: LoginIn, request: Request, session: DB) -> TokenOut:
+    user = accounts.authenticate(session, email=body.email, password=body.password, ip=client_ip(request))
+    row, token = accounts.create_api_session(session, user, ip=client_ip(request),
+                                             user_agent=request.headers.get("user-agent"))
+    return TokenOut(token=token, expires_at=row.expires_at)
+
+
+@router.post("/logout", response_model=MessageOut)
+def logout(request: Request, session: DB) -> MessageOut:
+    accounts.revoke_session(session, request_token(request))
+    return MessageOut(message="Signed out.")
+
+
+@router.post("/verify", response_model=MessageOut)
+def verify(body: TokenIn, session: DB) -> MessageOut:
+    user = accounts.verify_email(session, body.token)
+    return MessageOut(message=f"{user.email} is verified. You can sign in now.")
+
+
+@router.post("/resend-verification", response_model=MessageOut)
+def resend_verification(body: EmailIn, session: DB) -> MessageOut:
+    accounts.resend_verification(session, body.email)
+    return MessageOut(message="If that account exists and is not verified yet, we sent a new link.")
+
+
+@router.post("/password-reset/request", response_model=MessageOut)
+def password_reset_request(body: EmailIn, request: Request, session: DB) -> MessageOut:
+    accounts.request_password_reset(session, body.email, ip=client_ip(request))
+    return MessageOut(message="If an account exists for that email, we sent a link to reset the password.")
+
+
+@router.post("/password-reset/confirm", response_model=MessageOut)
+def password_reset_confirm(body: ResetIn, request: Request, session: DB) -> MessageOut:
+    accounts.reset_password(session, body.token, body.password, ip=client_ip(request))
+    return MessageOut(message="Password changed. Sign in with your new password.")
+
+
+def _safe_next(next_path: str) -> str:
+    """Only same-site paths, so the sign-in redirect cannot be used to send people elsewhere."""
+    parsed = urlparse(next_path)
+    if parsed.scheme or parsed.netloc or not next_path.startswith("/") or next_path.startswith("//"):
+        return "/dashboard"
+    return next_path
+
+
+def _app_path(path: str) -> str:
+    # In dev mode the UI is on another port than the API; in prod (single port) this is a plain path.
+    return get_settings().app_url.rstrip("/") + path
+
+
+@router.get("/session", include_in_schema=False)
+def open_web_session(ticket: str, session: DB, next: str = "/dashboard") -> RedirectResponse:
+    """Trade the UI's one-time sign-in ticket for the HTTP-only session cookie."""
+    settings = get_settings()
+    try:
+        row, token = accounts.exchange_web_ticket(session, ticket)
+    except DomainError:
+        return RedirectResponse(_app_path("/login?expired=1"), status_code=303)
+    response = RedirectResponse(_app_path(_safe_next(next)), status_code=303)
+    response.set_cookie(settings.session_cookie_name, token, httponly=True, secure=settings.effective_cookie_secure,
+                        samesite="lax", path="/", max_age=settings.session_ttl_hours * 3600)
+    return response
+
+
+@router.get("/signout", include_in_schema=False)
+def close_web_session(request: Request, session: DB) -> RedirectResponse:
+    settings = get_settings()
+    accounts.revoke_session(session, request.cookies.get(settings.session_cookie_name))
+    response = RedirectResponse(_app_path("/login"), status_code=303)
+    response.delete_cookie(settings.session_cookie_name, path="/")
+    return response

@@ -1,0 +1,52 @@
+"""Request dependencies: database session, caller's IP, and who is signed in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from quantum_voice.core.config import get_settings
+from quantum_voice.core.db import session_scope
+from quantum_voice.core.errors import NotAuthenticated
+from quantum_voice.services.accounts import AuthContext, resolve_token
+from quantum_voice.services.tenancy import OrgRepository
+
+
+def _db() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+# scope="function": commit (or roll back) as soon as the endpoint returns, before the response is sent.
+DB = Annotated[Session, Depends(_db, scope="function")]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def request_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(get_settings().session_cookie_name)
+
+
+def _auth(request: Request, session: DB) -> AuthContext:
+    ctx = resolve_token(session, request_token(request))
+    if ctx is None:
+        raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/login.")
+    return ctx
+
+
+Auth = Annotated[AuthContext, Depends(_auth, scope="function")]
+
+
+def _repo(ctx: Auth, session: DB) -> OrgRepository:
+    return OrgRepository(session, ctx.scope)
+
+
+Repo = Annotated[OrgRepository, Depends(_repo, scope="function")]

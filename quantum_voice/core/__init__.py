@@ -1,0 +1,1 @@
+"""Infrastructure shared by every subsystem: settings, database, security, cache, pub/sub, queue."""

@@ -1,0 +1,131 @@
+"""All configuration, read once from environment variables with working defaults.
+
+Nothing else in the code base reads ``os.environ`` for application settings: ask ``get_settings()``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """Return the key stored in ``data_dir/secret_key``, creating it (mode 0600) on first use."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    # Where the app keeps its files (SQLite database, secret key, uploads).
+    data_dir: Path = Field(default=REPO_ROOT / "data")
+    # SQLAlchemy URL. Empty → a SQLite file under data_dir. postgresql:// URLs use psycopg 3.
+    database_url: str = ""
+    # Redis for cache, queue and pub/sub. Empty → in-process equivalents (one machine, one app process).
+    redis_url: str = ""
+    # Signs and protects tokens. Empty → generated once and stored in data_dir/secret_key (mode 0600).
+    secret_key: SecretStr = SecretStr("")
+
+    # Public address of the app, used in the links we email.
+    app_url: str = "http://localhost:3000"
+    # Secure flag on the session cookie. Unset → on when app_url is https.
+    cookie_secure: bool | None = None
+    session_cookie_name: str = "qv_session"
+    session_ttl_hours: int = 24 * 14
+    api_token_ttl_hours: int = 24 * 30
+    email_token_ttl_hours: int = 48
+    reset_token_ttl_minutes: int = 60
+    invite_ttl_days: int = 7
+
+    # Sign-in throttling: attempts allowed per window, per account and per client IP.
+    login_max_attempts_per_account: int = 5
+    login_max_attempts_per_ip: int = 20
+    login_window_seconds: int = 900
+
+    # Outgoing mail. No SMTP host → messages go to the outbox table and the log.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 10.0
+    email_from: str = "Quantum Voice <no-reply@quantumvoice.local>"
+
+    # Demo data seeded into an empty database by `make run`.
+    seed_demo: bool = True
+    demo_email: str = "demo@quantumvoice.local"
+    demo_password: SecretStr = SecretStr("demo-password-123")
+
+    # The voice sidecar counts as running while its heartbeat is younger than this.
+    sidecar_heartbeat_timeout_seconds: int = 30
+
+    # Optional cloud providers. Every job has a local default; these only switch adapters on.
+    deepgram_api_key: SecretStr = SecretStr("")
+    openai_api_key: SecretStr = SecretStr("")
+    openai_base_url: str = ""
+    gemini_api_key: SecretStr = SecretStr("")
+    tavily_api_key: SecretStr = SecretStr("")
+    slack_bot_token: SecretStr = SecretStr("")
+    asana_access_token: SecretStr = SecretStr("")
+    resend_api_key: SecretStr = SecretStr("")
+    livekit_url: str = ""
+    livekit_api_key: SecretStr = SecretStr("")
+    livekit_api_secret: SecretStr = SecretStr("")
+
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'quantum_voice.db').as_posix()}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        value = self.secret_key.get_secret_value()
+        return value or load_or_create_secret_key(self.data_dir)
+
+    @property
+    def effective_cookie_secure(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.app_url.startswith("https://")
+
+    @property
+    def smtp_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings so the next call re-reads the environment (tests, CLI)."""
+    get_settings.cache_clear()

@@ -1,0 +1,77 @@
+"""The developer portal's tables: API keys, webhooks and every delivery attempt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from quantum_voice.models.base import StrEnum, created_at_field, json_field, org_fk, ts_field
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key. The key itself is shown once; only its hash and a short prefix are stored."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = org_fk()
+    name: str = Field(max_length=200)
+    prefix: str = Field(max_length=16, index=True)  # "qv_live_ab12" — lets people tell keys apart
+    key_hash: str = Field(max_length=64, unique=True)
+    role: str = Field(default="manager", max_length=20)  # what the key may do
+    scopes: list[str] = json_field(list)
+    is_sandbox: bool = Field(default=False)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = created_at_field()
+    last_used_at: datetime | None = ts_field()
+    expires_at: datetime | None = ts_field()
+    revoked_at: datetime | None = ts_field()
+
+
+class Webhook(SQLModel, table=True):
+    __tablename__ = "webhooks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = org_fk()
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=500)
+    events: list[str] = json_field(list)  # ["lead.created", "call.ended", ...]
+    signing_secret: str = Field(max_length=128)  # needed in clear to sign; never logged or shown twice
+    enabled: bool = Field(default=True)
+    consecutive_failures: int = Field(default=0)
+    disabled_reason: str | None = Field(default=None, max_length=300)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        sa.Index("ix_webhook_deliveries_webhook_time", "webhook_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = org_fk()
+    webhook_id: int = Field(foreign_key="webhooks.id", ondelete="CASCADE")
+    event_id: str = Field(max_length=40)  # same id on every retry, for the receiver's de-duplication
+    event_type: str = Field(max_length=60)
+    payload: dict[str, Any] = json_field()
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=20)
+    attempt_count: int = Field(default=0)
+    next_attempt_at: datetime | None = ts_field()
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    last_duration_ms: int | None = None
+    created_at: datetime = created_at_field()
+    delivered_at: datetime | None = ts_field()

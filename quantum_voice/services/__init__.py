@@ -1,0 +1,1 @@
+"""Domain logic per subsystem. Plain Python: no Reflex, no HTTP, importable and testable alone."""

@@ -1,0 +1,81 @@
+"""The one way the app sends mail.
+
+Every message is written to the outbox table. With SMTP configured it is then sent and marked
+``sent`` (or ``failed`` with the reason); without SMTP it is marked ``logged`` and printed to the log,
+so a single-machine install still shows verification and reset links.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage as MimeMessage
+from email.utils import make_msgid
+
+from sqlmodel import Session
+
+from quantum_voice.core.clock import utcnow
+from quantum_voice.core.config import Settings, get_settings
+from quantum_voice.models.system import EmailMessage, EmailStatus
+
+log = logging.getLogger("quantum_voice.email")
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    to: str
+    subject: str
+    text: str
+    kind: str
+    html: str | None = None
+    organization_id: int | None = None
+
+
+def _send_smtp(settings: Settings, email: OutgoingEmail) -> None:
+    msg = MimeMessage()
+    msg["From"] = settings.email_from
+    msg["To"] = email.to
+    msg["Subject"] = email.subject
+    msg["Message-ID"] = make_msgid(domain="quantumvoice.local")
+    msg.set_content(email.text)
+    if email.html:
+        msg.add_alternative(email.html, subtype="html")
+    timeout = settings.smtp_timeout_seconds
+    if settings.smtp_ssl:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout,
+                                                context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+    with client:
+        if settings.smtp_starttls and not settings.smtp_ssl:
+            client.starttls(context=ssl.create_default_context())
+        if settings.smtp_username:
+            client.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        client.send_message(msg)
+
+
+def send_email(session: Session, email: OutgoingEmail, settings: Settings | None = None) -> EmailMessage:
+    settings = settings or get_settings()
+    row = EmailMessage(
+        organization_id=email.organization_id,
+        to_address=email.to,
+        subject=email.subject,
+        body_text=email.text,
+        body_html=email.html,
+        kind=email.kind,
+        status=EmailStatus.LOGGED.value,
+    )
+    if settings.smtp_configured:
+        try:
+            _send_smtp(settings, email)
+            row.status, row.sent_at = EmailStatus.SENT.value, utcnow()
+        except (OSError, smtplib.SMTPException) as exc:
+            row.status, row.error = EmailStatus.FAILED.value, f"{type(exc).__name__}: {exc}"
+            log.warning("email to %s (%s) failed: %s", email.to, email.kind, row.error)
+    else:
+        log.info("outbox (no SMTP configured) to=%s subject=%r\n%s", email.to, email.subject, email.text)
+    session.add(row)
+    session.flush()
+    return row

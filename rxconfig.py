@@ -1,0 +1,11 @@
+"""Reflex configuration. Application settings live in quantum_voice/core/config.py."""
+
+import reflex as rx
+
+config = rx.Config(
+    app_name="quantum_voice",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    plugins=[],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)
