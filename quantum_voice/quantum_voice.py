@@ -3,8 +3,54 @@
 import reflex as rx
 
 from quantum_voice.api import create_api
+from quantum_voice.pages.accept_invite import accept_invite_page
+from quantum_voice.pages.admin import admin_page
+from quantum_voice.pages.dashboard import dashboard_page
+from quantum_voice.pages.home import home_page
+from quantum_voice.pages.login import login_page
+from quantum_voice.pages.onboarding import onboarding_page
+from quantum_voice.pages.password import forgot_password_page, reset_password_page
+from quantum_voice.pages.signup import signup_page
+from quantum_voice.pages.team import team_page
+from quantum_voice.pages.verify import verify_page
+from quantum_voice.states.auth import (
+    ForgotPasswordState,
+    LoginState,
+    ResetPasswordState,
+    SignupState,
+    VerifyState,
+)
+from quantum_voice.states.admin import AdminState
+from quantum_voice.states.dashboard import DashboardState
+from quantum_voice.states.invitation import AcceptInviteState
+from quantum_voice.states.onboarding import OnboardingState
+from quantum_voice.states.session import SessionState
+from quantum_voice.states.team import TeamState
 
 app = rx.App(
     api_transformer=create_api(),
     theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium", scaling="100%"),
 )
+
+
+def title(page: str) -> str:
+    return f"{page} · Quantum Voice"
+
+
+# Public pages.
+app.add_page(home_page, route="/", title="Quantum Voice", on_load=SessionState.route_home)
+app.add_page(login_page, route="/login", title=title("Sign in"), on_load=LoginState.load)
+app.add_page(signup_page, route="/signup", title=title("Create account"), on_load=SignupState.load)
+app.add_page(verify_page, route="/verify", title=title("Verify email"), on_load=VerifyState.load)
+app.add_page(forgot_password_page, route="/forgot-password", title=title("Reset password"),
+             on_load=ForgotPasswordState.load)
+app.add_page(reset_password_page, route="/reset-password", title=title("Choose a new password"),
+             on_load=ResetPasswordState.load)
+app.add_page(accept_invite_page, route="/accept-invite", title=title("Join your team"),
+             on_load=AcceptInviteState.load)
+
+# Signed-in pages: each load handler runs the session guard first.
+app.add_page(onboarding_page, route="/onboarding", title=title("Set up"), on_load=OnboardingState.load)
+app.add_page(dashboard_page, route="/dashboard", title=title("Dashboard"), on_load=DashboardState.load)
+app.add_page(team_page, route="/team", title=title("Team"), on_load=TeamState.load)
+app.add_page(admin_page, route="/admin", title=title("Admin"), on_load=AdminState.load)

@@ -69,7 +69,7 @@ class Settings(BaseSettings):
 
     # Demo data seeded into an empty database by `make run`.
     seed_demo: bool = True
-    demo_email: str = "demo@quantumvoice.local"
+    demo_email: str = "demo@example.com"
     demo_password: SecretStr = SecretStr("demo-password-123")
 
     # The voice sidecar counts as running while its heartbeat is younger than this.

@@ -365,6 +365,7 @@ def request_password_reset(session: Session, email: str, *, ip: str | None = Non
 
 
 def reset_password(session: Session, token: str, new_password: str, *, ip: str | None = None) -> User:
+    check_password(new_password)  # before the token is spent, so a weak password costs no new link
     _, user = _consume_email_token(session, token, TokenPurpose.RESET_PASSWORD)
     check_password(new_password, user.email)
     user.password_hash = hash_password(new_password)

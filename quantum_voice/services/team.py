@@ -50,7 +50,8 @@ def parse_role(value: str, field: str = "role") -> Role:
 def list_members(repo: OrgRepository) -> list[MemberView]:
     repo.scope.require(Permission.VIEW)
     rows = repo.session.exec(
-        repo.select(Membership).join(User, User.id == Membership.user_id).add_columns(User).order_by(Membership.id)
+        select(Membership, User).join(User, User.id == Membership.user_id)
+        .where(Membership.organization_id == repo.scope.organization_id).order_by(Membership.id)
     ).all()
     return [MemberView(m.id, u.id, u.email, u.full_name, m.role, m.created_at, u.email_verified_at is not None)
             for m, u in rows]

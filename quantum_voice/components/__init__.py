@@ -1,0 +1,1 @@
+"""Shared UI pieces: the page layouts and form controls every page is built from."""

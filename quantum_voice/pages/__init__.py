@@ -1,0 +1,1 @@
+"""Page functions: each returns components and leaves data and actions to its state."""

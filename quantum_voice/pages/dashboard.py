@@ -1,0 +1,78 @@
+"""/dashboard"""
+
+import reflex as rx
+
+from quantum_voice.components.layout import app_layout, page_header
+from quantum_voice.states.dashboard import CampaignRow, DashboardState as S
+
+STATUS_COLOURS = {"live": "green", "draft": "gray", "paused": "amber", "archived": "gray"}
+
+
+def metric(label: str, value, icon: str, hint: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(rx.text(label, size="2", color_scheme="gray", weight="medium"), rx.spacer(),
+                      rx.icon(icon, size=18, color="var(--accent-10)"), width="100%"),
+            rx.skeleton(rx.text(value, size="7", weight="bold"), loading=~S.loaded),
+            rx.text(hint, size="1", color_scheme="gray"),
+            spacing="2",
+        ),
+        size="2",
+    )
+
+
+def metrics() -> rx.Component:
+    return rx.grid(
+        metric("Campaigns", S.campaign_count, "megaphone", "Not archived"),
+        metric("Calls", S.call_count, "phone", "All time, test calls excluded"),
+        metric("Leads", S.lead_count, "user-round-plus", "All time"),
+        metric("Hot leads", S.hot_lead_count, "flame", "Ready for a follow-up"),
+        columns=rx.breakpoints(initial="1", xs="2", md="4"),
+        spacing="4",
+        width="100%",
+    )
+
+
+def campaign_item(campaign: CampaignRow) -> rx.Component:
+    return rx.hstack(
+        rx.icon("megaphone", size=16, color="var(--gray-10)"),
+        rx.text(campaign.name, size="2", weight="medium"),
+        rx.spacer(),
+        rx.badge(campaign.status, color_scheme=rx.match(campaign.status, *STATUS_COLOURS.items(), "gray"),
+                 variant="soft"),
+        width="100%", padding_y="10px", border_bottom="1px solid var(--gray-a4)", align="center",
+    )
+
+
+def empty_state() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.center(rx.icon("phone-incoming", size=24, color="var(--accent-11)"), width="48px", height="48px",
+                      border_radius="full", background_color="var(--accent-a3)"),
+            rx.heading("No calls yet", size="4"),
+            rx.text("Calls and leads appear here as soon as callers reach one of your campaigns — by scanning "
+                    "its QR code or opening its call link. Each call is transcribed, and the people who leave "
+                    "their details become leads, scored hot, warm or cold.", size="2", color_scheme="gray",
+                    max_width="560px"),
+            rx.cond(
+                S.campaigns.length() > 0,
+                rx.vstack(rx.text("Your campaigns", size="2", weight="bold"), rx.foreach(S.campaigns, campaign_item),
+                          spacing="0", width="100%", max_width="560px", padding_top="8px"),
+                rx.text("You have no campaigns yet.", size="2", color_scheme="gray"),
+            ),
+            spacing="3", align="start", width="100%",
+        ),
+        size="3", width="100%", id="dashboard-empty",
+    )
+
+
+def dashboard_page() -> rx.Component:
+    content = rx.vstack(
+        page_header("Dashboard", "How your campaigns are doing.", title_id="dashboard-title"),
+        rx.cond(S.onboarding_pending & ~S.can_manage_org,
+                rx.callout("Your organisation's owner is finishing set-up.", icon="info", width="100%")),
+        metrics(),
+        rx.cond(S.loaded & (S.call_count == 0), empty_state()),
+        spacing="5", width="100%",
+    )
+    return app_layout(content, "/dashboard")

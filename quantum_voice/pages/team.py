@@ -1,0 +1,152 @@
+"""/team: members, roles and invitations."""
+
+import reflex as rx
+
+from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field
+from quantum_voice.components.layout import app_layout, page_header
+from quantum_voice.states.team import InvitationRow, MemberRow, RoleOption, TeamState as S
+
+
+def role_select(member: MemberRow) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label="Role of " + member.email, variant="soft"),
+        rx.select.content(rx.foreach(S.roles, lambda r: rx.select.item(r.label, value=r.value))),
+        value=member.role,
+        on_change=lambda role: S.change_role(member.membership_id, role),
+        size="1",
+    )
+
+
+def member_row(member: MemberRow) -> rx.Component:
+    who = rx.cond(member.name != "", member.name, member.email)
+    return rx.table.row(
+        rx.table.row_header_cell(rx.hstack(
+            rx.text(who, weight="medium"),
+            rx.cond(member.is_me, rx.badge("you", variant="outline", size="1")), align="center")),
+        rx.table.cell(member.email),
+        rx.table.cell(rx.cond(S.can_manage_team, role_select(member), rx.badge(member.role, variant="soft"))),
+        rx.table.cell(rx.cond(member.verified, rx.badge("Verified", color_scheme="green", variant="soft"),
+                              rx.badge("Unverified", color_scheme="amber", variant="soft"))),
+        rx.table.cell(member.joined, white_space="nowrap"),
+        rx.cond(S.can_manage_team, rx.table.cell(
+            rx.icon_button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red",
+                           aria_label="Remove " + member.email, on_click=S.ask_remove(member.membership_id, who)),
+        )),
+        align="center",
+    )
+
+
+def members_table() -> rx.Component:
+    headers = ["Name", "Email", "Role", "Email status", "Joined"]
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                *[rx.table.column_header_cell(h) for h in headers],
+                rx.cond(S.can_manage_team, rx.table.column_header_cell(rx.el.span("Actions", class_name="rt-sr-only"))),
+            )),
+            rx.table.body(rx.foreach(S.members, member_row)),
+            variant="surface", size="2", width="100%",
+        ),
+        overflow_x="auto", width="100%",
+    )
+
+
+def invitation_row(invitation: InvitationRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(invitation.email),
+        rx.table.cell(rx.badge(invitation.role, variant="soft")),
+        rx.table.cell(rx.cond(invitation.expired, rx.badge("Expired", color_scheme="red", variant="soft"),
+                              rx.text("Until ", invitation.expires))),
+        rx.table.cell(rx.button("Revoke", size="1", variant="soft", color_scheme="red",
+                                on_click=S.ask_revoke(invitation.id, invitation.email))),
+        align="center",
+    )
+
+
+def invitations_section() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Pending invitations", size="4"),
+        rx.cond(
+            S.invitations.length() > 0,
+            rx.box(rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h)
+                                               for h in ("Email", "Role", "Expires", "")])),
+                rx.table.body(rx.foreach(S.invitations, invitation_row)),
+                variant="surface", size="2", width="100%",
+            ), overflow_x="auto", width="100%"),
+            rx.text("No pending invitations. Invite a teammate to share the work of following up on leads.",
+                    size="2", color_scheme="gray"),
+        ),
+        spacing="3", width="100%",
+    )
+
+
+def role_options(role: RoleOption) -> rx.Component:
+    return rx.el.option(role.label, value=role.value)
+
+
+def invite_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.trigger(rx.button(rx.icon("user-plus", size=16), "Invite teammate", id="invite-open", size="2")),
+        rx.dialog.content(
+            rx.dialog.title("Invite a teammate"),
+            rx.dialog.description("They get an email with a link to join your organisation.", size="2",
+                                  margin_bottom="16px"),
+            rx.form(
+                rx.vstack(
+                    field("Email", rx.input(id="invite-email", name="email", type="email", required=True, size="3",
+                                            placeholder="teammate@company.com", auto_focus=True),
+                          id="invite-email", state=S, name="email"),
+                    field("Role", rx.el.select(rx.foreach(S.roles, role_options), id="invite-role", name="role",
+                                               value=S.invite_role, on_change=S.set_invite_role,
+                                               style=NATIVE_SELECT_STYLE),
+                          id="invite-role", state=S, name="role", hint=S.invite_role_description),
+                    rx.cond((S.error != "") & (S.error_field == ""),
+                            rx.callout(S.error, icon="triangle-alert", color_scheme="red", width="100%")),
+                    rx.flex(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Send invitation", id="invite-submit", type="submit"),
+                        spacing="3", justify="end", width="100%",
+                    ),
+                    spacing="4", width="100%",
+                ),
+                on_submit=S.send_invite, width="100%",
+            ),
+            max_width="460px",
+        ),
+        open=S.invite_open,
+        on_open_change=S.set_invite_open,
+    )
+
+
+def confirm_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(S.confirm_title),
+            rx.alert_dialog.description(S.confirm_text, size="2"),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Confirm", color_scheme="red", on_click=S.confirm,
+                                                 id="confirm-action")),
+                spacing="3", justify="end", margin_top="16px",
+            ),
+            max_width="420px",
+        ),
+        open=S.confirm_open,
+        on_open_change=S.set_confirm_open,
+    )
+
+
+def team_page() -> rx.Component:
+    content = rx.vstack(
+        page_header("Team", "Who works in this organisation, and what each person may do.",
+                    rx.cond(S.can_manage_team, invite_dialog())),
+        rx.cond(~S.can_manage_team,
+                rx.callout("You can see the team. Owners and admins can invite people and change roles.",
+                           icon="eye", color_scheme="gray", width="100%")),
+        rx.cond(S.loaded, members_table(), rx.skeleton(height="160px", width="100%")),
+        rx.cond(S.can_manage_team, invitations_section()),
+        confirm_dialog(),
+        spacing="5", width="100%",
+    )
+    return app_layout(content, "/team")

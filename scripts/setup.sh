@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Everything `make run` and `make test` need that comes from PyPI and npm. Idempotent and quick when done.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "Quantum Voice needs Python 3.11 (found $("$PYTHON" --version 2>&1)). Set PYTHON=/path/to/python3.11." >&2
+  exit 1
+fi
+
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python packages (requirements.txt)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+  echo "$want" > "$stamp"
+fi
+
+# Reflex downloads bun from the internet unless a bun >= 1.4.4 is on PATH: take it from npm instead.
+if [ ! -x tools/node_modules/.bin/bun ]; then
+  echo "setup: installing bun from npm into tools/"
+  npm install --prefix tools --no-audit --no-fund --loglevel=error
+fi

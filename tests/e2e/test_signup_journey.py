@@ -1,0 +1,86 @@
+"""A new business owner signs up, verifies, signs in, onboards and lands on the dashboard — in Chromium."""
+
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from quantum_voice.core.db import make_engine
+from quantum_voice.models.accounts import Organization
+from quantum_voice.models.campaigns import Campaign
+from tests.e2e.conftest import ARTIFACTS
+from tests.factories import last_link
+
+pytestmark = pytest.mark.e2e
+
+
+def _db(live_app):
+    engine = make_engine(live_app.database_url)
+    return engine, Session(engine)
+
+
+def test_sign_up_verify_sign_in_onboard_dashboard(live_app, page):
+    page.goto(live_app.url + "/signup")
+    page.fill("#signup-name", "Rosa Diaz")
+    page.fill("#signup-email", "rosa@example.com")
+    page.fill("#signup-password", "rosa-long-password")
+    page.fill("#signup-organization", "Diaz Solar")
+    page.click("#signup-submit")
+    page.wait_for_selector("#signup-done")
+    assert "Check your inbox" in page.inner_text("#signup-done")
+
+    engine, session = _db(live_app)
+    with session:
+        token = last_link(session, "rosa@example.com", "/verify")
+    page.goto(f"{live_app.url}/verify?token={token}")
+    page.wait_for_selector("#verify-success")
+
+    page.goto(live_app.url + "/login")
+    page.fill("#login-email", "rosa@example.com")
+    page.fill("#login-password", "rosa-long-password")
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r".*/onboarding"))
+    cookie = next(c for c in page.context.cookies() if c["name"] == "qv_session")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
+
+    page.fill("#onboarding-organization", "Diaz Solar Co")
+    page.select_option("#onboarding-industry", "solar")
+    page.fill("#onboarding-campaign", "Summer roof checks")
+    page.click("#onboarding-submit")
+    page.wait_for_url(re.compile(r".*/dashboard"))
+    page.wait_for_selector("#dashboard-title")
+    page.wait_for_function("document.querySelector('#topbar-org')?.innerText.includes('Diaz Solar Co')")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(ARTIFACTS / "dashboard-390.png"), full_page=True)
+
+    with session:
+        org = session.exec(select(Organization).where(Organization.name == "Diaz Solar Co")).one()
+        assert org.industry == "solar" and org.onboarding_completed_at is not None
+        assert session.exec(select(Campaign).where(Campaign.organization_id == org.id)).one().name == \
+            "Summer roof checks"
+    engine.dispose()
+
+
+def test_wrong_password_shows_a_clear_message(live_app, page):
+    page.goto(live_app.url + "/login")
+    page.fill("#login-email", "demo@example.com")
+    page.fill("#login-password", "not-the-password")
+    page.click("#login-submit")
+    page.wait_for_selector("#login-error")
+    assert "Wrong email or password" in page.inner_text("#login-error")
+
+
+def test_demo_owner_signs_in_straight_to_the_dashboard_and_signs_out(live_app, page):
+    page.goto(live_app.url + "/login")
+    page.fill("#login-email", "demo@example.com")
+    page.fill("#login-password", "demo-password-123")
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r".*/dashboard"))
+    page.wait_for_function("document.querySelector('#topbar-org')?.innerText.includes('Harbor View')")
+    page.goto(live_app.url + "/team")
+    page.wait_for_selector("text=demo@example.com")
+    page.goto(live_app.url + "/api/auth/signout")
+    page.wait_for_url(re.compile(r".*/login"))
+    page.goto(live_app.url + "/dashboard")
+    page.wait_for_url(re.compile(r".*/login"))
