@@ -6,6 +6,10 @@ config = rx.Config(
     app_name="quantum_voice",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium", scaling="100%"),
+        ),
+    ],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from quantum_voice.api import create_api
+from quantum_voice.core.logging_setup import configure_logging
 from quantum_voice.pages.accept_invite import accept_invite_page
 from quantum_voice.pages.admin import admin_page
 from quantum_voice.pages.dashboard import dashboard_page
@@ -27,10 +28,9 @@ from quantum_voice.states.onboarding import OnboardingState
 from quantum_voice.states.session import SessionState
 from quantum_voice.states.team import TeamState
 
-app = rx.App(
-    api_transformer=create_api(),
-    theme=rx.theme(accent_color="violet", gray_color="slate", radius="medium", scaling="100%"),
-)
+configure_logging()
+
+app = rx.App(api_transformer=create_api())  # the theme is set by RadixThemesPlugin in rxconfig.py
 
 
 def title(page: str) -> str:

@@ -21,25 +21,30 @@ from quantum_voice.core import cache as cache_mod
 from quantum_voice.core import db as db_mod
 from quantum_voice.core import jobs, pubsub
 from quantum_voice.core.clock import set_clock
-from quantum_voice.core.config import get_settings, reset_settings
+from quantum_voice.core.config import Settings, get_settings, reset_settings
 from quantum_voice.core.migrate import upgrade_to_head
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# The PostgreSQL server the suite creates its databases on: TEST_POSTGRES_URL, else a PostgreSQL
+# DATABASE_URL given to the suite, else the local server. The named database itself is never touched.
+_GIVEN_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL") or (
+    _GIVEN_DATABASE_URL if _GIVEN_DATABASE_URL.startswith("postgres") else
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def _postgres_reachable() -> bool:
+def postgres_reachable() -> bool:
     import psycopg
 
     try:
-        url = make_url(POSTGRES_ADMIN_URL)
+        url = make_url(Settings(database_url=POSTGRES_ADMIN_URL).database_url)
         psycopg.connect(host=url.host, port=url.port, user=url.username, dbname=url.database, connect_timeout=3).close()
         return True
     except Exception:
         return False
 
 
-def _service_missing(name: str) -> None:
+def service_missing(name: str) -> None:
     # In CI the services must be there: a missing one is a failure, not a skip.
     if os.environ.get("CI"):
         pytest.fail(f"{name} is not reachable; CI needs it")
@@ -63,20 +68,21 @@ def _isolated_settings(tmp_path, monkeypatch) -> Iterator[None]:
     cache_mod.set_cache(None)
 
 
-def _create_postgres_database() -> str:
+def create_postgres_database() -> str:
+    """A new, empty database on the test server; returns its SQLAlchemy URL."""
     import psycopg
 
-    url = make_url(POSTGRES_ADMIN_URL)
+    url = make_url(Settings(database_url=POSTGRES_ADMIN_URL).database_url)
     name = f"qv_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(host=url.host, port=url.port, user=url.username, dbname=url.database, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_postgres_database(db_url: str) -> None:
+def drop_postgres_database(db_url: str) -> None:
     import psycopg
 
-    admin = make_url(POSTGRES_ADMIN_URL)
+    admin = make_url(Settings(database_url=POSTGRES_ADMIN_URL).database_url)
     name = make_url(db_url).database
     with psycopg.connect(host=admin.host, port=admin.port, user=admin.username, dbname=admin.database,
                          autocommit=True) as c:
@@ -88,15 +94,15 @@ def migrated_engine(request, tmp_path_factory) -> Iterator[Engine]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
     else:
-        if not _postgres_reachable():
-            _service_missing("PostgreSQL at 127.0.0.1:5432")
-        url = _create_postgres_database()
+        if not postgres_reachable():
+            service_missing("PostgreSQL at 127.0.0.1:5432")
+        url = create_postgres_database()
     upgrade_to_head(url)
     engine = db_mod.make_engine(url)
     yield engine
     engine.dispose()
     if request.param == "postgresql":
-        _drop_postgres_database(url)
+        drop_postgres_database(url)
 
 
 def _wipe(engine: Engine) -> None:
@@ -133,7 +139,7 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
     except Exception:
-        _service_missing("Redis at 127.0.0.1:6379")
+        service_missing("Redis at 127.0.0.1:6379")
     client = redis.Redis.from_url(REDIS_TEST_URL)
     for key in client.scan_iter("qvtest*"):
         client.delete(key)

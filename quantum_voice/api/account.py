@@ -131,6 +131,7 @@ class AuditOut(BaseModel):
     id: int
     action: str
     actor_user_id: int | None
+    actor_email: str | None
     target_type: str | None
     target_id: str | None
     ip: str | None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.components.react_router import link as router_link
 
 from quantum_voice.states.session import SessionState
 
 PRODUCT_NAME = "Quantum Voice"
 CONTENT_MAX_WIDTH = "1100px"
 SIDEBAR_WIDTH = "240px"
+SIGNOUT_URL = "/api/auth/signout"
 # Radix breakpoints: index 2 is ≥ 48em (768px). Below it the sidebar becomes a drawer.
 DESKTOP_ONLY = ["none", "none", "flex"]
 PHONE_ONLY = ["flex", "flex", "none"]
@@ -55,11 +57,15 @@ def nav_links(active: str) -> rx.Component:
     )
 
 
+def signout_link(*children: rx.Component | str, **props) -> rx.Component:
+    # A full page load, not client-side routing (Reflex turns internal <a> into router links): the API
+    # clears the HTTP-only cookie and redirects to /login.
+    return router_link(*children, to=SIGNOUT_URL, reload_document=True, **props)
+
+
 def signout_button(id: str, **props) -> rx.Component:
-    # A plain link, not client-side routing: the API clears the HTTP-only cookie and redirects to /login.
     return rx.button(
-        rx.el.a(rx.icon("log-out", size=16), "Sign out", href="/api/auth/signout", id=id,
-                style={"display": "flex", "align_items": "center", "gap": "8px"}),
+        signout_link(rx.icon("log-out", size=16), "Sign out", id=id),
         as_child=True, variant="soft", color_scheme="gray", size="2", **props,
     )
 
@@ -130,11 +136,9 @@ def user_menu() -> rx.Component:
         ),
         rx.menu.content(
             rx.box(rx.text(SessionState.user_email, size="2", weight="medium"),
-                   rx.text(f"Role: ", SessionState.role, size="1", color_scheme="gray"), padding="4px 8px"),
+                   rx.text("Role: ", SessionState.role, size="1", color_scheme="gray"), padding="4px 8px"),
             rx.menu.separator(),
-            rx.menu.item(rx.el.a(rx.icon("log-out", size=14), "Sign out", href="/api/auth/signout",
-                                 style={"display": "flex", "gap": "8px", "align_items": "center"}),
-                         as_child=True),
+            rx.menu.item(signout_link(rx.icon("log-out", size=14), "Sign out"), as_child=True),
             align="end",
         ),
     )
@@ -204,7 +208,7 @@ def app_layout(content: rx.Component, active: str) -> rx.Component:
 def auth_layout(*children: rx.Component) -> rx.Component:
     return rx.center(
         rx.vstack(
-            rx.link(brand("5"), href="/login", underline="none", color_scheme="gray", high_contrast=True),
+            rx.link(brand("5"), href="/login", underline="none", color="var(--gray-12)"),
             rx.card(rx.vstack(*children, spacing="4", width="100%"), size="3", width="100%"),
             rx.text("AI voice agents that turn calls into qualified leads.", size="1", color_scheme="gray"),
             align="center",

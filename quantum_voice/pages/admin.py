@@ -27,13 +27,13 @@ def audit_row(row: AuditRow) -> rx.Component:
         rx.table.cell(row.actor),
         rx.table.cell(row.target),
         rx.table.cell(row.ip),
-        rx.table.cell(rx.text(row.details, size="1", color_scheme="gray")),
+        rx.table.cell(rx.text(row.details, size="1", color_scheme="gray", word_break="break-word"), min_width="200px"),
     )
 
 
 def audit_tab() -> rx.Component:
     return rx.cond(S.audit.length() > 0,
-                   table(["When", "Action", "Who", "Target", "IP", "Details"], rx.foreach(S.audit, audit_row)),
+                   table(["When (UTC)", "Action", "Who", "Target", "IP", "Details"], rx.foreach(S.audit, audit_row)),
                    empty("Nothing recorded yet. Sign-ins, invitations and role changes are listed here."))
 
 
@@ -43,7 +43,10 @@ def email_body(row: EmailRow) -> rx.Component:
         rx.el.summary(rx.text(row.subject, weight="medium", as_="span"), cursor="pointer"),
         rx.vstack(
             rx.foreach(row.links, lambda link: rx.link(link, href=link, size="1", word_break="break-all")),
-            rx.code_block(row.body, language="log", wrap_long_lines=True, width="100%", font_size="12px"),
+            rx.box(rx.text(row.body, size="1", white_space="pre-wrap", word_break="break-word",
+                           font_family="var(--code-font-family)"),
+                   padding="12px", border_radius="var(--radius-2)", background_color="var(--gray-a2)",
+                   width="100%"),
             spacing="2", padding_top="8px", max_width="560px",
         ),
     )
@@ -62,7 +65,7 @@ def email_row(row: EmailRow) -> rx.Component:
 
 def outbox_tab() -> rx.Component:
     return rx.cond(S.emails.length() > 0,
-                   table(["To", "Subject", "Kind", "Status", "Created"], rx.foreach(S.emails, email_row)),
+                   table(["To", "Subject", "Kind", "Status", "Created (UTC)"], rx.foreach(S.emails, email_row)),
                    empty("No email yet. Verification, reset and invitation mail appears here."))
 
 

@@ -48,7 +48,7 @@ def empty_state() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.center(rx.icon("phone-incoming", size=24, color="var(--accent-11)"), width="48px", height="48px",
-                      border_radius="full", background_color="var(--accent-a3)"),
+                      border_radius="50%", background_color="var(--accent-a3)"),
             rx.heading("No calls yet", size="4"),
             rx.text("Calls and leads appear here as soon as callers reach one of your campaigns — by scanning "
                     "its QR code or opening its call link. Each call is transcribed, and the people who leave "

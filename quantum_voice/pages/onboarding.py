@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from quantum_voice.components.forms import field, native_select, submit_button
+from quantum_voice.components.forms import field, form_alert, native_select, submit_button, text_input
 from quantum_voice.components.layout import app_layout, page_header
 from quantum_voice.services.onboarding import INDUSTRIES
 from quantum_voice.states.onboarding import OnboardingState as S
@@ -12,7 +12,7 @@ def step(number: int, title: str, text: str, *body: rx.Component) -> rx.Componen
     return rx.card(
         rx.hstack(
             rx.center(rx.text(str(number), size="2", weight="bold"), width="28px", height="28px", min_width="28px",
-                      border_radius="full", background_color="var(--accent-a4)", color="var(--accent-11)"),
+                      border_radius="50%", background_color="var(--accent-a4)", color="var(--accent-11)"),
             rx.vstack(rx.text(title, size="3", weight="bold"), rx.text(text, size="2", color_scheme="gray"),
                       *body, spacing="3", width="100%"),
             align="start", spacing="3", width="100%",
@@ -25,21 +25,18 @@ def wizard() -> rx.Component:
     return rx.form(
         rx.vstack(
             step(1, "Your organisation", "The name callers and teammates see.",
-                 field("Organisation name", rx.input(id="onboarding-organization", name="organization_name",
-                                                     default_value=S.org_name, size="3", required=True),
-                       id="onboarding-organization", state=S, name="organization_name")),
+                 text_input("Organisation name", id="onboarding-organization", name="organization_name", state=S,
+                            default_value=S.org_name, required=True)),
             step(2, "Your industry", "We tailor greetings and examples to it.",
-                 field("Industry", native_select(list(INDUSTRIES.items()), id="onboarding-industry",
-                                                 name="industry", placeholder="Choose your industry…",
-                                                 default_value="", required=True),
+                 field("Industry", native_select(list(INDUSTRIES.items()), id="onboarding-industry", name="industry",
+                                                 placeholder="Choose your industry…", default_value="",
+                                                 required=True),
                        id="onboarding-industry", state=S, name="industry")),
             step(3, "Your first campaign", "A campaign is one call line: a QR code on a yard sign, a flyer, a "
                  "website button. You can change everything later.",
-                 field("Campaign name", rx.input(id="onboarding-campaign", name="first_campaign_name", size="3",
-                                                 placeholder="Spring Open House", required=True),
-                       id="onboarding-campaign", state=S, name="first_campaign_name")),
-            rx.cond((S.error != "") & (S.error_field == ""),
-                    rx.callout(S.error, icon="triangle-alert", color_scheme="red", width="100%")),
+                 text_input("Campaign name", id="onboarding-campaign", name="first_campaign_name", state=S,
+                            placeholder="Spring Open House", required=True)),
+            form_alert(S),
             rx.flex(submit_button("Finish set-up", id="onboarding-submit", loading=S.submitting, width="auto"),
                     justify="end", width="100%"),
             spacing="4", width="100%",

@@ -31,7 +31,7 @@ def signup_form() -> rx.Component:
 def check_inbox() -> rx.Component:
     return rx.vstack(
         rx.center(rx.icon("mail-check", size=28, color="var(--accent-11)"), width="56px", height="56px",
-                  border_radius="full", background_color="var(--accent-a3)"),
+                  border_radius="50%", background_color="var(--accent-a3)"),
         rx.heading("Check your inbox", size="6"),
         rx.text("We sent a verification link to ", rx.text.strong(SignupState.done_email),
                 ". Open it to activate your account, then sign in.", size="2", align="center"),

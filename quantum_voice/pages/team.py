@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field
+from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, form_alert, text_input
 from quantum_voice.components.layout import app_layout, page_header
 from quantum_voice.states.team import InvitationRow, MemberRow, RoleOption, TeamState as S
 
@@ -17,17 +17,22 @@ def role_select(member: MemberRow) -> rx.Component:
     )
 
 
+WIDE_ONLY = ["none", "none", "table-cell"]  # columns that phones skip, so a row fits 390px
+
+
 def member_row(member: MemberRow) -> rx.Component:
     who = rx.cond(member.name != "", member.name, member.email)
     return rx.table.row(
-        rx.table.row_header_cell(rx.hstack(
-            rx.text(who, weight="medium"),
-            rx.cond(member.is_me, rx.badge("you", variant="outline", size="1")), align="center")),
-        rx.table.cell(member.email),
+        rx.table.row_header_cell(rx.vstack(
+            rx.hstack(rx.text(who, weight="medium"), rx.cond(member.is_me, rx.badge("you", variant="outline")),
+                      align="center", spacing="2"),
+            rx.cond(member.name != "", rx.text(member.email, size="1", color_scheme="gray")),
+            spacing="0",
+        )),
         rx.table.cell(rx.cond(S.can_manage_team, role_select(member), rx.badge(member.role, variant="soft"))),
         rx.table.cell(rx.cond(member.verified, rx.badge("Verified", color_scheme="green", variant="soft"),
-                              rx.badge("Unverified", color_scheme="amber", variant="soft"))),
-        rx.table.cell(member.joined, white_space="nowrap"),
+                              rx.badge("Unverified", color_scheme="amber", variant="soft")), display=WIDE_ONLY),
+        rx.table.cell(member.joined, white_space="nowrap", display=WIDE_ONLY),
         rx.cond(S.can_manage_team, rx.table.cell(
             rx.icon_button(rx.icon("trash-2", size=16), variant="ghost", color_scheme="red",
                            aria_label="Remove " + member.email, on_click=S.ask_remove(member.membership_id, who)),
@@ -37,12 +42,14 @@ def member_row(member: MemberRow) -> rx.Component:
 
 
 def members_table() -> rx.Component:
-    headers = ["Name", "Email", "Role", "Email status", "Joined"]
     return rx.box(
         rx.table.root(
             rx.table.header(rx.table.row(
-                *[rx.table.column_header_cell(h) for h in headers],
-                rx.cond(S.can_manage_team, rx.table.column_header_cell(rx.el.span("Actions", class_name="rt-sr-only"))),
+                rx.table.column_header_cell("Member"),
+                rx.table.column_header_cell("Role"),
+                rx.table.column_header_cell("Email status", display=WIDE_ONLY),
+                rx.table.column_header_cell("Joined", display=WIDE_ONLY),
+                rx.cond(S.can_manage_team, rx.table.column_header_cell("")),
             )),
             rx.table.body(rx.foreach(S.members, member_row)),
             variant="surface", size="2", width="100%",
@@ -53,10 +60,10 @@ def members_table() -> rx.Component:
 
 def invitation_row(invitation: InvitationRow) -> rx.Component:
     return rx.table.row(
-        rx.table.row_header_cell(invitation.email),
+        rx.table.row_header_cell(rx.text(invitation.email, word_break="break-all")),
         rx.table.cell(rx.badge(invitation.role, variant="soft")),
         rx.table.cell(rx.cond(invitation.expired, rx.badge("Expired", color_scheme="red", variant="soft"),
-                              rx.text("Until ", invitation.expires))),
+                              rx.text("Until ", invitation.expires)), display=WIDE_ONLY),
         rx.table.cell(rx.button("Revoke", size="1", variant="soft", color_scheme="red",
                                 on_click=S.ask_revoke(invitation.id, invitation.email))),
         align="center",
@@ -69,8 +76,9 @@ def invitations_section() -> rx.Component:
         rx.cond(
             S.invitations.length() > 0,
             rx.box(rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h)
-                                               for h in ("Email", "Role", "Expires", "")])),
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Email"), rx.table.column_header_cell("Role"),
+                    rx.table.column_header_cell("Expires", display=WIDE_ONLY), rx.table.column_header_cell(""))),
                 rx.table.body(rx.foreach(S.invitations, invitation_row)),
                 variant="surface", size="2", width="100%",
             ), overflow_x="auto", width="100%"),
@@ -94,15 +102,13 @@ def invite_dialog() -> rx.Component:
                                   margin_bottom="16px"),
             rx.form(
                 rx.vstack(
-                    field("Email", rx.input(id="invite-email", name="email", type="email", required=True, size="3",
-                                            placeholder="teammate@company.com", auto_focus=True),
-                          id="invite-email", state=S, name="email"),
+                    text_input("Email", id="invite-email", name="email", type="email", state=S, required=True,
+                               placeholder="teammate@company.com", auto_focus=True),
                     field("Role", rx.el.select(rx.foreach(S.roles, role_options), id="invite-role", name="role",
                                                value=S.invite_role, on_change=S.set_invite_role,
                                                style=NATIVE_SELECT_STYLE),
                           id="invite-role", state=S, name="role", hint=S.invite_role_description),
-                    rx.cond((S.error != "") & (S.error_field == ""),
-                            rx.callout(S.error, icon="triangle-alert", color_scheme="red", width="100%")),
+                    form_alert(S),
                     rx.flex(
                         rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
                         rx.button("Send invitation", id="invite-submit", type="submit"),

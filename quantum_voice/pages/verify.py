@@ -10,7 +10,7 @@ from quantum_voice.states.auth import VerifyState
 def verified() -> rx.Component:
     return rx.vstack(
         rx.center(rx.icon("circle-check", size=28, color="var(--green-11)"), width="56px", height="56px",
-                  border_radius="full", background_color="var(--green-a3)"),
+                  border_radius="50%", background_color="var(--green-a3)"),
         rx.heading("Email verified", size="6"),
         rx.text(VerifyState.verified_email, " is confirmed. Sign in to set up your organisation.", size="2",
                 align="center"),

@@ -247,8 +247,12 @@ class AuthContext:
         return Scope(user_id=self.user.id, organization_id=self.organization.id, role=self.role)
 
 
-def _session_organization(session: Session, user: User) -> int:
-    membership = _first_membership(session, user.id)
+def _session_organization(session: Session, user: User, organization_id: int | None = None) -> int:
+    """The organisation a new session works in: the one asked for, else the user's first."""
+    stmt = select(Membership).where(Membership.user_id == user.id)
+    if organization_id is not None:
+        stmt = stmt.where(Membership.organization_id == organization_id)
+    membership = session.exec(stmt.order_by(Membership.id)).first()
     if membership is None:
         raise PermissionDenied("Your account does not belong to any organisation any more. "
                                "Ask an admin to invite you again.", code="no_membership")
@@ -256,11 +260,11 @@ def _session_organization(session: Session, user: User) -> int:
 
 
 def create_api_session(session: Session, user: User, *, ip: str | None = None, user_agent: str | None = None,
-                       settings: Settings | None = None) -> tuple[UserSession, str]:
+                       organization_id: int | None = None, settings: Settings | None = None) -> tuple[UserSession, str]:
     """A bearer token for the REST API. The token is returned once; only its hash is kept."""
     settings = settings or get_settings()
     token = new_token()
-    row = UserSession(user_id=user.id, organization_id=_session_organization(session, user),
+    row = UserSession(user_id=user.id, organization_id=_session_organization(session, user, organization_id),
                       kind=SessionKind.API.value, token_hash=hash_token(token), ip=ip,
                       user_agent=(user_agent or "")[:400] or None,
                       expires_at=utcnow() + timedelta(hours=settings.api_token_ttl_hours))
@@ -269,14 +273,15 @@ def create_api_session(session: Session, user: User, *, ip: str | None = None, u
     return row, token
 
 
-def create_web_ticket(session: Session, user: User, *, ip: str | None = None, user_agent: str | None = None) -> str:
+def create_web_ticket(session: Session, user: User, *, ip: str | None = None, user_agent: str | None = None,
+                      organization_id: int | None = None) -> str:
     """A one-time ticket (valid a minute) that the browser trades for an HTTP-only session cookie.
 
     The UI checks credentials over its websocket, which cannot set cookies; the browser then opens
     ``/api/auth/session?ticket=…``, which sets the cookie and redirects into the app.
     """
     ticket = new_token()
-    session.add(UserSession(user_id=user.id, organization_id=_session_organization(session, user),
+    session.add(UserSession(user_id=user.id, organization_id=_session_organization(session, user, organization_id),
                             kind=SessionKind.WEB.value, ticket_hash=hash_token(ticket), ip=ip,
                             user_agent=(user_agent or "")[:400] or None,
                             expires_at=utcnow() + timedelta(seconds=WEB_TICKET_SECONDS)))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from sqlmodel import or_, select
 
 from quantum_voice.models.accounts import Membership, User
@@ -10,9 +14,25 @@ from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
 
 
-def audit_log(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[AuditLog]:
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    action: str
+    actor_user_id: int | None
+    actor_email: str | None  # kept readable after the person leaves the organisation
+    target_type: str | None
+    target_id: str | None
+    ip: str | None
+    details: dict[str, Any]
+    created_at: datetime
+
+
+def audit_log(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
     repo.scope.require(Permission.VIEW_ADMIN)
-    return repo.list(AuditLog, order_by=AuditLog.id.desc(), limit=limit, offset=offset)  # type: ignore[union-attr]
+    stmt = (select(AuditLog, User.email).outerjoin(User, User.id == AuditLog.actor_user_id)
+            .where(AuditLog.organization_id == repo.scope.organization_id).order_by(AuditLog.id.desc()).offset(offset).limit(limit))  # type: ignore[union-attr]
+    return [AuditEntry(e.id, e.action, e.actor_user_id, email, e.target_type, e.target_id, e.ip, e.details,
+                       e.created_at) for e, email in repo.session.exec(stmt).all()]
 
 
 def outbox(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[EmailMessage]:

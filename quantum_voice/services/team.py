@@ -116,6 +116,7 @@ def revoke_invitation(repo: OrgRepository, invitation_id: int, ip: str | None = 
 
 @dataclass(frozen=True)
 class InvitationInfo:
+    organization_id: int
     email: str
     role: str
     organization_name: str
@@ -138,7 +139,7 @@ def describe_invitation(session: Session, token: str) -> InvitationInfo:
     invitation = _pending_invitation(session, token)
     org = session.get(Organization, invitation.organization_id)
     exists = session.exec(select(User).where(User.email == invitation.email)).first() is not None
-    return InvitationInfo(invitation.email, invitation.role, org.name, exists)
+    return InvitationInfo(invitation.organization_id, invitation.email, invitation.role, org.name, exists)
 
 
 def accept_invitation(session: Session, token: str, *, password: str, full_name: str | None = None,

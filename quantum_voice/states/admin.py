@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import reflex as rx
 
 from quantum_voice.core.errors import DomainError
-from quantum_voice.services import admin, team
+from quantum_voice.services import admin
 from quantum_voice.states.format import moment
 from quantum_voice.states.session import SessionState
 
@@ -49,9 +49,7 @@ class AdminState(SessionState):
             return rx.redirect("/dashboard")
         try:
             with self._signed_in_repo() as repo:
-                # Audit rows carry user ids; members' emails make them readable.
-                people = {m.user_id: m.email for m in team.list_members(repo)}
-                self.audit = [audit_row(e, people) for e in admin.audit_log(repo)]
+                self.audit = [audit_row(e) for e in admin.audit_log(repo)]
                 self.emails = [email_row(m) for m in admin.outbox(repo)]
         except DomainError as exc:
             return rx.toast.error(exc.message)
@@ -59,8 +57,8 @@ class AdminState(SessionState):
         return None
 
 
-def audit_row(entry, people: dict[int, str]) -> AuditRow:
-    actor = people.get(entry.actor_user_id, f"user #{entry.actor_user_id}") if entry.actor_user_id else "—"
+def audit_row(entry: admin.AuditEntry) -> AuditRow:
+    actor = entry.actor_email or (f"user #{entry.actor_user_id}" if entry.actor_user_id else "—")
     target = f"{entry.target_type} #{entry.target_id}" if entry.target_type else ""
     details = ", ".join(f"{k}={v}" for k, v in (entry.details or {}).items())
     return AuditRow(moment(entry.created_at), entry.action, actor, target, entry.ip or "", details)

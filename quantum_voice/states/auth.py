@@ -28,8 +28,9 @@ def open_web_session(ticket: str, next_path: str = "/dashboard"):
     return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
 
-def ticket_for(state: SessionState, session, user: User) -> str:
-    return accounts.create_web_ticket(session, user, ip=state._client_ip(), user_agent=state._user_agent())
+def ticket_for(state: SessionState, session, user: User, organization_id: int | None = None) -> str:
+    return accounts.create_web_ticket(session, user, ip=state._client_ip(), user_agent=state._user_agent(),
+                                      organization_id=organization_id)
 
 
 class LoginState(FormErrors, SessionState):

@@ -10,4 +10,4 @@ def day(value: datetime | None) -> str:
 
 
 def moment(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+    return value.strftime("%d %b %Y, %H:%M") if value else ""  # column headers say "(UTC)"

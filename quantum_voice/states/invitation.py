@@ -46,9 +46,10 @@ class AcceptInviteState(FormErrors, SessionState):
         yield
         try:
             with session_scope() as session:
+                joining = team.describe_invitation(session, self._token).organization_id
                 user = team.accept_invitation(session, self._token, password=password,
                                               full_name=form.get("full_name") or None, ip=self._client_ip())
-                ticket = ticket_for(self, session, user)
+                ticket = ticket_for(self, session, user, organization_id=joining)  # into the org they joined
         except DomainError as exc:
             self.submitting = False
             self._show_error(exc, ("password", "full_name"))

@@ -101,7 +101,7 @@ class SessionState(rx.State):
             self._forget()
             return rx.redirect("/login")
         # Only people who can finish set-up are sent to it; the others would be stuck there.
-        if self.onboarding_pending and self.can_manage_org and self.router.url.path != "/onboarding":
+        if self.onboarding_pending and self.can_manage_org and self.router.url.path.rstrip("/") != "/onboarding":
             return rx.redirect("/onboarding")
         return None
 

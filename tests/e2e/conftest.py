@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from quantum_voice.core.config import REPO_ROOT
+from tests.conftest import create_postgres_database, drop_postgres_database
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -42,7 +42,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: fl
             raise RuntimeError(f"the app exited early:\n{log_path.read_text()[-4000:]}")
         try:
             if httpx.get(url + "/api/health", timeout=2).status_code in (200, 503) and \
-                    httpx.get(url + "/login", timeout=5).status_code == 200:
+                    httpx.get(url + "/login", timeout=5, follow_redirects=True).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -57,20 +57,26 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SMTP_HOST")}
     env.update(DATA_DIR=str(data_dir), APP_URL=url, PORT=str(port), LOG_LEVEL="INFO")
+    # Given a PostgreSQL DATABASE_URL, the app under test runs on a fresh database on that server.
+    database_url = f"sqlite:///{data_dir / 'quantum_voice.db'}"
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        database_url = env["DATABASE_URL"] = create_postgres_database()
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "live-app.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(["bash", str(REPO_ROOT / "scripts" / "run.sh")], cwd=REPO_ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait_until_up(url, proc, log_path, timeout=420)
-        yield LiveApp(url=url, database_url=f"sqlite:///{data_dir / 'quantum_voice.db'}", log_path=log_path)
+        _wait_until_up(url, proc, log_path, timeout=300)
+        yield LiveApp(url=url, database_url=database_url, log_path=log_path)
     finally:
         os.killpg(proc.pid, 15)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
+        if database_url.startswith("postgres"):
+            drop_postgres_database(database_url)
 
 
 @pytest.fixture(scope="session")
@@ -106,5 +112,3 @@ def pytest_runtest_makereport(item, call):
     if rep.when == "call":
         item.rep_call = rep
 
-
-__all__ = ["LiveApp", "sys"]

@@ -102,8 +102,10 @@ def test_onboarding_then_team_invite_through_the_api(client):
     assert [i["email"] for i in client.get("/api/team/invitations", headers=auth).json()] == ["kim@example.com"]
     kinds = [mail["kind"] for mail in client.get("/api/admin/outbox", headers=auth).json()]
     assert "invitation" in kinds and "verify_email" in kinds
-    actions = [a["action"] for a in client.get("/api/admin/audit-logs", headers=auth).json()]
-    assert {"auth.sign_up", "auth.sign_in", "organization.onboarded", "team.invite"} <= set(actions)
+    entries = client.get("/api/admin/audit-logs", headers=auth).json()
+    assert {"auth.sign_up", "auth.sign_in", "organization.onboarded", "team.invite"} <= {a["action"] for a in entries}
+    invite_entry = next(a for a in entries if a["action"] == "team.invite")
+    assert invite_entry["actor_email"] == "ana@example.com" and invite_entry["details"]["role"] == "agent"
 
 
 def test_last_owner_removal_is_a_409(client):

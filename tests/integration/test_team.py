@@ -143,3 +143,19 @@ def test_members_of_another_organisation_are_not_found(session):
     with pytest.raises(NotFound):
         team.remove_member(repo_for(session, owner_a), b_membership)
     assert [m.email for m in team.list_members(repo_for(session, owner_a))] == ["a@example.com"]
+
+
+def test_joining_a_second_organisation_can_sign_into_it(session):
+    owner_a, org_a = verified_owner(session, "a@example.com", "Org A")
+    owner_b, org_b = verified_owner(session, "b@example.com", "Org B")
+    _, token = team.invite(repo_for(session, owner_b), email="a@example.com", role="viewer")
+    joining = team.describe_invitation(session, token).organization_id
+    user = team.accept_invitation(session, token, password=PASSWORD)
+    ticket = accounts.create_web_ticket(session, user, organization_id=joining)
+    _, cookie_token = accounts.exchange_web_ticket(session, ticket)
+    ctx = accounts.resolve_token(session, cookie_token)
+    assert (ctx.organization.id, ctx.role) == (org_b.id, "viewer")
+    _, default_token = accounts.create_api_session(session, user)
+    assert accounts.resolve_token(session, default_token).organization.id == org_a.id
+    with pytest.raises(PermissionDenied):  # not a member there
+        accounts.create_api_session(session, owner_b, organization_id=org_a.id)
