@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import quantum_voice.models  # noqa: F401  (registers every table on the metadata)
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import make_engine
+from quantum_voice.services.knowledge.fulltext import include_in_autogenerate
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -18,7 +19,8 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True,
+                      include_name=include_in_autogenerate)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -42,6 +44,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_in_autogenerate,  # full-text index objects are not models
     )
     with context.begin_transaction():
         context.run_migrations()

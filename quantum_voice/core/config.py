@@ -75,6 +75,24 @@ class Settings(BaseSettings):
     # The voice sidecar counts as running while its heartbeat is younger than this.
     sidecar_heartbeat_timeout_seconds: int = 30
 
+    # Knowledge base: uploads, background processing and answers.
+    knowledge_max_upload_mb: int = 25
+    knowledge_max_pages: int = 2000  # PDFs with more pages are rejected (protects the worker)
+    knowledge_max_attempts: int = 3  # processing tries per document before it is marked failed
+    knowledge_stale_minutes: int = 10  # a document stuck in a processing state this long is re-queued
+    knowledge_answer_threshold: float = 0.5  # default confidence an answer needs (a RAG node may override)
+    knowledge_fetch_timeout_seconds: float = 10.0
+    knowledge_fetch_max_mb: int = 5  # per fetched web page or sitemap
+    knowledge_sitemap_max_pages: int = 50
+    # Web sources on loopback/private addresses are refused (they would let users probe the server's network);
+    # turn on for an intranet deployment.
+    knowledge_fetch_allow_private_networks: bool = False
+    # Name of the Redis list the job queue uses (separate deployments or test runs sharing one Redis).
+    job_queue_name: str = "jobs"
+    # Run a job worker thread inside the app process. Turn off when dedicated `python -m quantum_voice.worker`
+    # processes take the Redis queue.
+    worker_in_app: bool = True
+
     # Optional cloud providers. Every job has a local default; these only switch adapters on.
     deepgram_api_key: SecretStr = SecretStr("")
     openai_api_key: SecretStr = SecretStr("")
@@ -115,6 +133,10 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.app_url.startswith("https://")
+
+    def app_link(self, path: str, token: str) -> str:
+        """An absolute link into the app carrying a one-time token (emails)."""
+        return f"{self.app_url.rstrip('/')}{path}?token={token}"
 
     @property
     def smtp_configured(self) -> bool:

@@ -7,7 +7,10 @@ otherwise. A job is a name plus JSON arguments; workers register a handler per n
 from __future__ import annotations
 
 import json
+import logging
 import queue
+import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -73,6 +76,7 @@ class RedisJobQueue:
 
 
 Handler = Callable[[dict[str, Any]], None]
+log = logging.getLogger(__name__)
 
 
 def run_one(q: JobQueue, handlers: dict[str, Handler], timeout: float, max_attempts: int = 3) -> Job | None:
@@ -99,11 +103,104 @@ _queue: JobQueue | None = None
 def get_job_queue() -> JobQueue:
     global _queue
     if _queue is None:
-        url = get_settings().redis_url
-        _queue = RedisJobQueue(url) if url else InProcessJobQueue()
+        settings = get_settings()
+        if settings.redis_url:
+            _queue = RedisJobQueue(settings.redis_url, settings.job_queue_name)
+        else:
+            _queue = InProcessJobQueue()
     return _queue
 
 
 def set_job_queue(q: JobQueue | None) -> None:
     global _queue
     _queue = q
+
+
+def enqueue_after_commit(session: Any, job: Job) -> None:
+    """Queue ``job`` once ``session`` commits (never before: a worker must find the rows the job is about);
+    dropped if the session rolls back."""
+    from sqlalchemy import event
+
+    pending: list[Job] | None = session.info.get("jobs_after_commit")
+    if pending is None:
+        pending = session.info["jobs_after_commit"] = []
+
+        def _commit(sess) -> None:
+            jobs, sess.info["jobs_after_commit"] = list(sess.info.get("jobs_after_commit") or []), []
+            for item in jobs:
+                get_job_queue().enqueue(item)
+
+        def _rollback(sess) -> None:
+            sess.info["jobs_after_commit"] = []
+
+        event.listen(session, "after_commit", _commit)
+        event.listen(session, "after_soft_rollback", _rollback)
+    pending.append(job)
+
+
+class Worker:
+    """Takes jobs off a queue and runs them, in a thread of the app or as its own process.
+
+    ``periodic`` runs every ``period_seconds`` between jobs (maintenance such as rescuing abandoned work).
+    A failing job is logged and retried by ``run_one``; it never stops the worker.
+    """
+
+    def __init__(self, handlers: dict[str, Handler], *, queue_: JobQueue | None = None, max_attempts: int = 3,
+                 poll_seconds: float = 1.0, periodic: Callable[[], None] | None = None,
+                 period_seconds: float = 60.0):
+        self.handlers, self.max_attempts, self.poll_seconds = handlers, max_attempts, poll_seconds
+        self._queue, self._periodic, self._period = queue_, periodic, period_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_periodic = 0.0
+
+    @property
+    def queue(self) -> JobQueue:
+        return self._queue or get_job_queue()
+
+    def run_next(self, timeout: float | None = None) -> bool:
+        """Run one job if one comes within ``timeout`` seconds; False when none came. Errors are logged."""
+        try:
+            return run_one(self.queue, self.handlers, self.poll_seconds if timeout is None else timeout,
+                           self.max_attempts) is not None
+        except Exception:
+            log.exception("background job failed for good")
+            return True
+
+    def run_pending(self, limit: int = 1000, timeout: float = 0.05) -> int:
+        """Run jobs until none comes within ``timeout`` seconds; returns how many ran (tests, scripts)."""
+        ran = 0
+        while ran < limit and self.run_next(timeout):
+            ran += 1
+        return ran
+
+    def run_forever(self) -> None:
+        while not self._stop.is_set():
+            self._maybe_periodic()
+            self.run_next()
+
+    def _maybe_periodic(self) -> None:
+        if self._periodic is None or time.monotonic() - self._last_periodic < self._period:
+            return
+        self._last_periodic = time.monotonic()
+        try:
+            self._periodic()
+        except Exception:
+            log.exception("periodic worker task failed")
+
+    def start(self, name: str = "job-worker") -> "Worker":
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self.run_forever, name=name, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

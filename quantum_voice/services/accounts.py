@@ -107,7 +107,7 @@ def send_verification_email(session: Session, user: User, settings: Settings | N
     settings = settings or get_settings()
     token = _issue_email_token(session, user, TokenPurpose.VERIFY_EMAIL,
                                timedelta(hours=settings.email_token_ttl_hours))
-    link = f"{settings.app_url.rstrip('/')}/verify?token={token}"
+    link = settings.app_link("/verify", token)
     send_email(session, OutgoingEmail(
         to=user.email,
         subject="Verify your email for Quantum Voice",
@@ -357,7 +357,7 @@ def request_password_reset(session: Session, email: str, *, ip: str | None = Non
         return
     token = _issue_email_token(session, user, TokenPurpose.RESET_PASSWORD,
                                timedelta(minutes=settings.reset_token_ttl_minutes))
-    link = f"{settings.app_url.rstrip('/')}/reset-password?token={token}"
+    link = settings.app_link("/reset-password", token)
     send_email(session, OutgoingEmail(
         to=user.email,
         subject="Reset your Quantum Voice password",

@@ -91,7 +91,7 @@ def invite(repo: OrgRepository, *, email: str, role: str, ip: str | None = None,
                                      expires_at=utcnow() + timedelta(days=settings.invite_ttl_days)))
     org = session.get(Organization, repo.scope.organization_id)
     inviter = session.get(User, repo.scope.user_id) if repo.scope.user_id else None
-    link = f"{settings.app_url.rstrip('/')}/accept-invite?token={token}"
+    link = settings.app_link("/accept-invite", token)
     who = (inviter.full_name or inviter.email) if inviter else "A teammate"
     send_email(session, OutgoingEmail(
         to=email,

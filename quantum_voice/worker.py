@@ -1,0 +1,95 @@
+"""The background worker: runs queued jobs (document processing, …) and rescues abandoned ones.
+
+In the app: ``start_background_worker()`` at start-up runs a worker thread (the in-process queue when REDIS_URL
+is unset, the Redis queue otherwise; WORKER_IN_APP=false leaves Redis jobs to dedicated workers).
+Standalone, for the Redis queue: ``python -m quantum_voice.worker``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from quantum_voice.core.config import get_settings
+from quantum_voice.core.jobs import Handler, Worker
+
+log = logging.getLogger(__name__)
+
+_worker: Worker | None = None
+_lock = threading.Lock()
+
+
+def job_handlers() -> dict[str, Handler]:
+    """Every job the product knows, by name."""
+    from quantum_voice.services.knowledge.documents import PROCESS_DOCUMENT_JOB
+    from quantum_voice.services.knowledge.processing import process_document_job
+
+    return {PROCESS_DOCUMENT_JOB: process_document_job}
+
+
+def rescue_abandoned_work(*, include_fresh_queued: bool = False) -> None:
+    from quantum_voice.services.knowledge.processing import recover_stuck_documents
+
+    recover_stuck_documents(include_fresh_queued=include_fresh_queued)
+
+
+def build_worker(**options) -> Worker:
+    return Worker(job_handlers(), max_attempts=get_settings().knowledge_max_attempts,
+                  periodic=rescue_abandoned_work, **options)
+
+
+def start_background_worker() -> Worker | None:
+    """Start the app's worker thread once (idempotent); ``None`` when WORKER_IN_APP=false with Redis."""
+    global _worker
+    settings = get_settings()
+    if settings.redis_url and not settings.worker_in_app:
+        return None
+    with _lock:
+        if _worker is not None and _worker.running:
+            return _worker
+        try:
+            # The in-process queue is empty after a restart: whatever was waiting must be queued again.
+            rescue_abandoned_work(include_fresh_queued=not settings.redis_url)
+        except Exception:
+            log.exception("could not rescue abandoned jobs at start-up (is the database migrated?)")
+        _worker = build_worker().start()
+        threading.Thread(target=_load_models, name="model-preload", daemon=True).start()
+        return _worker
+
+
+def _load_models() -> None:
+    """Load the embedding model now, so the first search or upload does not wait for it (a few seconds)."""
+    try:
+        from quantum_voice.services.knowledge.embeddings import get_embedder
+
+        get_embedder()
+    except Exception:
+        log.exception("could not load the embedding model; knowledge search will try again when used")
+
+
+def stop_background_worker(timeout: float = 5.0) -> None:
+    global _worker
+    with _lock:
+        if _worker is not None:
+            _worker.stop(timeout)
+            _worker = None
+
+
+def main() -> None:
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not settings.redis_url:
+        log.warning("REDIS_URL is not set: this worker only sees its own in-process queue. The app runs its own "
+                    "worker thread; a standalone worker is for the Redis queue.")
+    worker = build_worker()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: (stop.set(), worker.stop(0)))
+    rescue_abandoned_work(include_fresh_queued=not settings.redis_url)
+    log.info("worker started on the %s queue", "redis" if settings.redis_url else "in-process")
+    worker.run_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""The labelled question set of the benchmark, as an assertion with a floor (on SQLite and PostgreSQL)."""
+
+from bench.knowledge import build_knowledge_base, evaluate, fixture_files, labelled_questions
+
+
+def test_labelled_questions_meet_the_quality_floor(engine):
+    questions = labelled_questions()
+    assert len(questions["answerable"]) >= 40 and len(questions["unanswerable"]) >= 8
+    org_id, kb_id, _, _ = build_knowledge_base(fixture_files())
+    report = evaluate(org_id, kb_id, questions)
+    assert report.recall_at_3 >= 0.92, report.misses
+    assert report.recall_at_1 >= 0.75 and report.mrr >= 0.8
+    assert report.unanswerable_rejected >= 0.83, report.false_answers
+    assert report.answerable_answered >= 0.6
