@@ -16,10 +16,12 @@ log = logging.getLogger("quantum_voice.api")
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   headers: dict[str, str] | None = None, details: list | None = None) -> JSONResponse:
     body: dict = {"code": code, "message": message}
     if field:
         body["field"] = field
+    if details:
+        body["details"] = details  # e.g. every broken node of a flow, for the designer to mark
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -32,7 +34,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-        return error_response(exc.status, exc.code, exc.message, exc.field, headers)
+        return error_response(exc.status, exc.code, exc.message, exc.field, headers, getattr(exc, "details", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError):

@@ -7,7 +7,8 @@ from quantum_voice.core.errors import ValidationFailed
 from quantum_voice.models.accounts import Organization
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.services import audit
-from quantum_voice.services.accounts import check_name, unique_slug
+from quantum_voice.services.accounts import check_name
+from quantum_voice.services.campaigns import DEFAULT_PRIVACY_WORDING, create_campaign
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
 
@@ -23,10 +24,7 @@ INDUSTRIES: dict[str, str] = {
     "other": "Other",
 }
 
-DEFAULT_PRIVACY_WORDING = (
-    "I agree that {organization} may record this call and store my contact details to follow up on my "
-    "enquiry, as described in its privacy policy. I can ask for my data to be exported or erased at any time."
-)
+__all__ = ["DEFAULT_PRIVACY_WORDING", "INDUSTRIES", "complete_onboarding", "needs_onboarding", "new_campaign"]
 
 
 def needs_onboarding(org: Organization) -> bool:
@@ -34,15 +32,9 @@ def needs_onboarding(org: Organization) -> bool:
 
 
 def new_campaign(repo: OrgRepository, org: Organization, name: str) -> Campaign:
-    campaign = Campaign(
-        organization_id=org.id,
-        name=name,
-        slug=unique_slug(repo.session, Campaign, f"{org.slug}-{name}"),
-        greeting=f"Hi, thanks for calling {org.name}! How can I help you today?",
-        privacy_wording=DEFAULT_PRIVACY_WORDING.format(organization=org.name),
-        created_by_id=repo.scope.user_id,
-    )
-    return repo.add(campaign)
+    """The first campaign (of ``repo``'s organisation, which is ``org``): the "Lead capture + Q&A" flow,
+    published, with a new empty knowledge base."""
+    return create_campaign(repo, name=name)
 
 
 def complete_onboarding(repo: OrgRepository, *, organization_name: str, industry: str,

@@ -1,0 +1,163 @@
+"""What one engine step leaves in the database: transcript turns, the consent record, the lead (written as the
+call goes, finalised at its end), hand-off requests, and the conversation's status.
+
+Privacy: personal details are stored only after consent. Turns that carried them before consent are flagged,
+and blanked if consent is refused or never given; after a refusal, caller turns with contact details are
+blanked as they are written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from quantum_voice.core.clock import utcnow
+from quantum_voice.models.calls import ConsentRecord, Conversation, ConversationStatus, Speaker, TranscriptTurn
+from quantum_voice.models.handoff import Handoff, HandoffStatus
+from quantum_voice.models.leads import Lead
+from quantum_voice.services.flows.schema import STANDARD_FIELDS, FlowDefinition
+from quantum_voice.services.flows.state import Action, FlowState, StepResult
+from quantum_voice.services.leads.emails import extract_email
+from quantum_voice.services.leads.extraction import extract_name, extract_phone
+from quantum_voice.services.leads.scoring import LeadScore, score_lead
+from quantum_voice.services.tenancy import OrgRepository
+
+REDACTED = "[removed: personal details the caller did not consent to us keeping]"
+HANDOFF_PRIORITY = {"low": 1, "normal": 2, "high": 3, "urgent": 4}
+_LEAD_COLUMN_LIMITS = {"name": 200, "email": 320, "phone": 40, "interest": 500, "timeline": 200, "budget": 200}
+
+
+def apply_step(repo: OrgRepository, conversation: Conversation, flow: FlowDefinition, step: StepResult, *,
+               caller: str | None, agent: str, caller_node: str | None = None,
+               stt_confidence: float | None = None) -> None:
+    now = utcnow()
+    _add_turns(repo, conversation, step, caller=caller, agent=agent, caller_node=caller_node,
+               stt_confidence=stt_confidence, now=now)
+    lead = lead_of_conversation(repo, conversation.id)
+    for action in step.of_kind("consent"):
+        record = _consent_record(repo, conversation, action)
+        if action.data.get("granted"):
+            lead = lead or repo.add(Lead(organization_id=repo.scope.organization_id,
+                                         campaign_id=conversation.campaign_id, conversation_id=conversation.id,
+                                         consent_record_id=record.id))
+        else:
+            redact_personal_turns(repo, conversation.id)
+    if lead is not None and step.state.consent:
+        update_lead(lead, flow, step.state, now)
+    for action in step.of_kind("handoff"):
+        _hand_off(repo, conversation, lead, action)
+    if step.of_kind("end"):
+        _finish(repo, conversation, flow, step.state, lead, now)
+
+
+def lead_of_conversation(repo: OrgRepository, conversation_id: int) -> Lead | None:
+    found = repo.list(Lead, Lead.conversation_id == conversation_id, limit=1)
+    return found[0] if found else None
+
+
+# ---------------------------------------------------------------- transcript
+
+def _add_turns(repo: OrgRepository, conversation: Conversation, step: StepResult, *, caller: str | None, agent: str,
+               caller_node: str | None, stt_confidence: float | None, now: datetime) -> None:
+    seq = repo.count(TranscriptTurn, TranscriptTurn.conversation_id == conversation.id)
+    offset_ms = int((now - conversation.started_at).total_seconds() * 1000)
+    captures = step.of_kind("capture")
+    if caller is not None:
+        personal = any(a.data.get("personal") for a in captures)
+        text = REDACTED if step.state.consent is False and _has_contact_details(caller) else caller
+        repo.add(TranscriptTurn(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
+                                seq=seq, speaker=Speaker.CALLER.value, text=text, node_id=caller_node,
+                                confidence=stt_confidence, offset_ms=offset_ms,
+                                meta={"personal": personal, "captured": [a.data["field"] for a in captures]}))
+        seq += 1
+    if agent:
+        repo.add(TranscriptTurn(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
+                                seq=seq, speaker=Speaker.AGENT.value, text=agent, node_id=step.node_id,
+                                offset_ms=offset_ms, meta=_agent_meta(step)))
+
+
+def _agent_meta(step: StepResult) -> dict[str, Any]:
+    return {"node_type": step.node_type, "actions": [a.kind for a in step.actions],
+            "personal": any(a.data.get("personal") for a in step.actions if a.kind == "ask"),
+            "answers": [{"confidence": a.data.get("confidence"), "citations": a.data.get("citations", [])}
+                        for a in step.of_kind("answer")]}
+
+
+def _has_contact_details(text: str) -> bool:
+    return bool(extract_email(text) or extract_phone(text) or extract_name(text))
+
+
+def redact_personal_turns(repo: OrgRepository, conversation_id: int) -> int:
+    """Blank every turn of the call that carried personal details. Returns how many were blanked."""
+    count = 0
+    for turn in repo.list(TranscriptTurn, TranscriptTurn.conversation_id == conversation_id, limit=100_000):
+        if (turn.meta or {}).get("personal"):
+            turn.text, turn.meta = REDACTED, {**turn.meta, "personal": False, "redacted": True}
+            count += 1
+    repo.session.flush()
+    return count
+
+
+# ---------------------------------------------------------------- consent, lead, hand-off, the end
+
+def _consent_record(repo: OrgRepository, conversation: Conversation, action: Action) -> ConsentRecord:
+    granted = bool(action.data.get("granted"))
+    return repo.add(ConsentRecord(
+        organization_id=repo.scope.organization_id, public_id=str(uuid.uuid4()),
+        campaign_id=conversation.campaign_id, conversation_id=conversation.id,
+        email=action.data.get("email") if granted else None, granted=granted,
+        wording=action.data.get("wording") or "", policy_version=str(action.data.get("policy_version") or "1")[:40],
+        user_agent=conversation.user_agent))
+
+
+def update_lead(lead: Lead, flow: FlowDefinition, state: FlowState, now: datetime) -> LeadScore:
+    """Copy the call's variables and score onto the lead (only ever called with consent)."""
+    for key, limit in _LEAD_COLUMN_LIMITS.items():
+        value = state.variables.get(key)
+        if value is not None:
+            setattr(lead, key, value[:limit])
+    lead.custom_fields = {k: v for k, v in state.variables.items() if k not in STANDARD_FIELDS}
+    score = score_lead(state.variables, state.said, flow.scoring)
+    lead.score, lead.band, lead.score_breakdown = score.score, score.band, score.breakdown
+    lead.updated_at = now
+    return score
+
+
+def _hand_off(repo: OrgRepository, conversation: Conversation, lead: Lead | None, action: Action) -> None:
+    conversation.status = ConversationStatus.HANDED_OFF.value
+    if conversation.is_test:
+        return  # simulator calls never reach the agents' queue
+    repo.add(Handoff(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
+                     lead_id=lead.id if lead else None, reason=str(action.data.get("reason", "flow"))[:30],
+                     reason_detail=(action.data.get("detail") or None) and str(action.data["detail"])[:500],
+                     priority=HANDOFF_PRIORITY.get(action.data.get("priority", "normal"), 2),
+                     required_skill=action.data.get("skill"), status=HandoffStatus.WAITING.value))
+
+
+def _finish(repo: OrgRepository, conversation: Conversation, flow: FlowDefinition, state: FlowState,
+            lead: Lead | None, now: datetime) -> None:
+    conversation.status = ConversationStatus.ENDED.value
+    conversation.ended_at = now
+    conversation.duration_seconds = round((now - conversation.started_at).total_seconds(), 3)
+    conversation.end_reason = (state.end_reason or "completed")[:60]
+    if lead is not None and state.consent:
+        score = update_lead(lead, flow, state, now)
+        lead.summary = lead_summary(state.variables, score)
+        conversation.summary = lead.summary
+    if state.consent is not True:
+        redact_personal_turns(repo, conversation.id)
+
+
+def lead_summary(variables: dict[str, str], score: LeadScore) -> str:
+    """One plain paragraph for the lead list and notifications, from facts only."""
+    parts = []
+    for key, label in (("interest", "Interested in"), ("timeline", "Timeline:"), ("budget", "Budget:")):
+        if variables.get(key):
+            parts.append(f"{label} {variables[key]}.")
+    signals = [item["label"].lower() for item in score.breakdown if item["rule"] not in
+               ("mentioned_timeline", "stated_budget", "named_interest")]
+    if signals:
+        parts.append(f"{'; '.join(signals).capitalize()}.")
+    parts.append(f"Score {score.score} ({score.band}).")
+    return " ".join(parts)

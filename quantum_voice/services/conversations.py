@@ -1,0 +1,222 @@
+"""Running a call through its flow: the one code path for the simulator, the API and the voice sidecar.
+
+``start_conversation`` opens a Conversation on the campaign's live flow (the simulator: its draft) and greets;
+``take_turn`` feeds one caller utterance through the engine; ``end_conversation`` closes a call that ended
+outside the flow (hang-up). After each step the engine's state is saved in ``Conversation.flow_state`` (so a
+restarted process carries on), both sides of the turn go into the transcript, and the lead is written
+progressively by ``call_records``: consent record, lead fields, score, hand-off, finalisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from quantum_voice.core.clock import utcnow
+from quantum_voice.core.errors import NotFound
+from quantum_voice.models.calls import Conversation, ConversationStatus
+from quantum_voice.models.campaigns import Campaign
+from quantum_voice.models.flows import FlowVersion
+from quantum_voice.models.leads import Lead
+from quantum_voice.services.call_records import apply_step, lead_of_conversation
+from quantum_voice.services.flows import engine
+from quantum_voice.services.flows.knowledge import KnowledgeSearch
+from quantum_voice.services.flows.phrasing import KeepWording, Phraser
+from quantum_voice.services.flows.privacy import personal_keys
+from quantum_voice.services.flows.publishing import runnable_flow
+from quantum_voice.services.flows.schema import FlowDefinition
+from quantum_voice.services.flows.state import FlowState, StepResult
+from quantum_voice.services.flows.turn import CallContext
+from quantum_voice.services.leads.scoring import score_lead
+from quantum_voice.services.permissions import Permission
+from quantum_voice.services.tenancy import OrgRepository
+
+MAX_UTTERANCE_CHARS = 2000
+
+
+@dataclass
+class TurnOutcome:
+    conversation: Conversation
+    step: StepResult
+    caller: str | None
+    agent: str
+
+    @property
+    def ended(self) -> bool:
+        return self.step.state.status == "ended"
+
+
+@dataclass
+class CallSetup:
+    """How a call is opened: channel, test or real, which flow, where it came from."""
+
+    channel: str = "web"
+    is_test: bool = False
+    use_draft: bool = False
+    qr_code_id: int | None = None
+    caller_ip_hash: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass
+class CallServices:
+    """The call's collaborators: knowledge search (default: the knowledge service) and an optional phraser."""
+
+    knowledge: KnowledgeSearch | None = None
+    phraser: Phraser = field(default_factory=KeepWording)
+
+
+def start_conversation(repo: OrgRepository, campaign_id: int, setup: CallSetup | None = None,
+                       services: CallServices | None = None) -> TurnOutcome:
+    setup, services = setup or CallSetup(), services or CallServices()
+    campaign = repo.get(Campaign, campaign_id)
+    flow, version_id = runnable_flow(repo, campaign, use_draft=setup.use_draft)
+    now = utcnow()
+    conversation = repo.add(Conversation(
+        organization_id=repo.scope.organization_id, campaign_id=campaign.id, flow_version_id=version_id,
+        qr_code_id=setup.qr_code_id, channel=setup.channel, is_test=setup.is_test,
+        status=ConversationStatus.ACTIVE.value, caller_ip_hash=setup.caller_ip_hash, user_agent=setup.user_agent,
+        started_at=now, answered_at=now,
+        flow_state={"definition": flow.to_json()} if version_id is None else {}))
+    step = engine.start(flow, _context(repo, conversation, campaign, services, now=now))
+    return _save(repo, conversation, flow, step, None, services)
+
+
+def take_turn(repo: OrgRepository, conversation_id: int, utterance: str, services: CallServices | None = None,
+              *, stt_confidence: float | None = None) -> TurnOutcome:
+    services = services or CallServices()
+    conversation = _locked_conversation(repo, conversation_id)
+    flow = flow_of(repo, conversation)
+    campaign = repo.get(Campaign, conversation.campaign_id) if conversation.campaign_id else None
+    state = FlowState.from_json(conversation.flow_state["engine"])
+    text = " ".join((utterance or "").split())[:MAX_UTTERANCE_CHARS]
+    ctx = _context(repo, conversation, campaign, services, stt_confidence=stt_confidence)
+    step = engine.respond(flow, state, text, ctx)
+    return _save(repo, conversation, flow, step, text, services, caller_node=state.node_id,
+                 stt_confidence=stt_confidence)
+
+
+def end_conversation(repo: OrgRepository, conversation_id: int, reason: str = "caller_hung_up") -> Conversation:
+    conversation = _locked_conversation(repo, conversation_id)
+    if conversation.status == ConversationStatus.ENDED.value:
+        return conversation
+    flow = flow_of(repo, conversation)
+    state = FlowState.from_json(conversation.flow_state["engine"])
+    ctx = CallContext(organization_id=conversation.organization_id, now=utcnow())
+    _save(repo, conversation, flow, engine.hang_up(flow, state, ctx, reason), None, CallServices())
+    return conversation
+
+
+def resume_after_handoff(repo: OrgRepository, conversation_id: int,
+                         services: CallServices | None = None) -> TurnOutcome:
+    """A person gives the call back to the AI (Dispatch node's ``returned`` edge)."""
+    services = services or CallServices()
+    conversation = _locked_conversation(repo, conversation_id)
+    flow = flow_of(repo, conversation)
+    campaign = repo.get(Campaign, conversation.campaign_id) if conversation.campaign_id else None
+    state = FlowState.from_json(conversation.flow_state["engine"])
+    step = engine.resume_after_handoff(flow, state, _context(repo, conversation, campaign, services))
+    if step.state.status == "active":
+        conversation.status = ConversationStatus.ACTIVE.value
+    return _save(repo, conversation, flow, step, None, services)
+
+
+def flow_of(repo: OrgRepository, conversation: Conversation) -> FlowDefinition:
+    """The flow a conversation runs: its published version, or the draft snapshot taken when it started."""
+    if conversation.flow_version_id is not None:
+        return FlowDefinition.model_validate(repo.get(FlowVersion, conversation.flow_version_id).definition)
+    return FlowDefinition.model_validate(conversation.flow_state["definition"])
+
+
+def _locked_conversation(repo: OrgRepository, conversation_id: int) -> Conversation:
+    """One turn at a time per call: the row is locked (PostgreSQL) until the turn is saved."""
+    stmt = repo.select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    conversation = repo.session.exec(stmt).first()
+    if conversation is None or "engine" not in (conversation.flow_state or {}):
+        raise NotFound(f"No conversation with id {conversation_id} in your organisation.")
+    return conversation
+
+
+def _context(repo: OrgRepository, conversation: Conversation, campaign: Campaign | None, services: CallServices,
+             *, now=None, stt_confidence: float | None = None) -> CallContext:
+    return CallContext(
+        organization_id=repo.scope.organization_id, now=now or utcnow(),
+        knowledge=services.knowledge or _default_knowledge(repo, conversation),
+        consent_wording=campaign.privacy_wording if campaign else "",
+        policy_version=campaign.privacy_policy_version if campaign else "1", stt_confidence=stt_confidence)
+
+
+def _default_knowledge(repo: OrgRepository, conversation: Conversation) -> KnowledgeSearch | None:
+    from quantum_voice.services.flows.knowledge_adapter import service_knowledge_search
+
+    return service_knowledge_search(repo.session, conversation_id=conversation.id)
+
+
+def _save(repo: OrgRepository, conversation: Conversation, flow: FlowDefinition, step: StepResult,
+          caller: str | None, services: CallServices, *, caller_node: str | None = None,
+          stt_confidence: float | None = None) -> TurnOutcome:
+    agent = services.phraser.rephrase(step.reply, node_type=step.node_type) if step.reply else ""
+    apply_step(repo, conversation, flow, step, caller=caller, agent=agent, caller_node=caller_node,
+               stt_confidence=stt_confidence)
+    state_json: dict[str, Any] = {"engine": step.state.to_json()}
+    if conversation.flow_version_id is None:
+        state_json["definition"] = conversation.flow_state.get("definition") or flow.to_json()
+    conversation.flow_state = state_json
+    repo.session.flush()
+    return TurnOutcome(conversation, step, caller, agent)
+
+
+# ---------------------------------------------------------------- the simulator
+
+@dataclass
+class SimulatedTurn:
+    caller: str | None
+    agent: str
+    node_id: str | None
+    node_type: str | None
+
+
+@dataclass
+class Simulation:
+    conversation_id: int
+    turns: list[SimulatedTurn]
+    lead: Lead | None
+    consent: bool | None
+    handoff: dict[str, Any] | None
+    ended: bool
+    variables: dict[str, str]
+    score: int
+    band: str
+
+
+def simulate(repo: OrgRepository, campaign_id: int, messages: list[str], *, use_draft: bool = True,
+             services: CallServices | None = None) -> Simulation:
+    """Type as the caller: run ``messages`` through the campaign's draft (or live) flow as a test call.
+    The call is stored (marked as a test) and closed afterwards; ``ended`` says whether the flow finished it."""
+    repo.scope.require(Permission.MANAGE_CAMPAIGNS)
+    setup = CallSetup(channel="simulator", is_test=True, use_draft=use_draft)
+    outcome = start_conversation(repo, campaign_id, setup, services)
+    turns = [SimulatedTurn(None, outcome.agent, outcome.step.node_id, outcome.step.node_type)]
+    for message in messages:
+        if outcome.ended:
+            break
+        outcome = take_turn(repo, outcome.conversation.id, message, services)
+        turns.append(SimulatedTurn(outcome.caller, outcome.agent, outcome.step.node_id, outcome.step.node_type))
+    state, conversation = outcome.step.state, outcome.conversation
+    ended = state.status == "ended"
+    if not ended:
+        end_conversation(repo, conversation.id, reason="simulation_finished")
+    flow = flow_of(repo, conversation)
+    score = score_lead(state.variables, state.said, flow.scoring)
+    return Simulation(conversation.id, turns, lead_of_conversation(repo, conversation.id), state.consent,
+                      {"reason": state.handoff.reason, "detail": state.handoff.detail,
+                       "priority": state.handoff.priority, "skill": state.handoff.skill} if state.handoff else None,
+                      ended, _shareable(flow, state), score.score, score.band)
+
+
+def _shareable(flow: FlowDefinition, state: FlowState) -> dict[str, str]:
+    """Variables to show: all of them with consent, otherwise none of the personal ones."""
+    if state.consent:
+        return dict(state.variables)
+    personal = personal_keys(flow)
+    return {k: v for k, v in state.variables.items() if k not in personal}

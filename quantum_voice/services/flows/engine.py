@@ -1,0 +1,134 @@
+"""The flow engine: a pure, deterministic interpreter of a flow definition.
+
+``start(flow, ctx)`` and ``respond(flow, state, utterance, ctx)`` return a new ``FlowState`` and the actions
+for the driver (say, ask, capture, consent, answer, handoff, end); the state given is never changed. Time comes
+from ``ctx.now`` and knowledge from ``ctx.knowledge``, so the same inputs always give the same outputs.
+
+The caller's words are data, never instructions: they are matched against rules and stored as variables,
+and nothing they say changes what the agent is set up to do or makes it recite its configuration.
+"""
+
+from __future__ import annotations
+
+from quantum_voice.services.flows import nodes
+from quantum_voice.services.flows.hearing import Heard, hear
+from quantum_voice.services.flows.privacy import forget_personal_data
+from quantum_voice.services.flows.schema import FlowDefinition, NodeType
+from quantum_voice.services.flows.state import FlowState, StepResult
+from quantum_voice.services.flows.triggers import NO_ONE_TO_TRANSFER_TO, hand_off_if_triggered
+from quantum_voice.services.flows.turn import CallContext, Turn
+from quantum_voice.services.leads.scoring import rules_said
+
+NOT_HEARD = "Sorry, I didn't catch that."
+REFUSAL = "I can't share or change how I'm set up, but I'm happy to help with your questions."
+LOW_STT_CONFIDENCE = 0.5
+
+
+def start(flow: FlowDefinition, ctx: CallContext) -> StepResult:
+    """A new call: greet, and go on to the first node that listens."""
+    turn = Turn(flow, FlowState(started_at=ctx.now), ctx)
+    turn.enter(flow.nodes_of(NodeType.START)[0].id)
+    return turn.result()
+
+
+def respond(flow: FlowDefinition, state: FlowState, utterance: str, ctx: CallContext) -> StepResult:
+    """One caller turn."""
+    turn = Turn(flow, state, ctx)
+    if turn.state.status == "ended":
+        return turn.result()
+    turn.state.turns += 1
+    if turn.state.status == "handed_off":
+        nodes.handler_for(NodeType.DISPATCH.value).respond(turn, turn.node, None)
+        return turn.result()
+    heard = hear(flow, utterance, expecting=_expecting(turn), known=turn.state.variables)
+    if not _handled_before_the_node(turn, heard):
+        _node_responds(turn, heard)
+    return turn.result()
+
+
+def _handled_before_the_node(turn: Turn, heard: Heard) -> bool:
+    """Noise, prompt injection, "say that again", hand-off triggers: the same answer whatever the node."""
+    said = heard.understanding
+    if said.noise:
+        turn.say(NOT_HEARD)
+        turn.ask_again()
+        return True
+    if said.injection:
+        turn.say(REFUSAL)
+        turn.ask_again()
+        return True
+    _remember(turn, heard)
+    if said.repeat and not turn.captured:
+        turn.ask_again()
+        return True
+    if hand_off_if_triggered(turn, heard):
+        return True
+    if said.handoff:
+        turn.say(NO_ONE_TO_TRANSFER_TO)
+        turn.ask_again()
+        return True
+    return False
+
+
+def _node_responds(turn: Turn, heard: Heard) -> None:
+    said, node = heard.understanding, turn.node
+    if said.goodbye and not said.question and node.type != NodeType.RAG_ANSWER.value:
+        if not turn.follow("goodbye", leaving=False):
+            turn.go_to_end("caller_goodbye")
+        return
+    nodes.handler_for(node.type).respond(turn, node, heard)
+
+
+def _remember(turn: Turn, heard: Heard) -> None:
+    """Keyword scoring rules, speech-to-text confidence, and the variables heard in this turn."""
+    for rule_id in rules_said(turn.flow.scoring, heard.text):
+        if rule_id not in turn.state.said:
+            turn.state.said.append(rule_id)
+    if turn.ctx.stt_confidence is not None and turn.ctx.stt_confidence < LOW_STT_CONFIDENCE:
+        turn.count_low_confidence()  # speech recognition was unsure what the caller said
+    for key, value in heard.fields.items():
+        variable = turn.flow.variable(key)
+        if variable is None or (variable.is_personal and turn.state.consent is False):
+            continue  # after a refusal, personal details are not even held for the call
+        previous = turn.state.variables.get(key)
+        if previous == value:
+            continue
+        turn.state.variables[key] = value
+        turn.captured.append(key)
+        turn.act("capture", field=key, value=value, personal=variable.is_personal, correction=previous is not None)
+
+
+def _expecting(turn: Turn) -> str | None:
+    node = turn.node
+    if node is None:
+        return None
+    if node.type == NodeType.LEAD_GATE.value:
+        asking = turn.state.gate.asking
+        return "email" if asking == "confirm_email" else asking
+    if node.type == NodeType.CLARIFY.value:
+        return node.config.variable
+    return None
+
+
+def resume_after_handoff(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
+    """A person hands the call back to the AI: leave the Dispatch node by its ``returned`` (or default) edge."""
+    turn = Turn(flow, state, ctx)
+    if turn.state.status != "handed_off":
+        return turn.result()
+    turn.state.status = "active"
+    turn.leave("returned")
+    return turn.result()
+
+
+def hang_up(flow: FlowDefinition, state: FlowState, ctx: CallContext, reason: str = "caller_hung_up") -> StepResult:
+    """The call ended outside the flow (hang-up, dropped line): close it; without consent, forget personal data."""
+    turn = Turn(flow, state, ctx)
+    if turn.state.status != "ended":
+        turn.state.status, turn.state.end_reason = "ended", reason
+        if turn.state.consent is not True:
+            forget_personal_data(turn.state, flow)
+        turn.act("end", reason=reason)
+    return turn.result()
+
+
+__all__ = ["CallContext", "hang_up", "respond", "resume_after_handoff", "start"]

@@ -1,0 +1,190 @@
+"""What a caller's turn means, by rules: yes/no (with negations), consent, hand-off, goodbye, question, noise,
+"say that again", and attempts to change or reveal the agent's instructions.
+
+One turn can mean several things ("yes, that's right, and I agree"; "that's my email, but I don't agree"),
+so the text is split into clauses and each clause is read on its own: a clause about agreeing sets ``consent``,
+any other yes/no clause sets ``answer``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+FILLERS = {"um", "umm", "uhm", "uh", "uhh", "er", "erm", "hmm", "hm", "mm", "mmm", "ah", "ahh", "eh", "oh",
+           "huh", "like", "so", "well", "hmmm", "ehm", "ummm", "uhhh"}
+_BRACKETED = re.compile(r"[\[(<][^\])>]*[\])>]")  # [noise], (inaudible), <unk>, [BLANK_AUDIO]
+_NEGATION = re.compile(r"\b(?:not|no|never|don't|dont|do not|doesn't|does not|isn't|is not|wasn't|won't|"
+                       r"wouldn't|can't|cannot|didn't|ain't|aren't|nor)\b")
+_CLAUSE_SPLIT = re.compile(r"[,;!?]+|[.](?=\s|$)|\s+-\s+|\s+\b(?:but|and|though|although|however|also)\b\s+")
+_UNSURE = re.compile(r"\b(?:not sure|unsure|don't know|dont know|do not know|dunno|no idea|maybe|perhaps|"
+                     r"not certain|can't remember|hard to say|depends)\b")
+_AFFIRM_IDIOMS = re.compile(r"\b(?:no problem|no worries|not a problem|why not|of course|no doubt)\b")
+_AFFIRM = re.compile(
+    r"\b(?:yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|exactly|absolutely|definitely|ok|okay|alright|"
+    r"all right|fine|perfect|great|sounds good|go ahead|please do|uh-huh|uh huh|mm-hmm|mhm|affirmative|indeed|"
+    r"certainly|you got it|you bet|that's it|that is it|that's me|that's my email|that is my email|"
+    r"that's the one|spot on|will do|i do|that works|bingo|totally|good)\b")
+_SPOKEN_YES = re.compile(r"\b(?:uh-?huh|mm-?hmm|mhm)\b")
+_DENY = re.compile(r"\b(?:no|nope|nah|negative|wrong|incorrect|not really|not quite|nay|rather not|"
+                   r"prefer not|no thanks|no thank you)\b")
+_CONSENT_WORD = re.compile(r"\b(?:agree|agreed|agrees|consent|consents|accept|accepted|permission|allow|"
+                           r"record|recording|store|storing|keep my (?:details|data|info))\b")
+_CONSENT_REFUSAL = re.compile(r"\b(?:disagree|refuse|decline|opt out|rather not|prefer not|won't agree)\b")
+_QUESTION_START = re.compile(
+    r"^(?:what|what's|whats|how|how's|hows|when|where|where's|which|who|who's|whose|why)\b"
+    r"|^(?:is|are|was|were|do|does|did|can|could|would|will|should|may|might|has|have|had)\s+"
+    r"(?:i|you|we|they|it|there|this|that|the|a|an|he|she|my|your|our|their|its|any|these|those|pets|dogs)\b")
+_QUESTION_PHRASE = re.compile(r"\b(?:i'd like to know|i want to know|i was wondering|wondering (?:if|whether|about)|"
+                              r"tell me (?:about|more)|any idea|curious (?:about|if|whether)|can you tell me)\b")
+_FILLER_PREFIX = re.compile(r"^(?:(?:um+|uh+|so|and|ok|okay|oh|hi|hey|hello|also|yes|yeah|sure|well|great|"
+                            r"thanks|thank you|right|alright|actually)\b[\s,]*)+")
+_HANDOFF = re.compile(
+    r"\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:a |an |the |some |your |one of your |real |actual |live )*"
+    r"(?:someone|somebody|person|human|agent|representative|rep|manager|supervisor|operator|sales\w*|staff|"
+    r"member of (?:the |your )?(?:team|staff)|people|team)\b"
+    r"|\b(?:transfer|connect|put)\s+me\b"
+    r"|\bget me (?:a |an |the )?(?:human|person|someone|agent|manager|representative)\b"
+    r"|\b(?:can|could) (?:someone|somebody|a person|an agent) (?:call me|help me|ring me)\b"
+    r"|^(?:a\s+|an\s+)?(?:human|real person|person|live agent|agent|representative|operator|someone)"
+    r"(?:\s+please)?[.!]?$"
+    r"|\b(?:i want|i need|i'd like|let me talk to)\s+(?:a |an |to talk to a |to speak to a )?(?:real )?"
+    r"(?:human|person|representative|operator|live agent)\b")
+_GOODBYE = re.compile(
+    r"\b(?:bye|goodbye|good bye|bye-bye|see you|see ya|talk (?:to you )?later|have a (?:good|nice|great) "
+    r"(?:day|one|night|evening|weekend)|that's all|that is all|that's everything|that is everything|"
+    r"that's it for now|nothing else|i'm done|i am done|i'm all set|all set|gotta go|got to go|i have to go|"
+    r"hang up|end (?:the|this) call|no more questions|that'll be all|that will be all|i'm good,? thanks)\b")
+_REPEAT = re.compile(
+    r"\b(?:repeat (?:that|it|yourself|the question|please)|say (?:that|it) again|come again|pardon|"
+    r"what did you say|i didn't (?:catch|hear|get) (?:that|it|you)|one more time|didn't hear you)\b"
+    r"|^(?:what|sorry|huh|pardon|excuse me)\??$")
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules|prompts?|guidelines|"
+    r"everything|previous|above|programming|system|restrictions|constraints)\b"
+    r"|\bsystem\s+(?:prompt|message|instructions?)\b"
+    r"|\b(?:reveal|show|tell|print|give|share|read|output|list|dump|display|repeat|recite|what(?:'s| is| are| were))"
+    r"\b.{0,30}\b(?:your|the|its)\s+(?:system |hidden |secret |initial |original |internal )?(?:prompt|"
+    r"instructions|configuration|config|settings|rules|guidelines|api keys?|secrets?|passwords?|tokens?|"
+    r"credentials|system message|source code)\b"
+    r"|\b(?:you are now|from now on,? you|act as|pretend (?:to be|you are|you're)|roleplay as|role-play as|"
+    r"developer mode|jailbreak|dan mode|do anything now|sudo)\b"
+    r"|\b(?:new|updated|different) instructions\b|\btext above\b|\bwhat (?:were|have) you been told\b"
+    r"|\b(?:api[ _-]?key|secret key|access token|admin password|database password)\b"
+    r"|\b(?:set|change|make|mark|give)\b.{0,20}\b(?:my |the )?(?:lead )?(?:score|band|status)\b"
+    r"|\b(?:mark|flag|classify) (?:me|this lead) as\b")
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """The meaning of one caller turn. ``answer``/``consent`` are "yes", "no" or ``None``."""
+
+    text: str
+    noise: bool = False
+    injection: bool = False
+    handoff: bool = False
+    goodbye: bool = False
+    repeat: bool = False
+    question: bool = False
+    unsure: bool = False
+    answer: str | None = None
+    consent: str | None = None
+    questions: list[str] = field(default_factory=list)  # the question clauses, for the knowledge base
+
+    @property
+    def intent(self) -> str:
+        """The one label that matters most, for logs and tests."""
+        for name in ("noise", "injection", "handoff", "goodbye", "repeat"):
+            if getattr(self, name):
+                return name
+        if self.consent:
+            return f"consent_{self.consent}"
+        if self.answer and not self.question:
+            return self.answer
+        if self.question:
+            return "question"
+        return "unsure" if self.unsure else "statement"
+
+    @property
+    def question_text(self) -> str:
+        return " ".join(self.questions) or self.text
+
+
+def normalise(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return " ".join(text.lower().split())
+
+
+def is_noise(text: str) -> bool:
+    if _SPOKEN_YES.search(normalise(text)):
+        return False
+    words = re.findall(r"[a-z0-9'@]+", _BRACKETED.sub(" ", normalise(text)))
+    return all(word in FILLERS for word in words)
+
+
+def split_clauses(text: str) -> list[str]:
+    return [c.strip() for c in _CLAUSE_SPLIT.split(normalise(text)) if c and c.strip()]
+
+
+def understand(text: str) -> Understanding:
+    """Read one caller turn."""
+    lowered = normalise(text)
+    if is_noise(text):
+        return Understanding(text=text, noise=True)
+    if _INJECTION.search(lowered):
+        return Understanding(text=text, injection=True)
+    clauses = split_clauses(text)
+    questions = [c for c in clauses if _is_question(c)] or ([lowered] if lowered.endswith("?") else [])
+    return Understanding(
+        text=text,
+        handoff=any(_HANDOFF.search(c) and not _negated_before(c, _HANDOFF) for c in clauses),
+        goodbye=bool(_GOODBYE.search(lowered)),
+        repeat=bool(_REPEAT.search(lowered)),
+        question=bool(questions or _QUESTION_PHRASE.search(lowered)),
+        unsure=bool(_UNSURE.search(lowered)),
+        answer=_first_answer(clauses),
+        consent=_consent(clauses),
+        questions=questions or ([lowered] if _QUESTION_PHRASE.search(lowered) else []),
+    )
+
+
+def _is_question(clause: str) -> bool:
+    stripped = _FILLER_PREFIX.sub("", clause).strip()
+    return bool(stripped and _QUESTION_START.search(stripped) and not _AFFIRM_IDIOMS.match(stripped))
+
+
+def _negated_before(clause: str, pattern: re.Pattern[str]) -> bool:
+    match = pattern.search(clause)
+    return bool(match and _NEGATION.search(clause[: match.start()]))
+
+
+def _consent(clauses: list[str]) -> str | None:
+    for clause in clauses:
+        if _is_question(clause) or "?" in clause:
+            continue
+        if _CONSENT_REFUSAL.search(clause):
+            return "no"
+        if _CONSENT_WORD.search(clause):
+            return "no" if _negated_before(clause, _CONSENT_WORD) else "yes"
+    return None
+
+
+def _first_answer(clauses: list[str]) -> str | None:
+    for clause in clauses:
+        if _CONSENT_WORD.search(clause) or _is_question(clause) or _UNSURE.search(clause):
+            continue
+        answer = _clause_answer(clause)
+        if answer:
+            return answer
+    return None
+
+
+def _clause_answer(clause: str) -> str | None:
+    if _AFFIRM_IDIOMS.search(clause):
+        return "yes"
+    affirm, deny = _AFFIRM.search(clause), _DENY.search(clause)
+    if affirm and (not deny or affirm.start() < deny.start()):
+        return "no" if _NEGATION.search(clause[: affirm.start()]) else "yes"
+    if deny:
+        return "no"
+    return None

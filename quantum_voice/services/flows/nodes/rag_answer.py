@@ -1,0 +1,66 @@
+"""RAG Answer: answer from the knowledge base, then "anything else?" — a loop until the caller is done.
+
+Below the confidence threshold the node takes its ``low_confidence`` edge (to Clarify, or Dispatch) with the
+question kept open, or, without such an edge, says so and stays. "No, that's all" takes the ``done`` edge.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from quantum_voice.services.flows.answers import confident, look_up, say_answer
+from quantum_voice.services.flows.triggers import hand_off_if_triggered
+
+if TYPE_CHECKING:
+    from quantum_voice.services.flows.hearing import Heard
+    from quantum_voice.services.flows.schema import RagAnswerNode
+    from quantum_voice.services.flows.turn import Turn
+
+
+def enter(turn: "Turn", node: "RagAnswerNode") -> None:
+    turn.state.asked_more = False
+    question, turn.state.open_question = turn.state.open_question, None
+    if question:
+        answer(turn, node, question)  # asked earlier (mid-Lead-Gate, or clarified): answer it now
+    else:
+        turn.ask(node.config.prompt)
+
+
+def respond(turn: "Turn", node: "RagAnswerNode", heard: "Heard") -> None:
+    said = heard.understanding
+    if said.goodbye or (said.answer == "no" and not said.question and not turn.captured):
+        turn.leave("done")
+    elif said.answer == "yes" and not said.question and not turn.captured and len(heard.text.split()) <= 4:
+        turn.ask("Sure, what would you like to know?")
+    elif turn.captured and not said.question:
+        turn.say("Got it, thanks.")
+        _ask_for_more(turn, node)
+    else:
+        answer(turn, node, said.question_text)
+
+
+def answer(turn: "Turn", node: "RagAnswerNode", question: str) -> None:
+    cfg = node.config
+    result = look_up(turn, cfg.knowledge_base_id, question, cfg.confidence_threshold)
+    if confident(result, cfg.confidence_threshold):
+        if not turn.low_confidence_counted:
+            turn.state.low_confidence_streak = 0
+        say_answer(turn, result, question, cfg.knowledge_base_id, cfg.max_answer_words)
+        if not turn.follow("answered", leaving=False):
+            _ask_for_more(turn, node)
+        return
+    turn.count_low_confidence()
+    if hand_off_if_triggered(turn):
+        return
+    turn.state.open_question = question
+    turn.handoff_reason = ("low_confidence", question[:500])
+    if turn.follow("low_confidence", leaving=False):
+        return
+    turn.state.open_question = None
+    turn.say(cfg.fallback_text)
+    _ask_for_more(turn, node)
+
+
+def _ask_for_more(turn: "Turn", node: "RagAnswerNode") -> None:
+    turn.state.asked_more = True
+    turn.ask(node.config.follow_up)

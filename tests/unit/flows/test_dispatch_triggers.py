@@ -1,0 +1,95 @@
+"""Hand-off triggers: explicit request, keyword, call duration, low-confidence answers in a row."""
+
+from quantum_voice.services.flows.schema import FlowDefinition
+from quantum_voice.services.flows.triggers import NO_ONE_TO_TRANSFER_TO
+from tests.unit.flows.support import KB_ID, Call, edge, node, template
+
+
+def flow_with_dispatch(**triggers) -> FlowDefinition:
+    return FlowDefinition.model_validate({
+        "nodes": [node("s", "start"), node("qa", "rag_answer", knowledge_base_id=KB_ID),
+                  node("human", "dispatch", triggers=triggers, priority="urgent", skill="legal"), node("e", "end")],
+        "edges": [edge("s", "qa"), edge("qa", "e", "done"), edge("human", "e")]})
+
+
+def in_conversation(flow: FlowDefinition) -> Call:
+    call = Call(flow)
+    call.start()
+    return call
+
+
+def test_explicit_request():
+    call = in_conversation(flow_with_dispatch())
+    call.say("I'd like to talk to a human please")
+    assert call.actions("handoff")[0]["reason"] == "request" and call.state.status == "handed_off"
+
+
+def test_request_is_ignored_when_the_dispatch_node_does_not_take_requests():
+    call = in_conversation(flow_with_dispatch(on_request=False, keywords=["lawyer"]))
+    call.say("can I speak to someone?")
+    assert not call.actions("handoff")
+    assert call.reply == f"{NO_ONE_TO_TRANSFER_TO} What would you like to know?"
+
+
+def test_keyword_with_priority_and_skill():
+    call = in_conversation(flow_with_dispatch(on_request=False, keywords=["contract", "lawyer"]))
+    call.say("is there parking?")
+    assert not call.actions("handoff")
+    call.say("my lawyer has questions about the contracts")
+    handoff = call.actions("handoff")[0]
+    assert handoff["reason"] == "keyword" and handoff["detail"] == "contract"
+    assert handoff["priority"] == "urgent" and handoff["skill"] == "legal"
+
+
+def test_keyword_matches_whole_words_only():
+    call = in_conversation(flow_with_dispatch(on_request=False, keywords=["down"]))
+    call.say("is there a downtown shuttle?")
+    assert not call.actions("handoff")
+
+
+def test_call_longer_than_n_minutes():
+    call = in_conversation(flow_with_dispatch(on_request=False, max_call_minutes=5))
+    call.say("is there parking?", minutes_later=4)
+    assert not call.actions("handoff")
+    call.say("and pets?", minutes_later=1.5)
+    handoff = call.actions("handoff")[0]
+    assert handoff["reason"] == "duration" and handoff["detail"] == "call longer than 5 minutes"
+
+
+def test_k_low_confidence_answers_in_a_row():
+    call = in_conversation(flow_with_dispatch(on_request=False, low_confidence_streak=2))
+    call.say("what about schools?")
+    assert not call.actions("handoff") and call.state.low_confidence_streak == 1
+    call.say("is there parking?")  # a confident answer resets the streak
+    assert call.state.low_confidence_streak == 0
+    call.say("what about schools?")
+    call.say("and the flood zone?")
+    handoff = call.actions("handoff")[0]
+    assert handoff["reason"] == "low_confidence" and call.state.status == "handed_off"
+    assert call.reply.startswith("Let me connect you")
+
+
+def test_speech_recognition_unsure_counts_toward_the_streak():
+    call = in_conversation(flow_with_dispatch(on_request=False, low_confidence_streak=2))
+    call.say("is there parking?", stt_confidence=0.3)
+    call.say("mumble parking?", stt_confidence=0.2)
+    assert call.actions("handoff")[0]["reason"] == "low_confidence"
+
+
+def test_the_lead_capture_template_hands_off_after_three_misses():
+    call = Call(template())
+    call.start()
+    call.say("I'm Ana, ana@example.com")
+    call.say("yes")
+    call.say("what about the flood zone?")  # miss 1 → clarify
+    call.say("the insurance for flooding")  # miss 2 → clarify again
+    assert call.state.node_id == "clarify"
+    call.say("flood insurance costs")  # miss 3 → dispatch
+    assert call.actions("handoff")[0]["reason"] == "low_confidence"
+
+
+def test_hand_off_request_in_the_middle_of_the_lead_gate_keeps_what_was_said():
+    call = Call(template())
+    call.start()
+    call.say("I'm Ana and I want to speak to a person")
+    assert call.state.variables == {"name": "Ana"} and call.state.status == "handed_off"
