@@ -48,6 +48,7 @@ def nav_links(active: str) -> rx.Component:
     # Only sections that exist; Admin only for roles that may open it.
     return rx.vstack(
         nav_link("Dashboard", "/dashboard", "layout-dashboard", active == "/dashboard"),
+        nav_link("Flows", "/flows", "workflow", active == "/flows"),
         nav_link("Team", "/team", "users", active == "/team"),
         rx.cond(SessionState.can_view_admin, nav_link("Admin", "/admin", "shield-check", active == "/admin")),
         spacing="1",
@@ -180,18 +181,19 @@ def page_header(title: str, description: str = "", action: rx.Component | None =
                    direction=rx.breakpoints(initial="column", xs="row"))
 
 
-def app_layout(content: rx.Component, active: str) -> rx.Component:
+def app_layout(content: rx.Component, active: str, *, wide: bool = False) -> rx.Component:
     """Every signed-in page. Content appears once the session is confirmed, so a signed-out visitor
-    never sees another person's stale data while being redirected."""
+    never sees another person's stale data while being redirected. ``wide``: the full width (the flow
+    designer's canvas), not the reading width of list pages."""
     return rx.hstack(
         sidebar(active),
         rx.box(
             topbar(active),
             rx.box(
                 rx.cond(SessionState.signed_in, content, rx.center(rx.spinner(size="3"), padding="64px")),
-                max_width=CONTENT_MAX_WIDTH,
+                max_width="none" if wide else CONTENT_MAX_WIDTH,
                 margin_x="auto",
-                padding=["16px", "20px", "32px"],
+                padding=["16px", "20px", "20px 24px" if wide else "32px"],
                 width="100%",
                 as_="main",
             ),
