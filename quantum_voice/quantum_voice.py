@@ -1,5 +1,7 @@
 """The Reflex app: registers the pages and mounts the REST API under /api."""
 
+from contextlib import asynccontextmanager
+
 import reflex as rx
 
 from quantum_voice.api import create_api
@@ -7,6 +9,8 @@ from quantum_voice.core.logging_setup import configure_logging
 from quantum_voice.pages.accept_invite import accept_invite_page
 from quantum_voice.pages.admin import admin_page
 from quantum_voice.pages.dashboard import dashboard_page
+from quantum_voice.pages.flow_designer import flow_designer_page
+from quantum_voice.pages.flows import flows_page
 from quantum_voice.pages.home import home_page
 from quantum_voice.pages.login import login_page
 from quantum_voice.pages.onboarding import onboarding_page
@@ -23,6 +27,8 @@ from quantum_voice.states.auth import (
 )
 from quantum_voice.states.admin import AdminState
 from quantum_voice.states.dashboard import DashboardState
+from quantum_voice.states.flow_designer import FlowDesignerState
+from quantum_voice.states.flows import FlowsState
 from quantum_voice.states.invitation import AcceptInviteState
 from quantum_voice.states.onboarding import OnboardingState
 from quantum_voice.states.session import SessionState
@@ -31,6 +37,21 @@ from quantum_voice.states.team import TeamState
 configure_logging()
 
 app = rx.App(api_transformer=create_api())  # the theme is set by RadixThemesPlugin in rxconfig.py
+
+
+@asynccontextmanager
+async def background_worker():
+    """Document processing and other queued jobs run beside the app for as long as it runs."""
+    from quantum_voice.worker import start_background_worker, stop_background_worker
+
+    start_background_worker()
+    try:
+        yield
+    finally:
+        stop_background_worker()
+
+
+app.register_lifespan_task(background_worker)
 
 
 def title(page: str) -> str:
@@ -52,5 +73,8 @@ app.add_page(accept_invite_page, route="/accept-invite", title=title("Join your 
 # Signed-in pages: each load handler runs the session guard first.
 app.add_page(onboarding_page, route="/onboarding", title=title("Set up"), on_load=OnboardingState.load)
 app.add_page(dashboard_page, route="/dashboard", title=title("Dashboard"), on_load=DashboardState.load)
+app.add_page(flows_page, route="/flows", title=title("Flows"), on_load=FlowsState.load)
+app.add_page(flow_designer_page, route="/flows/designer/[campaign_id]", title=title("Flow designer"),
+             on_load=FlowDesignerState.load)
 app.add_page(team_page, route="/team", title=title("Team"), on_load=TeamState.load)
 app.add_page(admin_page, route="/admin", title=title("Admin"), on_load=AdminState.load)

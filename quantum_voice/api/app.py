@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from quantum_voice.api import account, auth
+from quantum_voice.api import account, auth, campaigns, flows, knowledge, leads
 from quantum_voice.api.errors import install_error_handlers
 from quantum_voice.services.health import health_report
 
@@ -23,6 +23,10 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     api.include_router(auth.router)
     api.include_router(account.router)
+    api.include_router(knowledge.router)
+    api.include_router(campaigns.router)
+    api.include_router(flows.router)
+    api.include_router(leads.router)
 
     @api.get("/api/health", tags=["system"])
     def health() -> JSONResponse:
