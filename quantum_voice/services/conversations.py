@@ -202,16 +202,52 @@ def simulate(repo: OrgRepository, campaign_id: int, messages: list[str], *, use_
             break
         outcome = take_turn(repo, outcome.conversation.id, message, services)
         turns.append(SimulatedTurn(outcome.caller, outcome.agent, outcome.step.node_id, outcome.step.node_type))
+    if not outcome.ended:
+        end_conversation(repo, outcome.conversation.id, reason="simulation_finished")
+    return _simulation_of(repo, outcome, turns)
+
+
+def simulate_step(repo: OrgRepository, campaign_id: int, conversation_id: int | None, message: str | None, *,
+                  use_draft: bool = True, services: CallServices | None = None) -> Simulation:
+    """The simulator one message at a time, on one stored test call: without ``conversation_id`` it opens the
+    call (the greeting); with it, it adds ``message`` as the caller's next turn. ``turns`` holds only the new
+    turn. The designer keeps the call open between messages and closes it with ``end_simulation``."""
+    repo.scope.require(Permission.MANAGE_CAMPAIGNS)
+    if conversation_id is None:
+        outcome = start_conversation(repo, campaign_id, CallSetup(channel="simulator", is_test=True,
+                                                                 use_draft=use_draft), services)
+        return _simulation_of(repo, outcome, [SimulatedTurn(None, outcome.agent, outcome.step.node_id,
+                                                            outcome.step.node_type)])
+    _simulated_call(repo, campaign_id, conversation_id)
+    outcome = take_turn(repo, conversation_id, message or "", services)
+    return _simulation_of(repo, outcome, [SimulatedTurn(outcome.caller, outcome.agent, outcome.step.node_id,
+                                                        outcome.step.node_type)])
+
+
+def end_simulation(repo: OrgRepository, campaign_id: int, conversation_id: int) -> None:
+    """Close a simulator call that the flow has not ended (restart, leaving the designer)."""
+    repo.scope.require(Permission.MANAGE_CAMPAIGNS)
+    conversation = _simulated_call(repo, campaign_id, conversation_id)
+    if conversation.status != ConversationStatus.ENDED.value:
+        end_conversation(repo, conversation_id, reason="simulation_finished")
+
+
+def _simulated_call(repo: OrgRepository, campaign_id: int, conversation_id: int) -> Conversation:
+    """Only the simulator's own test calls of this campaign can be driven from the designer."""
+    conversation = repo.get(Conversation, conversation_id)
+    if not conversation.is_test or conversation.channel != "simulator" or conversation.campaign_id != campaign_id:
+        raise NotFound(f"No simulator call {conversation_id} for this campaign. Start the simulator again.")
+    return conversation
+
+
+def _simulation_of(repo: OrgRepository, outcome: TurnOutcome, turns: list[SimulatedTurn]) -> Simulation:
     state, conversation = outcome.step.state, outcome.conversation
-    ended = state.status == "ended"
-    if not ended:
-        end_conversation(repo, conversation.id, reason="simulation_finished")
     flow = flow_of(repo, conversation)
     score = score_lead(state.variables, state.said, flow.scoring)
-    return Simulation(conversation.id, turns, lead_of_conversation(repo, conversation.id), state.consent,
-                      {"reason": state.handoff.reason, "detail": state.handoff.detail,
-                       "priority": state.handoff.priority, "skill": state.handoff.skill} if state.handoff else None,
-                      ended, _shareable(flow, state), score.score, score.band)
+    handoff = ({"reason": state.handoff.reason, "detail": state.handoff.detail, "priority": state.handoff.priority,
+                "skill": state.handoff.skill} if state.handoff else None)
+    return Simulation(conversation.id, turns, lead_of_conversation(repo, conversation.id), state.consent, handoff,
+                      state.status == "ended", _shareable(flow, state), score.score, score.band)
 
 
 def _shareable(flow: FlowDefinition, state: FlowState) -> dict[str, str]:

@@ -152,7 +152,7 @@ class FlowDesignerState(SessionState):
     _dragging: bool = False
     _edit_seq: int = 0
     _saved_seq: int = 0
-    _sim_messages: list[str] = []
+    _sim_call: int = 0  # the simulator's open test call (0: none yet)
     _live_checksum: str = ""
 
     # ------------------------------------------------------------ derived
@@ -631,7 +631,13 @@ class FlowDesignerState(SessionState):
         self.panel_tab = tab
 
     def _reset_simulator(self) -> None:
-        self._sim_messages = []
+        if self._sim_call and not self.sim_ended:
+            try:
+                with self._signed_in_repo() as repo:
+                    conversations.end_simulation(repo, self.campaign_ref, self._sim_call)
+            except DomainError:
+                pass  # already gone: nothing left to close
+        self._sim_call = 0
         self.sim_lines, self.sim_facts = [], []
         self.sim_score, self.sim_band, self.sim_consent, self.sim_handoff = 0, "", "", ""
         self.sim_ended, self.sim_node, self.sim_error = False, "", ""
@@ -647,14 +653,15 @@ class FlowDesignerState(SessionState):
         text = " ".join(str(form.get("message", "")).split())
         if not text or self.sim_running or self.sim_ended:
             return None
-        return self._simulate(self._sim_messages + [text])
+        return self._simulate(text)
 
     @rx.event
     def sim_start(self):
-        return self._simulate([])
+        self._reset_simulator()
+        return self._simulate(None)
 
-    def _simulate(self, messages: list[str]):
-        """Run the whole conversation so far through the saved draft (the service replays it as a test call)."""
+    def _simulate(self, message: str | None):
+        """Open the simulator's test call on the saved draft (no message) or add the caller's next turn to it."""
         if self.problems:
             self.sim_error = f"The simulator runs a working flow. First: {self.problems[0].message}"
             return None
@@ -663,20 +670,23 @@ class FlowDesignerState(SessionState):
         self.sim_running, self.sim_error = True, ""
         try:
             with self._signed_in_repo() as repo:
-                run = conversations.simulate(repo, self.campaign_ref, messages)
-                self._show_run(run)
+                if not self._sim_call:  # "just say something": the call opens with its greeting first
+                    opened = conversations.simulate_step(repo, self.campaign_ref, None, None)
+                    self._show_run(opened)
+                    self._sim_call = opened.conversation_id
+                if message is not None:
+                    self._show_run(conversations.simulate_step(repo, self.campaign_ref, self._sim_call, message))
         except DomainError as exc:
             self.sim_error = exc.message
             return None
         finally:
             self.sim_running = False
-        self._sim_messages = messages
         self._redraw()
         return rx.call_script("setTimeout(() => { const log = document.getElementById('sim-transcript'); "
                               "if (log) log.scrollTop = log.scrollHeight; }, 60)")
 
     def _show_run(self, run: conversations.Simulation) -> None:
-        lines: list[ChatLine] = []
+        lines: list[ChatLine] = list(self.sim_lines)  # the run holds only the new turn
         for turn in run.turns:
             if turn.caller:
                 lines.append(ChatLine("caller", turn.caller, ""))

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from quantum_voice.core.db import make_engine
+from quantum_voice.models.calls import Conversation
 from quantum_voice.models.flows import FlowVersion
 from tests.e2e.conftest import ARTIFACTS
 
@@ -126,6 +127,8 @@ def test_drag_connect_publish_and_simulate(live_app, page):
 
     engine = make_engine(live_app.database_url)
     with Session(engine) as session:
+        sims = session.exec(select(Conversation).where(Conversation.channel == "simulator")).all()
+        assert len(sims) == 1 and sims[0].is_test  # one test call for the whole simulated conversation
         published = session.exec(select(FlowVersion).where(FlowVersion.version == version + 1)).all()
         assert any(new_id in {n["id"] for n in v.definition["nodes"]} and
                    any(e["source"] == new_id and e["target"] == end_id for e in v.definition["edges"])

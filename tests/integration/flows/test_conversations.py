@@ -228,3 +228,27 @@ def test_a_campaign_without_a_published_flow_cannot_take_calls(owner_id):
         with pytest.raises(Conflict, match="Publish the flow first"):
             conversations.start_conversation(repo, campaign_id, None, SERVICES)
         assert conversations.simulate(repo, campaign_id, ["bye"], services=SERVICES).ended
+
+
+def test_the_step_simulator_keeps_one_test_call_for_the_whole_conversation(owner_id):
+    campaign_id = new_campaign(owner_id)
+    with acting(owner_id) as repo:
+        opened = conversations.simulate_step(repo, campaign_id, None, None, services=SERVICES)
+    assert opened.turns[0].caller is None and opened.turns[0].agent
+    call_id = opened.conversation_id
+    for line in ("I'm Ana, ana@example.com", "yes, I agree"):
+        with acting(owner_id) as repo:
+            step = conversations.simulate_step(repo, campaign_id, call_id, line, services=SERVICES)
+        assert step.conversation_id == call_id and [t.caller for t in step.turns] == [line]
+    assert step.consent is True and step.variables["email"] == "ana@example.com"
+    assert len(rows(Conversation)) == 1
+    with acting(owner_id) as repo:
+        conversations.end_simulation(repo, campaign_id, call_id)
+    assert rows(Conversation)[0].status == "ended"
+
+
+def test_the_step_simulator_cannot_drive_a_real_call(owner_id):
+    campaign_id = new_campaign(owner_id)
+    real_call = call(owner_id, campaign_id)
+    with acting(owner_id) as repo, pytest.raises(NotFound):
+        conversations.simulate_step(repo, campaign_id, real_call, "hello", services=SERVICES)
