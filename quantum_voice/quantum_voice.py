@@ -12,6 +12,8 @@ from quantum_voice.pages.dashboard import dashboard_page
 from quantum_voice.pages.flow_designer import flow_designer_page
 from quantum_voice.pages.flows import flows_page
 from quantum_voice.pages.home import home_page
+from quantum_voice.pages.knowledge import knowledge_page
+from quantum_voice.pages.knowledge_upload import knowledge_upload_page
 from quantum_voice.pages.login import login_page
 from quantum_voice.pages.onboarding import onboarding_page
 from quantum_voice.pages.password import forgot_password_page, reset_password_page
@@ -30,6 +32,7 @@ from quantum_voice.states.dashboard import DashboardState
 from quantum_voice.states.flow_designer import FlowDesignerState
 from quantum_voice.states.flows import FlowsState
 from quantum_voice.states.invitation import AcceptInviteState
+from quantum_voice.states.knowledge import KnowledgeState
 from quantum_voice.states.onboarding import OnboardingState
 from quantum_voice.states.session import SessionState
 from quantum_voice.states.team import TeamState
@@ -76,5 +79,8 @@ app.add_page(dashboard_page, route="/dashboard", title=title("Dashboard"), on_lo
 app.add_page(flows_page, route="/flows", title=title("Flows"), on_load=FlowsState.load)
 app.add_page(flow_designer_page, route="/flows/designer/[campaign_id]", title=title("Flow designer"),
              on_load=FlowDesignerState.load)
+app.add_page(knowledge_page, route="/knowledge", title=title("Knowledge"), on_load=KnowledgeState.load)
+app.add_page(knowledge_upload_page, route="/knowledge/upload", title=title("Upload documents"),
+             on_load=KnowledgeState.load)
 app.add_page(team_page, route="/team", title=title("Team"), on_load=TeamState.load)
 app.add_page(admin_page, route="/admin", title=title("Admin"), on_load=AdminState.load)

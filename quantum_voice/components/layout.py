@@ -49,6 +49,7 @@ def nav_links(active: str) -> rx.Component:
     return rx.vstack(
         nav_link("Dashboard", "/dashboard", "layout-dashboard", active == "/dashboard"),
         nav_link("Flows", "/flows", "workflow", active == "/flows"),
+        nav_link("Knowledge", "/knowledge", "book-open", active == "/knowledge"),
         nav_link("Team", "/team", "users", active == "/team"),
         rx.cond(SessionState.can_view_admin, nav_link("Admin", "/admin", "shield-check", active == "/admin")),
         spacing="1",

@@ -1,0 +1,318 @@
+"""/knowledge: the organisation's knowledge bases, their documents, Q&A pairs, a test panel and analytics."""
+
+import reflex as rx
+
+from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, field_error, form_alert
+from quantum_voice.components.knowledge import base_picker, confirm_dialog, section, status_badge
+from quantum_voice.components.layout import app_layout, page_header
+from quantum_voice.states.knowledge import DocumentRow, KnowledgeState as S, QnARow, QuestionRow, SourceRow
+
+WIDE_ONLY = ["none", "none", "table-cell"]
+PHONE_ONLY = ["flex", "flex", "none"]
+
+
+# ---------------------------------------------------------------- knowledge bases
+
+def create_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.flex(
+                rx.input(id="kb-create-name", name="name", placeholder="e.g. Brochures and FAQ", required=True,
+                         aria_label="New knowledge base name", size="2", flex="1", min_width="0"),
+                rx.button(rx.icon("plus", size=16), "Create", id="kb-create-submit", type="submit", size="2"),
+                gap="2", width="100%",
+            ),
+            field_error(S, "name"),
+            spacing="1", width="100%",
+        ),
+        on_submit=S.create_base, reset_on_submit=False, width="100%", max_width=["100%", "380px"],
+    )
+
+
+def bases_bar() -> rx.Component:
+    return rx.flex(
+        rx.box(base_picker(), flex="1", min_width="0"),
+        rx.cond(S.can_edit, create_form()),
+        gap="3", width="100%", align="center", direction=rx.breakpoints(initial="column", sm="row"),
+    )
+
+
+def empty_state() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.center(rx.icon("book-open", size=24, color="var(--accent-11)"), width="48px", height="48px",
+                      border_radius="50%", background_color="var(--accent-a3)"),
+            rx.heading("No knowledge base yet", size="4"),
+            rx.text("A knowledge base holds the brochures, price lists and FAQs your AI agent answers callers "
+                    "from, with the source behind every answer. Create one, then upload its documents.",
+                    size="2", color_scheme="gray", max_width="560px"),
+            rx.cond(S.can_edit, create_form(),
+                    rx.text("Ask an owner, admin or manager to create one.", size="2", color_scheme="gray")),
+            spacing="3", align="start", width="100%",
+        ),
+        size="3", width="100%", id="kb-empty",
+    )
+
+
+# ---------------------------------------------------------------- documents
+
+def document_actions(doc: DocumentRow) -> rx.Component:
+    return rx.hstack(
+        rx.icon_button(rx.icon("refresh-cw", size=14), size="1", variant="ghost", color_scheme="gray",
+                       disabled=doc.processing, on_click=S.reprocess(doc.id), aria_label="Reprocess " + doc.name,
+                       title="Reprocess"),
+        rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
+                       on_click=S.ask_delete_document(doc.id, doc.name), aria_label="Delete " + doc.name,
+                       title="Delete"),
+        spacing="3", justify="end",
+    )
+
+
+def document_row(doc: DocumentRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(rx.vstack(
+            rx.text(doc.name, weight="medium", word_break="break-all"),
+            rx.text(doc.kind, " · ", doc.size,
+                    rx.cond(doc.chunks > 0, " · " + doc.chunks.to_string() + " chunk", ""),
+                    rx.cond(doc.chunks > 1, "s", ""), size="1", color_scheme="gray", display=PHONE_ONLY),
+            rx.cond(doc.error != "", rx.text(doc.error, size="1", color_scheme="red", role="alert")),
+            spacing="1", align="start",
+        )),
+        rx.table.cell(doc.kind, display=WIDE_ONLY),
+        rx.table.cell(doc.size, white_space="nowrap", display=WIDE_ONLY),
+        rx.table.cell(status_badge(doc.status, doc.progress)),
+        rx.table.cell(doc.chunks, display=WIDE_ONLY),
+        rx.cond(S.can_edit, rx.table.cell(document_actions(doc))),
+        align="center", class_name="kb-document-row", custom_attrs={"data-status": doc.status},
+    )
+
+
+def documents_table() -> rx.Component:
+    return rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(
+                rx.table.column_header_cell("Document"),
+                rx.table.column_header_cell("Type", display=WIDE_ONLY),
+                rx.table.column_header_cell("Size", display=WIDE_ONLY),
+                rx.table.column_header_cell("Status"),
+                rx.table.column_header_cell("Chunks", display=WIDE_ONLY),
+                rx.cond(S.can_edit, rx.table.column_header_cell("")),
+            )),
+            rx.table.body(rx.foreach(S.documents, document_row)),
+            variant="surface", size="2", width="100%",
+        ),
+        overflow_x="auto", width="100%", id="kb-documents",
+    )
+
+
+def web_source_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.flex(
+                rx.input(id="kb-source-url", name="url", type="url", placeholder="https://example.com/pricing",
+                         aria_label="Web page address", size="2", flex="1 1 260px", min_width="0"),
+                rx.el.select(rx.el.option("Single page", value="page"), rx.el.option("Sitemap", value="sitemap"),
+                             name="kind", id="kb-source-kind", aria_label="Kind of web source",
+                             style={**NATIVE_SELECT_STYLE, "width": "140px"}),
+                rx.button(rx.icon("globe", size=16), "Add web page", id="kb-source-submit", type="submit", size="2",
+                          variant="soft"),
+                gap="2", width="100%", wrap="wrap",
+            ),
+            field_error(S, "url"),
+            spacing="1", width="100%",
+        ),
+        on_submit=S.add_web_source, width="100%",
+    )
+
+
+def documents_section() -> rx.Component:
+    upload = rx.cond(S.can_edit, rx.button(
+        rx.link(rx.icon("upload", size=16), "Upload files", href="/knowledge/upload", underline="none",
+                id="kb-open-upload"), as_child=True, size="2"))
+    return section(
+        "Documents", "What the agent has read. Processing runs in the background; this list updates itself.",
+        rx.cond(S.documents.length() > 0, documents_table(),
+                rx.text("No documents yet. Upload your brochure, price list or FAQ, or add a web page.", size="2",
+                        color_scheme="gray", id="kb-documents-empty")),
+        rx.cond(S.can_edit, web_source_form()),
+        action=upload, id="kb-documents-section",
+    )
+
+
+# ---------------------------------------------------------------- test a question
+
+def source_item(source: SourceRow) -> rx.Component:
+    return rx.hstack(
+        rx.icon("file-text", size=14, color="var(--gray-10)"),
+        rx.text(source.document_name, size="2", weight="medium"),
+        rx.cond(source.page != "", rx.text("page ", source.page, size="1", color_scheme="gray")),
+        rx.cond(source.section != "", rx.text("· ", source.section, size="1", color_scheme="gray")),
+        align="center", spacing="2", wrap="wrap", class_name="kb-test-source",
+    )
+
+
+def test_result() -> rx.Component:
+    t = S.test
+    return rx.cond(t.asked, rx.vstack(
+        rx.hstack(
+            rx.cond(t.answered, rx.badge(rx.icon("check", size=12), "Answered", color_scheme="green"),
+                    rx.badge(rx.icon("circle-help", size=12), "Not found", color_scheme="amber")),
+            rx.text("Confidence ", t.confidence, "% (needs ", t.threshold, "%)", size="1", color_scheme="gray"),
+            rx.cond(t.origin == "qna", rx.badge("Q&A pair", variant="outline")),
+            spacing="2", align="center", wrap="wrap",
+        ),
+        rx.progress(value=t.confidence, max=100, size="1", width="100%",
+                    color_scheme=rx.cond(t.answered, "green", "amber")),
+        rx.cond(t.text != "",
+                rx.blockquote(rx.cond(t.answered, "", "Best guess (not said to callers): "), t.text, size="2"),
+                rx.text("Nothing in this knowledge base matches. Add a Q&A pair or a document that answers it.",
+                        size="2", color_scheme="gray")),
+        rx.cond(t.sources.length() > 0, rx.vstack(
+            rx.text("Sources", size="1", weight="medium", color_scheme="gray"),
+            rx.foreach(t.sources, source_item), spacing="1")),
+        spacing="3", width="100%", id="kb-test-answer",
+    ))
+
+
+def test_panel() -> rx.Component:
+    return section(
+        "Test a question", "Ask as a caller would. Your tests are not counted in the caller analytics.",
+        rx.form(
+            rx.flex(
+                rx.input(id="kb-test-input", value=S.test_question, on_change=S.set_test_question,
+                         placeholder="How much is the monthly fee?", aria_label="Question to test", size="2",
+                         flex="1", min_width="0"),
+                rx.button(rx.icon("search", size=16), "Ask", id="kb-test-submit", type="submit", size="2",
+                          loading=S.test_busy),
+                gap="2", width="100%",
+            ),
+            on_submit=lambda _: S.run_test(), width="100%",
+        ),
+        test_result(),
+        id="kb-test-panel",
+    )
+
+
+# ---------------------------------------------------------------- Q&A pairs
+
+def qna_editor() -> rx.Component:
+    return rx.vstack(
+        field("Question", rx.input(id="qna-question", value=S.qna_question, on_change=S.set_qna_question,
+                                   placeholder="Do you allow pets?", size="2", width="100%"),
+              id="qna-question", state=S, name="question"),
+        field("Answer", rx.text_area(id="qna-answer", value=S.qna_answer, on_change=S.set_qna_answer,
+                                     placeholder="Yes, up to two pets per home; dogs under 25 kg.", rows="3",
+                                     width="100%"),
+              id="qna-answer", state=S, name="answer"),
+        form_alert(S),
+        rx.hstack(
+            rx.button(rx.cond(S.qna_editing_id > 0, "Save changes", "Add Q&A pair"), id="qna-submit",
+                      on_click=S.save_pair, size="2"),
+            rx.cond((S.qna_editing_id > 0) | (S.qna_question != "") | (S.qna_answer != ""),
+                    rx.button("Cancel", variant="soft", color_scheme="gray", size="2", on_click=S.cancel_qna)),
+            spacing="2",
+        ),
+        spacing="3", width="100%", id="qna-editor",
+    )
+
+
+def qna_item(pair: QnARow) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.text(pair.question, size="2", weight="medium"),
+            rx.text(pair.answer, size="2", color_scheme="gray"),
+            rx.cond(pair.source == "unanswered_question",
+                    rx.badge("From a caller question", variant="outline", size="1")),
+            spacing="1", flex="1", min_width="0",
+        ),
+        rx.cond(S.can_edit, rx.hstack(
+            rx.switch(checked=pair.enabled, on_change=lambda v: S.toggle_pair(pair.id, v), size="1",
+                      aria_label="Use this pair: " + pair.question),
+            rx.icon_button(rx.icon("pencil", size=14), size="1", variant="ghost", color_scheme="gray",
+                           on_click=S.edit_pair(pair.id), aria_label="Edit " + pair.question),
+            rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
+                           on_click=S.ask_delete_pair(pair.id, pair.question), aria_label="Delete " + pair.question),
+            spacing="3", align="center"),
+            rx.cond(pair.enabled, rx.badge("On", color_scheme="green"), rx.badge("Off"))),
+        align="start", spacing="3", width="100%", padding="10px 0", border_top="1px solid var(--gray-a4)",
+        opacity=rx.cond(pair.enabled, "1", "0.6"), class_name="qna-row",
+    )
+
+
+def qna_section() -> rx.Component:
+    return section(
+        "Q&A pairs", "Your own answers to exact questions. They win over documents whenever they match.",
+        rx.cond(S.can_edit, qna_editor()),
+        rx.cond(S.pairs.length() > 0, rx.vstack(rx.foreach(S.pairs, qna_item), spacing="0", width="100%",
+                                                id="qna-list"),
+                rx.text("No Q&A pairs yet.", size="2", color_scheme="gray")),
+        id="qna-section",
+    )
+
+
+# ---------------------------------------------------------------- analytics
+
+def question_item(q: QuestionRow, unanswered: bool) -> rx.Component:
+    return rx.hstack(
+        rx.vstack(
+            rx.text(q.question, size="2", weight="medium"),
+            rx.text(q.count, "× asked · ", q.answered, " answered · avg. confidence ", q.confidence,
+                    "% · last ", q.last_asked, " UTC", size="1", color_scheme="gray"),
+            spacing="1", flex="1", min_width="0",
+        ),
+        rx.cond(S.can_edit & unanswered, rx.button(
+            rx.icon("message-square-plus", size=14), "Answer it", size="1", variant="soft",
+            on_click=S.answer_question(q.question), aria_label="Write a Q&A pair for " + q.question)),
+        align="center", spacing="3", width="100%", padding="8px 0", border_top="1px solid var(--gray-a4)",
+    )
+
+
+def question_list(title: str, rows, unanswered: bool, empty: str, id: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(title, size="2", weight="bold"),
+        rx.cond(rows.length() > 0, rx.vstack(rx.foreach(rows, lambda q: question_item(q, unanswered)),
+                                             spacing="0", width="100%"),
+                rx.text(empty, size="2", color_scheme="gray")),
+        spacing="2", width="100%", id=id, min_width="0",
+    )
+
+
+def analytics_section() -> rx.Component:
+    return section(
+        "Caller questions", "What callers asked in the last 30 days. Turn an unanswered one into a Q&A pair.",
+        rx.grid(
+            question_list("Most asked", S.most_asked, False, "No caller questions yet.", "kb-most-asked"),
+            question_list("Unanswered", S.unanswered, True, "Every caller question found an answer.",
+                          "kb-unanswered"),
+            columns=rx.breakpoints(initial="1", md="2"), gap="5", width="100%",
+        ),
+        id="kb-analytics",
+    )
+
+
+# ---------------------------------------------------------------- page
+
+def selected_base() -> rx.Component:
+    return rx.vstack(
+        bases_bar(),
+        documents_section(),
+        rx.grid(test_panel(), qna_section(), columns=rx.breakpoints(initial="1", md="2"), gap="4", width="100%",
+                align_items="start"),
+        analytics_section(),
+        spacing="4", width="100%",
+    )
+
+
+def knowledge_page() -> rx.Component:
+    content = rx.vstack(
+        page_header("Knowledge", "What your AI agent knows: documents, web pages and your own Q&A pairs.",
+                    title_id="kb-title"),
+        rx.cond(~S.can_edit & S.loaded,
+                rx.callout("You can read the knowledge base. Owners, admins and managers can change it.",
+                           icon="eye", color_scheme="gray", width="100%")),
+        rx.cond(~S.loaded, rx.skeleton(height="240px", width="100%"),
+                rx.cond(S.bases.length() == 0, empty_state(), selected_base())),
+        confirm_dialog(),
+        spacing="5", width="100%",
+    )
+    return app_layout(content, "/knowledge")
