@@ -40,7 +40,7 @@ def respond(flow: FlowDefinition, state: FlowState, utterance: str, ctx: CallCon
     if turn.state.status == "handed_off":
         nodes.handler_for(NodeType.DISPATCH.value).respond(turn, turn.node, None)
         return turn.result()
-    heard = hear(flow, utterance, expecting=_expecting(turn), known=turn.state.variables)
+    heard = hear(flow, utterance, expecting=_expecting(turn), known=turn.state.variables, semantic=ctx.intents)
     if not _handled_before_the_node(turn, heard):
         _node_responds(turn, heard)
     return turn.result()

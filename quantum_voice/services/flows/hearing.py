@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from quantum_voice.services.flows.intents import Understanding, understand
 from quantum_voice.services.flows.schema import FlowDefinition, Variable
+from quantum_voice.services.flows.semantic import IntentMatcher, local_matcher
 from quantum_voice.services.leads import extraction
 from quantum_voice.services.leads.emails import EmailCandidate, extract_email
 
@@ -25,9 +26,10 @@ class Heard:
 
 
 def hear(flow: FlowDefinition, utterance: str, *, expecting: str | None = None,
-         known: dict[str, str] | None = None) -> Heard:
-    """Understand ``utterance``; ``expecting`` is the variable just asked for, so a bare answer ("Ana") counts."""
-    understanding = understand(utterance)
+         known: dict[str, str] | None = None, semantic: IntentMatcher | None | str = "local") -> Heard:
+    """Understand ``utterance``; ``expecting`` is the variable just asked for, so a bare answer ("Ana") counts.
+    ``semantic``: the embedding stage behind the rules; "local" is the local model's, ``None`` the rules only."""
+    understanding = understand(utterance, local_matcher() if semantic == "local" else semantic)
     if understanding.noise or understanding.injection:
         return Heard(understanding)  # nothing said by a prompt injection is ever captured
     heard = Heard(understanding)
@@ -54,11 +56,10 @@ def _extract(variable: Variable, text: str, *, expecting: bool, heard: Heard) ->
         return extraction.extract_pattern(text, variable.pattern or "")
     if kind == "date_time":
         return extraction.extract_date_time(text)
-    return _free_text(text) if expecting else None  # kind "text": the answer to its question
+    return _free_text(text, heard.understanding) if expecting else None  # kind "text": the answer to its question
 
 
-def _free_text(text: str) -> str | None:
-    understanding = understand(text)
+def _free_text(text: str, understanding: Understanding) -> str | None:
     if understanding.unsure or understanding.goodbye or understanding.handoff or len(text.split()) < 2:
         return None
     return " ".join(text.split())

@@ -1,5 +1,7 @@
 """What a caller's turn means, by rules: yes/no (with negations), consent, hand-off, goodbye, question, noise,
-"say that again", and attempts to change or reveal the agent's instructions.
+"say that again", and attempts to change or reveal the agent's instructions. When the rules find nothing (or only
+"unsure", or a question that may be a hand-off request), an optional second stage (``semantic``) compares the turn
+with example phrases using the local embedding model; the rules' decisions are never overridden.
 
 One turn can mean several things ("yes, that's right, and I agree"; "that's my email, but I don't agree"),
 so the text is split into clauses and each clause is read on its own: a clause about agreeing sets ``consent``,
@@ -9,7 +11,11 @@ any other yes/no clause sets ``answer``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quantum_voice.services.flows.semantic import IntentMatcher
 
 FILLERS = {"um", "umm", "uhm", "uh", "uhh", "er", "erm", "hmm", "hm", "mm", "mmm", "ah", "ahh", "eh", "oh",
            "huh", "like", "so", "well", "hmmm", "ehm", "ummm", "uhhh"}
@@ -25,6 +31,7 @@ _AFFIRM = re.compile(
     r"all right|fine|perfect|great|sounds good|go ahead|please do|uh-huh|uh huh|mm-hmm|mhm|affirmative|indeed|"
     r"certainly|you got it|you bet|that's it|that is it|that's me|that's my email|that is my email|"
     r"that's the one|spot on|will do|i do|that works|bingo|totally|good)\b")
+_NOT_NEXT = re.compile(r"\s+not\b")
 _SPOKEN_YES = re.compile(r"\b(?:uh-?huh|mm-?hmm|mhm)\b")
 _DENY = re.compile(r"\b(?:no|nope|nah|negative|wrong|incorrect|not really|not quite|nay|rather not|"
                    r"prefer not|no thanks|no thank you)\b")
@@ -90,6 +97,7 @@ class Understanding:
     answer: str | None = None
     consent: str | None = None
     questions: list[str] = field(default_factory=list)  # the question clauses, for the knowledge base
+    matched: str | None = None  # the example phrase the embedding stage matched, when it decided the intent
 
     @property
     def intent(self) -> str:
@@ -126,8 +134,32 @@ def split_clauses(text: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_SPLIT.split(normalise(text)) if c and c.strip()]
 
 
-def understand(text: str) -> Understanding:
-    """Read one caller turn."""
+# What the embedding stage may add, by what the rules made of the turn. A question may only turn out to be a
+# hand-off request ("is there a real person I could chat with?"); "unsure" may be a hand-off or a goodbye.
+SECOND_STAGE: dict[str, tuple[str, ...]] = {
+    "statement": ("handoff", "goodbye", "yes", "no", "question"),
+    "unsure": ("handoff", "goodbye"),
+    "question": ("handoff",),
+}
+
+
+def understand(text: str, semantic: IntentMatcher | None = None) -> Understanding:
+    """Read one caller turn: the rules, then (when they found nothing) ``semantic``, if given."""
+    said = _understand_by_rules(text)
+    allowed = SECOND_STAGE.get(said.intent)
+    if semantic is None or not allowed:
+        return said
+    match = semantic.match(text, allowed)
+    if match is None or match.intent not in allowed:
+        return said
+    if match.intent in ("yes", "no"):
+        return replace(said, answer=match.intent, matched=match.example)
+    if match.intent == "question":
+        return replace(said, question=True, questions=[normalise(text)], matched=match.example)
+    return replace(said, **{match.intent: True}, matched=match.example)
+
+
+def _understand_by_rules(text: str) -> Understanding:
     lowered = normalise(text)
     if is_noise(text):
         return Understanding(text=text, noise=True)
@@ -184,7 +216,9 @@ def _clause_answer(clause: str) -> str | None:
         return "yes"
     affirm, deny = _AFFIRM.search(clause), _DENY.search(clause)
     if affirm and (not deny or affirm.start() < deny.start()):
-        return "no" if _NEGATION.search(clause[: affirm.start()]) else "yes"
+        # "I don't agree ... right", and "absolutely not" / "definitely not": negated before or right after.
+        negated = _NEGATION.search(clause[: affirm.start()]) or _NOT_NEXT.match(clause, affirm.end())
+        return "no" if negated else "yes"
     if deny:
         return "no"
     return None

@@ -21,8 +21,9 @@ class FlowTemplate:
     build: Callable[[int | None, str], FlowDefinition]
 
 
-def _node(node_id: str, node_type: str, x: float, y: float, **config: Any) -> dict[str, Any]:
-    return {"id": node_id, "type": node_type, "position": {"x": x, "y": y}, "config": config}
+def _node(node_id: str, node_type: str, x: float, y: float, label: str, **config: Any) -> dict[str, Any]:
+    """``label`` is what the designer's canvas shows on the node (the id stays the stable reference)."""
+    return {"id": node_id, "type": node_type, "label": label, "position": {"x": x, "y": y}, "config": config}
 
 
 def _edge(source: str, target: str, condition: str = "") -> dict[str, Any]:
@@ -34,19 +35,20 @@ def lead_capture_qa(knowledge_base_id: int | None, business: str) -> FlowDefinit
     """Start → Lead Gate → RAG Answer loop → Dispatch / End."""
     return FlowDefinition.model_validate({
         "nodes": [
-            _node("start", "start", 0, 0, greeting=f"Hi, thanks for calling {business}! I'm the virtual assistant, "
-                                                  "and I can answer your questions."),
-            _node("lead_gate", "lead_gate", 0, 140, ask_name=True, ask_phone=False,
+            _node("start", "start", 0, 0, "Greeting",
+                  greeting=f"Hi, thanks for calling {business}! I'm the virtual assistant, and I can answer your "
+                           "questions."),
+            _node("lead_gate", "lead_gate", 0, 140, "Collect details", ask_name=True, ask_phone=False,
                   completed_text="Thanks, {name}! That's everything I need."),
-            _node("answer", "rag_answer", 0, 280, knowledge_base_id=knowledge_base_id,
+            _node("answer", "rag_answer", 0, 280, "Answer questions", knowledge_base_id=knowledge_base_id,
                   prompt="What would you like to know?"),
-            _node("clarify", "clarify", 300, 280,
+            _node("clarify", "clarify", 300, 280, "Clarify the question",
                   questions=["Could you tell me a little more about what you'd like to know?",
                              "Is it about prices, availability, or something else?"], max_attempts=2),
-            _node("dispatch", "dispatch", 300, 420, priority="high", skill="sales",
+            _node("dispatch", "dispatch", 300, 420, "Hand off", priority="high", skill="sales",
                   triggers={"on_request": True, "keywords": ["contract", "complaint", "lawyer"],
                             "max_call_minutes": 5, "low_confidence_streak": 3}),
-            _node("end", "end", 0, 420, closing_text=f"Thanks for calling {business}. Have a great day!",
+            _node("end", "end", 0, 420, "Goodbye", closing_text=f"Thanks for calling {business}. Have a great day!",
                   next_steps="We'll follow up by email with everything we talked about."),
         ],
         "edges": [
@@ -71,18 +73,18 @@ def appointment_booking(knowledge_base_id: int | None, business: str) -> FlowDef
                                            field="appointment_time")]
     return FlowDefinition.model_validate({
         "nodes": [
-            _node("start", "start", 0, 0, greeting=f"Hi, thanks for calling {business}! I can book an "
+            _node("start", "start", 0, 0, "Greeting", greeting=f"Hi, thanks for calling {business}! I can book an "
                                                   "appointment for you."),
-            _node("lead_gate", "lead_gate", 0, 140, ask_name=True, ask_phone=True,
+            _node("lead_gate", "lead_gate", 0, 140, "Collect details", ask_name=True, ask_phone=True,
                   completed_text="Thanks, {name}!"),
-            _node("pick_time", "clarify", 0, 280, variable="appointment_time", max_attempts=3,
+            _node("pick_time", "clarify", 0, 280, "Pick a day and time", variable="appointment_time", max_attempts=3,
                   questions=["What day and time would suit you? For example, next Tuesday at 3pm.",
                              "Which day works best for you, and morning or afternoon?"]),
-            _node("answer", "rag_answer", 0, 420, knowledge_base_id=knowledge_base_id,
+            _node("answer", "rag_answer", 0, 420, "Answer questions", knowledge_base_id=knowledge_base_id,
                   prompt="Great, I've noted that. Do you have any questions before your visit?"),
-            _node("dispatch", "dispatch", 300, 420, skill="scheduling",
+            _node("dispatch", "dispatch", 300, 420, "Hand off", skill="scheduling",
                   triggers={"on_request": True, "keywords": ["reschedule", "cancel"]}),
-            _node("end", "end", 0, 560, closing_text="You're all set. Thanks for calling!",
+            _node("end", "end", 0, 560, "Goodbye", closing_text="You're all set. Thanks for calling!",
                   next_steps="We'll confirm your appointment by email."),
         ],
         "edges": [
@@ -105,18 +107,19 @@ def support_triage(knowledge_base_id: int | None, business: str) -> FlowDefiniti
     variables = default_variables() + [Variable(key="issue", label="What the caller needs help with", kind="text")]
     return FlowDefinition.model_validate({
         "nodes": [
-            _node("start", "start", 0, 0, greeting=f"Hi, you've reached {business} support."),
-            _node("lead_gate", "lead_gate", 0, 140, ask_name=True, ask_phone=False,
+            _node("start", "start", 0, 0, "Greeting", greeting=f"Hi, you've reached {business} support."),
+            _node("lead_gate", "lead_gate", 0, 140, "Collect details", ask_name=True, ask_phone=False,
                   email_prompt="What's the email address on your account?", completed_text="Thanks, {name}."),
-            _node("describe", "clarify", 0, 280, variable="issue", max_attempts=2,
+            _node("describe", "clarify", 0, 280, "Describe the problem", variable="issue", max_attempts=2,
                   questions=["What can I help you with today?",
                              "Could you describe the problem in a sentence or two?"]),
-            _node("answer", "rag_answer", 0, 420, knowledge_base_id=knowledge_base_id, confidence_threshold=0.6,
+            _node("answer", "rag_answer", 0, 420, "Answer questions", knowledge_base_id=knowledge_base_id,
+                  confidence_threshold=0.6,
                   prompt="Let me look that up."),
-            _node("dispatch", "dispatch", 300, 420, priority="high", skill="support",
+            _node("dispatch", "dispatch", 300, 420, "Hand off", priority="high", skill="support",
                   triggers={"on_request": True, "keywords": ["outage", "down", "refund", "cancel", "broken"],
                             "low_confidence_streak": 2}),
-            _node("end", "end", 0, 560, closing_text="Glad I could help. Goodbye!",
+            _node("end", "end", 0, 560, "Goodbye", closing_text="Glad I could help. Goodbye!",
                   next_steps="If the problem comes back, just call again."),
         ],
         "edges": [

@@ -3,7 +3,7 @@ nodes along edges. Node behaviour lives in ``nodes/``; the order of a step lives
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from quantum_voice.services.flows import nodes
 from quantum_voice.services.flows.conditions import holds, parse_condition
 from quantum_voice.services.flows.knowledge import KnowledgeSearch
 from quantum_voice.services.flows.schema import FlowDefinition, Edge, NodeType
+from quantum_voice.services.flows.semantic import IntentMatcher, local_matcher
 from quantum_voice.services.flows.state import Action, FlowState, StepResult
 from quantum_voice.services.leads.scoring import score_lead
 
@@ -27,6 +28,9 @@ class CallContext:
     consent_wording: str = ""  # the campaign's privacy wording, when the Lead Gate has none of its own
     policy_version: str = "1"
     stt_confidence: float | None = None  # speech-to-text's confidence in this utterance, when known
+    # The embedding stage of intent detection (the local model by default; it loads on first use and falls back
+    # to the rules alone if it cannot). ``None``: the rules only.
+    intents: IntentMatcher | None = field(default_factory=local_matcher)
 
 
 class Turn:

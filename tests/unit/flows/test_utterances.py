@@ -13,6 +13,9 @@ FLOW = FlowDefinition()  # the six standard variables
 UTTERANCES = [
     # --- yes / no, with negations and mixed answers
     ("yes", {"intent": "yes"}),
+    ("absolutely not", {"intent": "no"}),
+    ("Definitely not, thanks.", {"intent": "no"}),
+    ("absolutely", {"intent": "yes"}),
     ("Yeah, sure.", {"intent": "yes"}),
     ("yep", {"intent": "yes"}),
     ("Correct", {"intent": "yes"}),
