@@ -45,9 +45,14 @@ app = rx.App(api_transformer=create_api())  # the theme is set by RadixThemesPlu
 @asynccontextmanager
 async def background_worker():
     """Document processing and other queued jobs run beside the app for as long as it runs."""
+    import threading
+
+    from quantum_voice.services.flows import semantic
     from quantum_voice.worker import start_background_worker, stop_background_worker
 
     start_background_worker()
+    # Load the intent examples' embeddings now, not during a caller's first turn (about 10 s on 2 cores).
+    threading.Thread(target=semantic.warm_up, name="intent-warm-up", daemon=True).start()
     try:
         yield
     finally:
