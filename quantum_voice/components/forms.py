@@ -67,3 +67,23 @@ def form_alert(state: Any, id: str = "") -> rx.Component:
 def submit_button(text: str, *, id: str, loading: Any = False, **props: Any) -> rx.Component:
     props.setdefault("width", "100%")
     return rx.button(text, id=id, type="submit", size="3", loading=loading, **props)
+
+
+def confirm_dialog(*, title, text, action_label: str, on_confirm, open_, on_open_change,
+                   action_id: str = "confirm-action", max_width: str = "420px") -> rx.Component:
+    """The one confirm dialog for destructive actions: a title, what will happen, Cancel and a red action."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(text, size="2"),
+            rx.flex(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button(action_label, color_scheme="red", on_click=on_confirm,
+                                                 id=action_id)),
+                spacing="3", justify="end", margin_top="16px",
+            ),
+            max_width=max_width,
+        ),
+        open=open_,
+        on_open_change=on_open_change,
+    )

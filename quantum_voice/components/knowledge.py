@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from quantum_voice.components import forms
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE
 from quantum_voice.states.knowledge import BaseRow, KnowledgeState as S
 
@@ -41,21 +42,8 @@ def base_picker() -> rx.Component:
 
 
 def confirm_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(S.confirm_title),
-            rx.alert_dialog.description(S.confirm_text, size="2"),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.confirm,
-                                                 id="confirm-action")),
-                spacing="3", justify="end", margin_top="16px",
-            ),
-            max_width="420px",
-        ),
-        open=S.confirm_open,
-        on_open_change=S.set_confirm_open,
-    )
+    return forms.confirm_dialog(title=S.confirm_title, text=S.confirm_text, action_label="Delete", on_confirm=S.confirm,
+                                open_=S.confirm_open, on_open_change=S.set_confirm_open)
 
 
 def section(title: str, description: str, *children: rx.Component, id: str = "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from quantum_voice.components.flow_canvas import flow_canvas, palette_item
+from quantum_voice.components import forms
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field
 from quantum_voice.components.layout import app_layout
 from quantum_voice.states.flow_designer import (
@@ -431,22 +432,13 @@ def versions_dialog() -> rx.Component:
 
 
 def rollback_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Roll back to version " + S.rollback_version.to_string() + "?"),
-            rx.alert_dialog.description(
-                "New calls follow version " + S.rollback_version.to_string() + " at once. The canvas is replaced "
-                "with it; your current draft can be brought back with Undo.", size="2"),
-            rx.flex(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Roll back", color_scheme="red", on_click=S.rollback,
-                                                 id="rollback-confirm")),
-                spacing="3", justify="end", margin_top="16px",
-            ),
-            max_width="440px",
-        ),
-        open=S.rollback_open, on_open_change=S.set_rollback_open,
-    )
+    version = S.rollback_version.to_string()
+    return forms.confirm_dialog(
+        title="Roll back to version " + version + "?",
+        text="New calls follow version " + version + " at once. The canvas is replaced with it; your current "
+             "draft can be brought back with Undo.",
+        action_label="Roll back", on_confirm=S.rollback, open_=S.rollback_open,
+        on_open_change=S.set_rollback_open, action_id="rollback-confirm", max_width="440px")
 
 
 # ---------------------------------------------------------------- the page

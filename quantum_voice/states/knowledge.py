@@ -195,17 +195,7 @@ class KnowledgeState(FormErrors, SessionState):
 
     def _attempt(self, action: Callable[[OrgRepository], object], success: str = ""):
         """Run one service call, refresh what the page shows, and say how it went."""
-        error = None
-        try:
-            with self._signed_in_repo() as repo:
-                action(repo)
-        except DomainError as exc:
-            error = exc
-        try:
-            with self._signed_in_repo() as repo:
-                self._reload(repo)
-        except DomainError as exc:
-            error = error or exc
+        error = self._act_then_reload(action, self._reload)
         events = [KnowledgeState.poll_processing] if self.any_processing else []
         if error is not None:
             return [*events, rx.toast.error(error.message)]

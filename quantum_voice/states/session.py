@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import reflex as rx
@@ -10,7 +10,7 @@ from reflex.event import EventSpec
 
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import session_scope
-from quantum_voice.core.errors import NotAuthenticated
+from quantum_voice.core.errors import DomainError, NotAuthenticated
 from quantum_voice.services import accounts
 from quantum_voice.services.onboarding import needs_onboarding
 from quantum_voice.services.permissions import Permission, has_permission
@@ -91,6 +91,23 @@ class SessionState(rx.State):
                 raise NotAuthenticated("Your session has ended. Sign in again.", code="signed_out")
             self._remember(ctx)
             yield OrgRepository(session, ctx.scope)
+
+    def _act_then_reload(self, action: Callable[[OrgRepository], object],
+                         reload: Callable[[OrgRepository], None]) -> DomainError | None:
+        """Run one service call, then refresh what the page shows — also after an error, so controls snap
+        back to what is really stored. Returns the first error, if any."""
+        error = None
+        try:
+            with self._signed_in_repo() as repo:
+                action(repo)
+        except DomainError as exc:
+            error = exc
+        try:
+            with self._signed_in_repo() as repo:
+                reload(repo)
+        except DomainError as exc:
+            error = error or exc
+        return error
 
     def _guard(self) -> EventSpec | None:
         """Refresh who is signed in; the redirect to send when this page is not for them (yet)."""

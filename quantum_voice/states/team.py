@@ -86,17 +86,7 @@ class TeamState(FormErrors, SessionState):
     def _attempt(self, action: Callable[[OrgRepository], object], success: str = ""):
         """Run one service call, refresh the lists, and say how it went. On an error the lists are
         refreshed too, so a role select snaps back to the role the member really has."""
-        error = None
-        try:
-            with self._signed_in_repo() as repo:
-                action(repo)
-        except DomainError as exc:
-            error = exc
-        try:
-            with self._signed_in_repo() as repo:
-                self._reload(repo)
-        except DomainError as exc:
-            error = error or exc
+        error = self._act_then_reload(action, self._reload)
         if error is not None:
             return rx.toast.error(error.message)
         return rx.toast.success(success) if success else None
