@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     # Web sources on loopback/private addresses are refused (they would let users probe the server's network);
     # turn on for an intranet deployment.
     knowledge_fetch_allow_private_networks: bool = False
+    # Optional LLM rephrasing of grounded answers through any OpenAI-compatible endpoint (OPENAI_API_KEY and/or
+    # OPENAI_BASE_URL). Empty model → off: the extractive answer is spoken as it is.
+    knowledge_rephrase_model: str = ""
+    knowledge_rephrase_timeout_seconds: float = 4.0
+    # Optional Tavily web search when the knowledge base has no answer, at most once per conversation. Needs
+    # TAVILY_API_KEY as well. TAVILY_BASE_URL empty → Tavily's own API host.
+    knowledge_web_fallback: bool = False
+    knowledge_web_timeout_seconds: float = 5.0
+    tavily_base_url: str = ""
     # Name of the Redis list the job queue uses (separate deployments or test runs sharing one Redis).
     job_queue_name: str = "jobs"
     # Run a job worker thread inside the app process. Turn off when dedicated `python -m quantum_voice.worker`

@@ -29,6 +29,7 @@ class Citation:
     section: str | None = None
     chunk_id: int | None = None
     qna_pair_id: int | None = None
+    url: str | None = None  # a web page (web-search answers)
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Answer:
     text: str
     confidence: float
     citations: list[Citation] = field(default_factory=list)
-    source: str = "extractive"  # extractive | qna | the name of another provider
+    source: str = "extractive"  # extractive | qna | llm (rephrased) | web | the name of another provider
 
 
 class AnswerProvider(Protocol):

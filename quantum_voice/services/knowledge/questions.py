@@ -7,6 +7,7 @@ decides the organisation); ``ask_as`` is the same for a signed-in person, scoped
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,10 +21,14 @@ from quantum_voice.core.errors import ValidationFailed
 from quantum_voice.models.knowledge import KnowledgeBase, KnowledgeQuery, QnAPair
 from quantum_voice.services.knowledge.answering import Answer, AnswerProvider, Citation, ExtractiveAnswerer
 from quantum_voice.services.knowledge.embeddings import embed_query
+from quantum_voice.services.knowledge.rephrasing import Rephraser, configured_rephraser
 from quantum_voice.services.knowledge.retrieval import Passage, retrieve
 from quantum_voice.services.knowledge.vectors import matrix_cache
+from quantum_voice.services.knowledge.websearch import WebSearch, claim_web_search, configured_web_search
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
+
+log = logging.getLogger(__name__)
 
 QNA_MIN_SIMILARITY = 0.78  # a Q&A pair's question must mean nearly the same as the caller's
 MAX_QUESTION_CHARS = 1000
@@ -65,7 +70,14 @@ def match_qna(session: Session, organization_id: int, knowledge_base_id: int,
 
 def ask(session: Session, *, organization_id: int, knowledge_base_id: int, question: str, top_k: int = 5,
         threshold: float | None = None, conversation_id: int | None = None, record: bool = True,
-        answerer: AnswerProvider | None = None) -> KnowledgeAnswer:
+        answerer: AnswerProvider | None = None, rephraser: Rephraser | None = None,
+        web_search: WebSearch | None = None) -> KnowledgeAnswer:
+    """The knowledge base's answer to ``question``.
+
+    Optional providers (off unless configured; ``rephraser`` and ``web_search`` override the settings): an LLM
+    rewords a grounded answer strictly from the passages, and a web search answers what the knowledge base
+    cannot, at most once per ``conversation_id``. Either failing leaves the answer as it would be without it.
+    """
     question = " ".join((question or "").split())
     if not question:
         raise ValidationFailed("Type a question to search for.", field="query")
@@ -81,12 +93,32 @@ def ask(session: Session, *, organization_id: int, knowledge_base_id: int, quest
     if candidates[0] is not None and candidates[0].confidence >= threshold:
         candidate = candidates[0]  # the business's own answer wins whenever it is confident enough
     answer = candidate if candidate is not None and candidate.confidence >= threshold else None
-    if record:
+    if answer is not None and answer.source == "extractive":
+        rephraser = rephraser or configured_rephraser()
+        if rephraser is not None:
+            answer = rephraser.rephrase(question, results, answer)
+    if record:  # "answered" is the knowledge base's own doing: a web answer still shows the gap in analytics
         session.add(KnowledgeQuery(organization_id=organization_id, knowledge_base_id=knowledge_base_id,
                                    conversation_id=conversation_id, query=question, answered=answer is not None,
                                    confidence=candidate.confidence if candidate else 0.0))
         session.flush()
+    if answer is None:
+        web = _web_answer(question, threshold, conversation_id, web_search)
+        if web is not None:
+            answer = candidate = web
     return KnowledgeAnswer(question, results, answer, candidate, threshold)
+
+
+def _web_answer(question: str, threshold: float, conversation_id: int | None,
+                web_search: WebSearch | None) -> Answer | None:
+    web_search = web_search or configured_web_search()
+    if web_search is None or not claim_web_search(conversation_id):
+        return None
+    found = web_search.answer(question)
+    if found is None or found.confidence < threshold:
+        log.info("web search found no confident answer for conversation %s", conversation_id)
+        return None
+    return found
 
 
 def ask_as(repo: OrgRepository, knowledge_base_id: int, question: str, **options) -> KnowledgeAnswer:

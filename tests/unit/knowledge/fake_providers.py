@@ -1,0 +1,80 @@
+"""Local stand-ins for the optional cloud providers, on 127.0.0.1, speaking their wire formats.
+
+``FakeProvider`` serves OpenAI's ``POST /v1/chat/completions`` and Tavily's ``POST /search``. ``mode`` decides the
+reply: "ok", "error" (HTTP 500) or "hang" (no reply until the server stops). Every request is kept for asserts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class FakeProvider:
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.reply = "The HOA fee is four hundred and fifty dollars a month."
+        self.web_results = [{"title": "Harbor View weather", "url": "https://example.org/weather",
+                             "content": "Tomorrow will be sunny with a high of 24 degrees. Light wind.",
+                             "score": 0.91, "raw_content": None}]
+        self.web_answer: str | None = "Tomorrow will be sunny, with a high of 24 degrees."
+        self.requests: list[dict] = []
+        self._release = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> "FakeProvider":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def paths(self) -> list[str]:
+        return [r["path"] for r in self.requests]
+
+    def _respond(self, path: str, body: dict) -> tuple[int, dict]:
+        if path == "/v1/chat/completions":
+            return 200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": 1764000000,
+                         "model": body.get("model", "fake"),
+                         "choices": [{"index": 0, "finish_reason": "stop",
+                                      "message": {"role": "assistant", "content": self.reply}}],
+                         "usage": {"prompt_tokens": 100, "completion_tokens": 12, "total_tokens": 112}}
+        if path == "/search":
+            return 200, {"query": body.get("query"), "answer": self.web_answer, "images": [],
+                         "results": self.web_results, "response_time": 0.12, "request_id": "fake"}
+        return 404, {"detail": "not found"}
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                fake.requests.append({"path": self.path, "headers": headers, "json": body})
+                if fake.mode == "hang":
+                    fake._release.wait(30)
+                    return
+                status, payload = (500, {"error": {"message": "boom"}}) if fake.mode == "error" else \
+                    fake._respond(self.path, body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler
