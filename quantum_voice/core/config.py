@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     knowledge_web_fallback: bool = False
     knowledge_web_timeout_seconds: float = 5.0
     tavily_base_url: str = ""
+    # Optional Gemini File Search answers when the knowledge base has no answer (tried before the web). Needs
+    # GEMINI_API_KEY and the name of an existing File Search store (e.g. "fileSearchStores/abc"); empty → off.
+    # GEMINI_BASE_URL empty → Google's own API host.
+    knowledge_gemini_store: str = ""
+    knowledge_gemini_model: str = "gemini-2.5-flash"
+    knowledge_gemini_timeout_seconds: float = 4.0
+    gemini_base_url: str = ""
     # Name of the Redis list the job queue uses (separate deployments or test runs sharing one Redis).
     job_queue_name: str = "jobs"
     # Run a job worker thread inside the app process. Turn off when dedicated `python -m quantum_voice.worker`

@@ -21,6 +21,7 @@ from quantum_voice.core.errors import ValidationFailed
 from quantum_voice.models.knowledge import KnowledgeBase, KnowledgeQuery, QnAPair
 from quantum_voice.services.knowledge.answering import Answer, AnswerProvider, Citation, ExtractiveAnswerer
 from quantum_voice.services.knowledge.embeddings import embed_query
+from quantum_voice.services.knowledge.filesearch import configured_file_search
 from quantum_voice.services.knowledge.rephrasing import Rephraser, configured_rephraser
 from quantum_voice.services.knowledge.retrieval import Passage, retrieve
 from quantum_voice.services.knowledge.vectors import matrix_cache
@@ -71,12 +72,13 @@ def match_qna(session: Session, organization_id: int, knowledge_base_id: int,
 def ask(session: Session, *, organization_id: int, knowledge_base_id: int, question: str, top_k: int = 5,
         threshold: float | None = None, conversation_id: int | None = None, record: bool = True,
         answerer: AnswerProvider | None = None, rephraser: Rephraser | None = None,
-        web_search: WebSearch | None = None) -> KnowledgeAnswer:
+        web_search: WebSearch | None = None, file_search: AnswerProvider | None = None) -> KnowledgeAnswer:
     """The knowledge base's answer to ``question``.
 
-    Optional providers (off unless configured; ``rephraser`` and ``web_search`` override the settings): an LLM
-    rewords a grounded answer strictly from the passages, and a web search answers what the knowledge base
-    cannot, at most once per ``conversation_id``. Either failing leaves the answer as it would be without it.
+    Optional providers (off unless configured; ``rephraser``, ``file_search`` and ``web_search`` override the
+    settings): an LLM rewords a grounded answer strictly from the passages; what the knowledge base cannot
+    answer goes to Gemini File Search, then to a web search at most once per ``conversation_id``. Any of them
+    failing leaves the answer as it would be without it.
     """
     question = " ".join((question or "").split())
     if not question:
@@ -97,16 +99,29 @@ def ask(session: Session, *, organization_id: int, knowledge_base_id: int, quest
         rephraser = rephraser or configured_rephraser()
         if rephraser is not None:
             answer = rephraser.rephrase(question, results, answer)
-    if record:  # "answered" is the knowledge base's own doing: a web answer still shows the gap in analytics
+    if record:  # "answered" is the knowledge base's own doing: a Gemini or web answer still shows the gap
         session.add(KnowledgeQuery(organization_id=organization_id, knowledge_base_id=knowledge_base_id,
                                    conversation_id=conversation_id, query=question, answered=answer is not None,
                                    confidence=candidate.confidence if candidate else 0.0))
         session.flush()
     if answer is None:
-        web = _web_answer(question, threshold, conversation_id, web_search)
-        if web is not None:
-            answer = candidate = web
+        outside = _file_search_answer(question, results, threshold, file_search) or \
+            _web_answer(question, threshold, conversation_id, web_search)
+        if outside is not None:
+            answer = candidate = outside
     return KnowledgeAnswer(question, results, answer, candidate, threshold)
+
+
+def _file_search_answer(question: str, results: list[Passage], threshold: float,
+                        file_search: AnswerProvider | None) -> Answer | None:
+    file_search = file_search or configured_file_search()
+    if file_search is None:
+        return None
+    found = file_search.answer(question, results)
+    if found is None or found.confidence < threshold:
+        log.info("Gemini File Search found no confident answer for %r", question[:120])
+        return None
+    return found
 
 
 def _web_answer(question: str, threshold: float, conversation_id: int | None,

@@ -1,5 +1,8 @@
-"""Asking with the optional providers switched on: LLM rephrasing and the once-per-conversation web fallback,
-against local fakes of the OpenAI and Tavily APIs. Neither is needed: failures leave the answer as it was."""
+"""Asking with the optional providers switched on: LLM rephrasing, Gemini File Search and the once-per-conversation
+web fallback, against local fakes of the OpenAI, Gemini and Tavily APIs. None is needed: failures leave the
+answer as it was."""
+
+import time
 
 import pytest
 from sqlmodel import select
@@ -10,7 +13,7 @@ from quantum_voice.core.config import reset_settings
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.resilience import reset_breakers
 from quantum_voice.models.knowledge import KnowledgeQuery
-from quantum_voice.services.knowledge import questions
+from quantum_voice.services.knowledge import filesearch, questions
 from quantum_voice.services.knowledge.rephrasing import NOT_FOUND, reset_clients
 from tests.integration.knowledge.conftest import acting_as, new_knowledge_base, new_owner, run_jobs, upload
 from tests.unit.knowledge import files
@@ -23,10 +26,12 @@ UNANSWERABLE = "What is the weather forecast for tomorrow?"
 def fake():
     server = FakeProvider().start()
     reset_clients()
+    filesearch.reset_clients()
     reset_breakers()
     yield server
     server.stop()
     reset_clients()
+    filesearch.reset_clients()
     reset_breakers()
 
 
@@ -54,6 +59,15 @@ def web_fallback_on(fake, monkeypatch):
     monkeypatch.setenv("TAVILY_API_KEY", "tvly-test")
     monkeypatch.setenv("TAVILY_BASE_URL", fake.url)
     monkeypatch.setenv("KNOWLEDGE_WEB_TIMEOUT_SECONDS", "0.5")
+    reset_settings()
+
+
+@pytest.fixture
+def gemini_on(fake, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "gemini-test")
+    monkeypatch.setenv("KNOWLEDGE_GEMINI_STORE", "fileSearchStores/harbor-view")
+    monkeypatch.setenv("GEMINI_BASE_URL", fake.url)
+    monkeypatch.setenv("KNOWLEDGE_GEMINI_TIMEOUT_SECONDS", "0.5")
     reset_settings()
 
 
@@ -133,3 +147,56 @@ def test_a_failing_web_search_is_not_found(brochure_base, web_fallback_on, fake)
     owner, kb = brochure_base
     fake.mode = "error"
     assert not ask(owner, kb, UNANSWERABLE, conversation_id=new_conversation(owner, kb)).answered
+
+
+GEMINI_PATH = "/v1beta/models/gemini-2.5-flash:generateContent"
+
+
+def test_gemini_file_search_answers_what_the_knowledge_base_cannot_citing_its_grounding(
+        brochure_base, gemini_on, fake):
+    owner, kb = brochure_base
+    found = ask(owner, kb, UNANSWERABLE)
+    assert found.answered and found.answer.source == "gemini" and found.answer.text == fake.gemini_reply
+    assert found.answer.confidence == 0.6 >= found.threshold and found.candidate is found.answer
+    assert [(c.document_name, c.page) for c in found.answer.citations] == [("pet-policy.pdf", 2)]
+    assert fake.paths() == [GEMINI_PATH]
+    with session_scope() as session:  # analytics still show the knowledge base's own gap
+        assert not session.exec(select(KnowledgeQuery)).one().answered
+
+
+def test_gemini_is_not_asked_when_the_knowledge_base_answers_nor_trusted_above_its_confidence(
+        brochure_base, gemini_on, fake):
+    owner, kb = brochure_base
+    found = ask(owner, kb, "Does my home come with a parking space?")
+    assert found.answer.source == "extractive" and not fake.requests
+    assert not ask(owner, kb, UNANSWERABLE, threshold=0.7).answered  # a strict node never takes 0.6
+    assert fake.paths() == [GEMINI_PATH]
+
+
+def test_gemini_is_tried_before_the_web(brochure_base, gemini_on, web_fallback_on, fake):
+    owner, kb = brochure_base
+    found = ask(owner, kb, UNANSWERABLE, conversation_id=new_conversation(owner, kb))
+    assert found.answer.source == "gemini" and fake.paths() == [GEMINI_PATH]
+
+
+@pytest.mark.parametrize("mode", ["error", "hang"])
+def test_a_failing_gemini_leaves_the_local_answer_and_the_web_fallback(brochure_base, gemini_on, web_fallback_on,
+                                                                        fake, mode):
+    owner, kb = brochure_base
+    fake.mode = mode
+    started = time.monotonic()
+    found = ask(owner, kb, UNANSWERABLE)  # no conversation: no web search either
+    assert time.monotonic() - started < 5
+    assert not found.answered and (found.candidate is None or found.candidate.source in ("extractive", "qna"))
+    fake.mode = "ok"
+    fake.gemini_chunks = []  # an ungrounded reply is no answer: the web is next
+    found = ask(owner, kb, UNANSWERABLE, conversation_id=new_conversation(owner, kb))
+    assert found.answer.source == "web" and fake.paths()[-2:] == [GEMINI_PATH, "/search"]
+
+
+def test_gemini_is_off_by_default(brochure_base, fake, monkeypatch):
+    for var in ("GEMINI_API_KEY", "KNOWLEDGE_GEMINI_STORE", "GEMINI_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    reset_settings()
+    owner, kb = brochure_base
+    assert not ask(owner, kb, UNANSWERABLE).answered and not fake.requests

@@ -1,12 +1,14 @@
 """Local stand-ins for the optional cloud providers, on 127.0.0.1, speaking their wire formats.
 
-``FakeProvider`` serves OpenAI's ``POST /v1/chat/completions`` and Tavily's ``POST /search``. ``mode`` decides the
+``FakeProvider`` serves OpenAI's ``POST /v1/chat/completions``, Tavily's ``POST /search`` and Gemini's
+``POST /v1beta/models/{model}:generateContent`` (File Search answers with grounding metadata). ``mode`` decides the
 reply: "ok", "error" (HTTP 500) or "hang" (no reply until the server stops). Every request is kept for asserts.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +21,10 @@ class FakeProvider:
                              "content": "Tomorrow will be sunny with a high of 24 degrees. Light wind.",
                              "score": 0.91, "raw_content": None}]
         self.web_answer: str | None = "Tomorrow will be sunny, with a high of 24 degrees."
+        self.gemini_reply = "Pets are welcome: up to two cats or dogs per home."
+        self.gemini_chunks = [{"retrievedContext": {
+            "title": "pet-policy.pdf", "text": "Up to two cats or dogs are allowed in each home.",
+            "fileSearchStore": "fileSearchStores/harbor-view", "pageNumber": 2}}]
         self.requests: list[dict] = []
         self._release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -51,6 +57,18 @@ class FakeProvider:
         if path == "/search":
             return 200, {"query": body.get("query"), "answer": self.web_answer, "images": [],
                          "results": self.web_results, "response_time": 0.12, "request_id": "fake"}
+        gemini = re.fullmatch(r"/v1beta/models/([^/:?]+):generateContent", path)
+        if gemini:
+            grounding = {"groundingChunks": self.gemini_chunks, "groundingSupports": [
+                {"segment": {"startIndex": 0, "endIndex": len(self.gemini_reply), "text": self.gemini_reply},
+                 "groundingChunkIndices": list(range(len(self.gemini_chunks)))}]} if self.gemini_chunks else {}
+            candidate = {"content": {"role": "model", "parts": [{"text": self.gemini_reply}]},
+                         "finishReason": "STOP", "index": 0}
+            if grounding:
+                candidate["groundingMetadata"] = grounding
+            return 200, {"candidates": [candidate], "modelVersion": gemini.group(1), "responseId": "fake",
+                         "usageMetadata": {"promptTokenCount": 90, "candidatesTokenCount": 14,
+                                           "totalTokenCount": 104}}
         return 404, {"detail": "not found"}
 
     def _handler(self):

@@ -1,4 +1,5 @@
-"""The optional LLM rephraser and Tavily web search, against local fakes speaking their wire formats."""
+"""The optional LLM rephraser, Tavily web search and Gemini File Search, against local fakes speaking their wire
+formats."""
 
 import time
 
@@ -6,7 +7,9 @@ import pytest
 
 from quantum_voice.core.config import reset_settings
 from quantum_voice.core.resilience import OPEN, reset_breakers
+from quantum_voice.services.knowledge import filesearch
 from quantum_voice.services.knowledge.answering import Answer, Citation
+from quantum_voice.services.knowledge.filesearch import GROUNDED_CONFIDENCE, configured_file_search
 from quantum_voice.services.knowledge.rephrasing import NOT_FOUND, configured_rephraser, reset_clients
 from quantum_voice.services.knowledge.retrieval import Passage
 from quantum_voice.services.knowledge.websearch import claim_web_search, configured_web_search
@@ -22,10 +25,12 @@ EXTRACTIVE = Answer("The HOA fee is $450 per month and covers water and trash.",
 def fake():
     server = FakeProvider().start()
     reset_clients()
+    filesearch.reset_clients()
     reset_breakers()
     yield server
     server.stop()
     reset_clients()
+    filesearch.reset_clients()
     reset_breakers()
 
 
@@ -49,16 +54,31 @@ def web(fake, monkeypatch):
     return configured_web_search()
 
 
+@pytest.fixture
+def gemini(fake, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "gemini-test")
+    monkeypatch.setenv("KNOWLEDGE_GEMINI_STORE", "fileSearchStores/harbor-view")
+    monkeypatch.setenv("GEMINI_BASE_URL", fake.url)
+    monkeypatch.setenv("KNOWLEDGE_GEMINI_TIMEOUT_SECONDS", "0.5")
+    reset_settings()
+    return configured_file_search()
+
+
 def test_providers_are_off_by_default(monkeypatch):
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "KNOWLEDGE_REPHRASE_MODEL", "TAVILY_API_KEY",
-                "KNOWLEDGE_WEB_FALLBACK"):
+                "KNOWLEDGE_WEB_FALLBACK", "GEMINI_API_KEY", "KNOWLEDGE_GEMINI_STORE", "GEMINI_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     reset_settings()
-    assert configured_rephraser() is None and configured_web_search() is None
+    assert configured_rephraser() is None and configured_web_search() is None and configured_file_search() is None
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")  # a key alone does not switch rephrasing on
     monkeypatch.setenv("TAVILY_API_KEY", "tvly-test")  # nor does a Tavily key switch the web fallback on
+    monkeypatch.setenv("GEMINI_API_KEY", "gemini-test")  # nor a Gemini key File Search, without a store
     reset_settings()
-    assert configured_rephraser() is None and configured_web_search() is None
+    assert configured_rephraser() is None and configured_web_search() is None and configured_file_search() is None
+    monkeypatch.delenv("GEMINI_API_KEY")
+    monkeypatch.setenv("KNOWLEDGE_GEMINI_STORE", "fileSearchStores/harbor-view")  # nor a store without a key
+    reset_settings()
+    assert configured_file_search() is None
 
 
 def test_the_rephraser_sends_the_passages_and_keeps_citations_and_confidence(llm, fake):
@@ -133,3 +153,53 @@ def test_web_search_failures_are_no_answer(web, fake):
 def test_the_web_is_claimed_once_per_conversation_and_never_without_one():
     assert claim_web_search(41) and not claim_web_search(41) and claim_web_search(42)
     assert not claim_web_search(None)
+
+
+def test_gemini_file_search_answers_from_the_store_and_cites_its_grounding_chunks(gemini, fake):
+    answer = gemini.answer("Can I keep a dog?", [])
+    assert answer.source == "gemini" and answer.text == fake.gemini_reply
+    assert answer.confidence == GROUNDED_CONFIDENCE == 0.6
+    assert answer.citations == [Citation(None, "pet-policy.pdf", 2)]
+    request = fake.requests[0]
+    assert request["path"] == "/v1beta/models/gemini-2.5-flash:generateContent"
+    assert request["headers"]["x-goog-api-key"] == "gemini-test"
+    body = request["json"]
+    assert body["contents"][0]["parts"][0]["text"] == "Can I keep a dog?"
+    assert NOT_FOUND in body["systemInstruction"]["parts"][0]["text"]
+    file_search = body["tools"][0]["fileSearch"]  # the SDK sends the store list under its snake_case name
+    stores = file_search.get("fileSearchStoreNames") or file_search.get("file_search_store_names")
+    assert stores == ["fileSearchStores/harbor-view"]
+
+
+def test_gemini_citations_are_one_per_document_and_keep_web_uris(gemini, fake):
+    fake.gemini_chunks = [
+        {"retrievedContext": {"title": "pet-policy.pdf", "text": "a", "pageNumber": 2}},
+        {"retrievedContext": {"title": "pet-policy.pdf", "text": "b", "pageNumber": 2}},
+        {"retrievedContext": {"title": "faq", "uri": "https://example.org/faq", "text": "c"}},
+        {"web": {"uri": "https://elsewhere.example", "title": "not from the store"}}]
+    citations = gemini.answer("Can I keep a dog?").citations
+    assert [(c.document_name, c.page, c.url) for c in citations] == [
+        ("pet-policy.pdf", 2, None), ("faq", None, "https://example.org/faq")]
+
+
+def test_an_ungrounded_or_not_found_gemini_reply_is_no_answer(gemini, fake):
+    fake.gemini_chunks = []
+    assert gemini.answer("Can I keep a dog?") is None
+    fake.gemini_chunks, fake.gemini_reply = [{"retrievedContext": {"title": "x.pdf", "text": "y"}}], NOT_FOUND
+    assert gemini.answer("Can I keep a horse?") is None
+
+
+def test_gemini_failures_are_no_answer_within_the_timeout(gemini, fake):
+    fake.mode = "error"
+    assert gemini.answer("Can I keep a dog?") is None
+    assert len(fake.requests) == 1  # no retries
+    fake.mode = "hang"
+    started = time.monotonic()
+    assert gemini.answer("Can I keep a dog?") is None and time.monotonic() - started < 3
+
+
+def test_five_gemini_failures_open_its_circuit(gemini, fake):
+    fake.mode = "error"
+    for _ in range(6):
+        assert gemini.answer("Can I keep a dog?") is None
+    assert len(fake.requests) == 5 and gemini.breaker.state == OPEN

@@ -1,0 +1,117 @@
+"""Optional Gemini File Search answers for questions the local knowledge base cannot answer.
+
+Off by default: it needs ``GEMINI_API_KEY`` and ``KNOWLEDGE_GEMINI_STORE`` (the name of an existing File Search
+store, e.g. ``fileSearchStores/abc123``). It asks ``models.generate_content`` of the official ``google-genai`` SDK
+with the ``file_search`` tool over that store. Keeping the store in sync with the documents uploaded here is not
+done by this module: it only queries a store that already exists.
+
+The answer cites the documents in Gemini's grounding metadata. Gemini gives no retrieval score, so confidence is
+fixed and conservative: ``GROUNDED_CONFIDENCE`` when at least one grounding chunk came from the store, and no
+answer at all otherwise (an ungrounded reply may be the model's own knowledge). Failures, timeouts, an empty
+reply and an open circuit are logged and read as "no answer"; they never reach the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from quantum_voice.core.config import get_settings
+from quantum_voice.core.resilience import CircuitBreaker, call_with_fallback
+from quantum_voice.services.knowledge.answering import MAX_SPOKEN_WORDS, Answer, Citation, _trim_words
+from quantum_voice.services.knowledge.rephrasing import NOT_FOUND, breaker_for
+from quantum_voice.services.knowledge.retrieval import Passage
+
+log = logging.getLogger(__name__)
+
+GROUNDED_CONFIDENCE = 0.6
+MAX_CITATIONS = 3
+SYSTEM_INSTRUCTION = (
+    "You answer a caller's question for a business, on the phone. Use only what the file search finds: no "
+    "outside knowledge, no guesses. Reply with one or two short, natural spoken sentences (at most 40 words), no "
+    f"lists, no markdown. If the files do not answer the question, reply exactly {NOT_FOUND}."
+)
+
+
+class GeminiFileSearch:
+    """An ``AnswerProvider`` over one Gemini File Search store (it searches the store, not ``passages``)."""
+
+    name = "gemini"
+
+    def __init__(self, client, model: str, store: str, breaker: CircuitBreaker):
+        self.client, self.model, self.store, self.breaker = client, model, store, breaker
+
+    def answer(self, question: str, passages: list[Passage] | None = None) -> Answer | None:
+        return call_with_fallback(self.breaker, lambda: self._ask(question), fallback=lambda: None)
+
+    def _ask(self, question: str) -> Answer | None:
+        from google.genai import types  # only imported when the provider is switched on
+
+        response = self.client.models.generate_content(
+            model=self.model, contents=question,
+            config=types.GenerateContentConfig(
+                system_instruction=SYSTEM_INSTRUCTION, temperature=0, max_output_tokens=200,
+                tools=[types.Tool(file_search=types.FileSearch(file_search_store_names=[self.store]))]))
+        candidate = (response.candidates or [None])[0]
+        text = " ".join((response.text or "").split()) if candidate is not None else ""
+        if not text:
+            raise ValueError("Gemini returned no text")
+        if NOT_FOUND in text:
+            log.info("Gemini File Search found no answer for %r", question[:120])
+            return None
+        citations = _citations(candidate.grounding_metadata)
+        if not citations:
+            log.info("Gemini's reply to %r was not grounded in the store; ignored", question[:120])
+            return None
+        return Answer(_trim_words(text, MAX_SPOKEN_WORDS), GROUNDED_CONFIDENCE, citations, source="gemini")
+
+
+def _citations(metadata) -> list[Citation]:
+    """One citation per document the store's grounding chunks came from, in the order Gemini gave them."""
+    citations: dict[tuple, Citation] = {}
+    for chunk in (metadata.grounding_chunks if metadata is not None else None) or []:
+        context = chunk.retrieved_context
+        if context is None:
+            continue
+        name = context.title or context.document_name or context.uri
+        if not name:
+            continue
+        key = (name, context.page_number)
+        if key not in citations:
+            url = context.uri if context.uri and context.uri.startswith(("http://", "https://")) else None
+            citations[key] = Citation(None, name, context.page_number, url=url)
+    return list(citations.values())[:MAX_CITATIONS]
+
+
+_clients: dict[tuple, object] = {}
+_lock = threading.Lock()
+
+
+def reset_clients() -> None:
+    """Forget cached SDK clients (tests, settings changes)."""
+    with _lock:
+        _clients.clear()
+
+
+def configured_file_search() -> GeminiFileSearch | None:
+    """The Gemini File Search provider the settings ask for, or ``None`` (off: the default)."""
+    settings = get_settings()
+    key, store = settings.gemini_api_key.get_secret_value(), settings.knowledge_gemini_store.strip()
+    if not key or not store:
+        return None
+    base_url, timeout = settings.gemini_base_url.strip(), settings.knowledge_gemini_timeout_seconds
+    config = (key, base_url, timeout)
+    with _lock:
+        client = _clients.get(config)
+        if client is None:
+            from google import genai
+            from google.genai import types
+
+            # File Search is a v1beta feature (the SDK defaults to v1). HttpOptions.timeout is in milliseconds;
+            # without retry_options the SDK makes a single attempt: the caller is waiting on the phone.
+            client = _clients[config] = genai.Client(
+                api_key=key, vertexai=False,
+                http_options=types.HttpOptions(base_url=base_url or None, api_version="v1beta",
+                                               timeout=max(1, int(timeout * 1000))))
+    return GeminiFileSearch(client, settings.knowledge_gemini_model.strip() or "gemini-2.5-flash", store,
+                            breaker_for(f"filesearch:{base_url or 'gemini'}"))
