@@ -11,28 +11,14 @@ import quantum_voice.models as m
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import reset_settings
 from quantum_voice.core.db import session_scope
-from quantum_voice.core.resilience import reset_breakers
 from quantum_voice.models.knowledge import KnowledgeQuery
-from quantum_voice.services.knowledge import filesearch, questions
-from quantum_voice.services.knowledge.rephrasing import NOT_FOUND, reset_clients
+from quantum_voice.services.knowledge import questions
+from quantum_voice.services.knowledge.rephrasing import NOT_FOUND
 from tests.integration.knowledge.conftest import acting_as, new_knowledge_base, new_owner, run_jobs, upload
 from tests.unit.knowledge import files
-from tests.unit.knowledge.fake_providers import FakeProvider
+from tests.unit.knowledge.fake_providers import fake  # noqa: F401  (the fixture)
 
 UNANSWERABLE = "What is the weather forecast for tomorrow?"
-
-
-@pytest.fixture
-def fake():
-    server = FakeProvider().start()
-    reset_clients()
-    filesearch.reset_clients()
-    reset_breakers()
-    yield server
-    server.stop()
-    reset_clients()
-    filesearch.reset_clients()
-    reset_breakers()
 
 
 @pytest.fixture

@@ -12,6 +12,11 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
+from quantum_voice.core.resilience import reset_breakers
+from quantum_voice.services.knowledge import filesearch, rephrasing
+
 
 class FakeProvider:
     def __init__(self) -> None:
@@ -96,3 +101,19 @@ class FakeProvider:
                 pass
 
         return Handler
+
+
+def _forget_provider_clients() -> None:
+    rephrasing.reset_clients()
+    filesearch.reset_clients()
+    reset_breakers()
+
+
+@pytest.fixture
+def fake():
+    """A running FakeProvider, with provider clients and circuit breakers fresh before and after."""
+    server = FakeProvider().start()
+    _forget_provider_clients()
+    yield server
+    server.stop()
+    _forget_provider_clients()

@@ -6,32 +6,18 @@ import time
 import pytest
 
 from quantum_voice.core.config import reset_settings
-from quantum_voice.core.resilience import OPEN, reset_breakers
-from quantum_voice.services.knowledge import filesearch
+from quantum_voice.core.resilience import OPEN
 from quantum_voice.services.knowledge.answering import Answer, Citation
 from quantum_voice.services.knowledge.filesearch import GROUNDED_CONFIDENCE, configured_file_search
-from quantum_voice.services.knowledge.rephrasing import NOT_FOUND, configured_rephraser, reset_clients
+from quantum_voice.services.knowledge.rephrasing import NOT_FOUND, configured_rephraser
 from quantum_voice.services.knowledge.retrieval import Passage
 from quantum_voice.services.knowledge.websearch import claim_web_search, configured_web_search
-from tests.unit.knowledge.fake_providers import FakeProvider
+from tests.unit.knowledge.fake_providers import fake  # noqa: F401  (the fixture)
 
 PASSAGE = Passage(7, 10, "brochure.pdf", "Fees. The HOA fee is $450 per month and covers water and trash.", 1,
                   "Fees", 0.6, 0.5, 0.8, 0.03)
 EXTRACTIVE = Answer("The HOA fee is $450 per month and covers water and trash.", 0.81,
                     [Citation(10, "brochure.pdf", 1, "Fees", 7)])
-
-
-@pytest.fixture
-def fake():
-    server = FakeProvider().start()
-    reset_clients()
-    filesearch.reset_clients()
-    reset_breakers()
-    yield server
-    server.stop()
-    reset_clients()
-    filesearch.reset_clients()
-    reset_breakers()
 
 
 @pytest.fixture
