@@ -20,7 +20,7 @@ from quantum_voice.services.knowledge.errors import FileTooLarge
 from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states.format import moment
-from quantum_voice.states.forms import FormErrors
+from quantum_voice.states.forms import ConfirmStep, FormErrors
 from quantum_voice.states.session import SessionState
 
 PROCESSING = ("queued", "parsing", "chunking", "embedding")
@@ -119,7 +119,7 @@ def question_row(s: questions.QuestionStat) -> QuestionRow:
                        moment(s.last_asked_at))
 
 
-class KnowledgeState(FormErrors, SessionState):
+class KnowledgeState(ConfirmStep, FormErrors, SessionState):
     loaded: bool = False
     can_edit: bool = False
     bases: list[BaseRow] = []
@@ -143,11 +143,6 @@ class KnowledgeState(FormErrors, SessionState):
     # Web source form
     source_kind: str = "page"
     # Confirm dialog for deletions
-    confirm_open: bool = False
-    confirm_title: str = ""
-    confirm_text: str = ""
-    _confirm_action: str = ""  # delete_document | delete_pair
-    _confirm_id: int = 0
     _polling: bool = False
 
     @rx.var
@@ -284,14 +279,6 @@ class KnowledgeState(FormErrors, SessionState):
     def ask_delete_pair(self, pair_id: int, question: str):
         self._ask("delete_pair", pair_id, "Delete Q&A pair?", f"The agent will no longer answer “{question}” "
                                                                 "with this pair.")
-
-    def _ask(self, action: str, target_id: int, title: str, text: str) -> None:
-        self._confirm_action, self._confirm_id = action, target_id
-        self.confirm_title, self.confirm_text, self.confirm_open = title, text, True
-
-    @rx.event
-    def set_confirm_open(self, open_: bool):
-        self.confirm_open = open_
 
     @rx.event
     def confirm(self):

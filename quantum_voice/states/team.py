@@ -13,7 +13,7 @@ from quantum_voice.services import team
 from quantum_voice.services.permissions import ROLE_DESCRIPTIONS
 from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states.format import day
-from quantum_voice.states.forms import FormErrors
+from quantum_voice.states.forms import ConfirmStep, FormErrors
 from quantum_voice.states.session import SessionState
 
 
@@ -49,19 +49,13 @@ def role_options(can_grant_owner: bool) -> list[RoleOption]:
             for r in Role if can_grant_owner or r is not Role.OWNER]
 
 
-class TeamState(FormErrors, SessionState):
+class TeamState(ConfirmStep, FormErrors, SessionState):
     loaded: bool = False
     members: list[MemberRow] = []
     invitations: list[InvitationRow] = []
     roles: list[RoleOption] = []
     invite_open: bool = False
     invite_role: str = Role.AGENT.value
-    # One confirm dialog serves both destructive actions.
-    confirm_open: bool = False
-    confirm_title: str = ""
-    confirm_text: str = ""
-    _confirm_action: str = ""  # remove_member | revoke_invitation
-    _confirm_id: int = 0
 
     @rx.var
     def invite_role_description(self) -> str:
@@ -108,14 +102,6 @@ class TeamState(FormErrors, SessionState):
     def ask_revoke(self, invitation_id: int, email: str):
         self._ask("revoke_invitation", invitation_id, "Revoke invitation?",
                   f"The link sent to {email} will stop working.")
-
-    def _ask(self, action: str, target_id: int, title: str, text: str) -> None:
-        self._confirm_action, self._confirm_id = action, target_id
-        self.confirm_title, self.confirm_text, self.confirm_open = title, text, True
-
-    @rx.event
-    def set_confirm_open(self, open_: bool):
-        self.confirm_open = open_
 
     @rx.event
     def confirm(self):

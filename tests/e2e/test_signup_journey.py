@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from quantum_voice.core.db import make_engine
-from quantum_voice.models.accounts import Organization
+from quantum_voice.models.accounts import Invitation, Organization
 from quantum_voice.models.campaigns import Campaign
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import last_link
@@ -84,3 +84,28 @@ def test_demo_owner_signs_in_straight_to_the_dashboard_and_signs_out(live_app, p
     page.wait_for_url(re.compile(r".*/login"))
     page.goto(live_app.url + "/dashboard")
     page.wait_for_url(re.compile(r".*/login"))
+
+
+def test_owner_invites_a_teammate_and_revokes_the_invitation_after_confirming(live_app, page):
+    page.goto(live_app.url + "/login")
+    page.fill("#login-email", "demo@example.com")
+    page.fill("#login-password", "demo-password-123")
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r".*/dashboard"))
+    page.goto(live_app.url + "/team")
+    page.click("#invite-open")
+    page.fill("#invite-email", "kim@example.com")
+    page.select_option("#invite-role", "agent")
+    page.click("#invite-submit")
+    row = page.locator("tr", has_text="kim@example.com")
+    row.wait_for()
+    row.get_by_role("button", name="Revoke").click()
+    page.wait_for_selector("#confirm-action")
+    assert "kim@example.com" in page.inner_text("[role=alertdialog]")
+    page.click("#confirm-action")
+    row.wait_for(state="detached")
+    engine, session = _db(live_app)
+    with session:
+        invitation = session.exec(select(Invitation).where(Invitation.email == "kim@example.com")).one()
+        assert invitation.revoked_at is not None
+    engine.dispose()
