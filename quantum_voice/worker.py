@@ -1,4 +1,4 @@
-"""The background worker: runs queued jobs (document processing, …) and rescues abandoned ones.
+"""The background worker: runs queued jobs (document processing, File Search sync, …) and rescues abandoned ones.
 
 In the app: ``start_background_worker()`` at start-up runs a worker thread (the in-process queue when REDIS_URL
 is unset, the Redis queue otherwise; WORKER_IN_APP=false leaves Redis jobs to dedicated workers).
@@ -22,16 +22,21 @@ _lock = threading.Lock()
 
 def job_handlers() -> dict[str, Handler]:
     """Every job the product knows, by name."""
+    from quantum_voice.services.knowledge import filesearch_sync
     from quantum_voice.services.knowledge.documents import PROCESS_DOCUMENT_JOB
     from quantum_voice.services.knowledge.processing import process_document_job
 
-    return {PROCESS_DOCUMENT_JOB: process_document_job}
+    return {PROCESS_DOCUMENT_JOB: process_document_job,
+            filesearch_sync.SYNC_DOCUMENT_JOB: filesearch_sync.sync_document_job,
+            filesearch_sync.DELETE_COPIES_JOB: filesearch_sync.delete_copies_job}
 
 
 def rescue_abandoned_work(*, include_fresh_queued: bool = False) -> None:
+    from quantum_voice.services.knowledge.filesearch_sync import recover_stuck_syncs
     from quantum_voice.services.knowledge.processing import recover_stuck_documents
 
     recover_stuck_documents(include_fresh_queued=include_fresh_queued)
+    recover_stuck_syncs(include_fresh=include_fresh_queued)
 
 
 def build_worker(**options) -> Worker:

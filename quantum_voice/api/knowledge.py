@@ -13,7 +13,7 @@ from quantum_voice.api.deps import Repo
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.errors import ValidationFailed
 from quantum_voice.models.knowledge import Document, QnAPair
-from quantum_voice.services.knowledge import documents, qna, questions
+from quantum_voice.services.knowledge import documents, filesearch_sync, qna, questions
 from quantum_voice.services.knowledge.answering import Answer
 from quantum_voice.services.knowledge.errors import FileTooLarge
 from quantum_voice.services.permissions import Permission
@@ -24,6 +24,11 @@ router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
 class BaseIn(BaseModel):
     name: str = Field(max_length=200)
     description: str = Field("", max_length=4000)
+
+
+class BaseRename(BaseModel):
+    name: str = Field(max_length=200)
+    description: str | None = Field(None, max_length=2000, description="Left as it is when omitted")
 
 
 class Created(BaseModel):
@@ -39,6 +44,11 @@ class BaseOut(BaseModel):
     chunk_count: int
     created_at: datetime
     updated_at: datetime
+
+
+class FileSearchCopyOut(BaseModel):
+    status: str | None = Field(description="pending, syncing, synced or failed; null: no copy (yet)")
+    error: str | None
 
 
 class DocumentOut(BaseModel):
@@ -58,6 +68,8 @@ class DocumentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     processed_at: datetime | None
+    filesearch: FileSearchCopyOut | None = Field(
+        None, description="The copy in the optional Gemini File Search store; null when that sync is off")
 
 
 class Queued(BaseModel):
@@ -185,6 +197,12 @@ def get_base(knowledge_base_id: int, repo: Repo) -> BaseOut:
     return next(_base_out(s) for s in documents.list_knowledge_bases(repo) if s.knowledge_base.id == kb.id)
 
 
+@router.patch("/bases/{knowledge_base_id}", response_model=BaseOut)
+def rename_base(knowledge_base_id: int, body: BaseRename, repo: Repo) -> BaseOut:
+    kb = documents.rename_knowledge_base(repo, knowledge_base_id, body.name, body.description)
+    return next(_base_out(s) for s in documents.list_knowledge_bases(repo) if s.knowledge_base.id == kb.id)
+
+
 @router.delete("/bases/{knowledge_base_id}", status_code=204)
 def delete_base(knowledge_base_id: int, repo: Repo) -> Response:
     documents.delete_knowledge_base(repo, knowledge_base_id)
@@ -247,7 +265,10 @@ def document_chunks(document_id: int, repo: Repo, limit: int = Query(200, ge=1, 
 
 
 def _document_out(document: Document) -> DocumentOut:
-    return DocumentOut.model_validate(document, from_attributes=True)
+    out = DocumentOut.model_validate(document, from_attributes=True)
+    if filesearch_sync.sync_enabled():
+        out.filesearch = FileSearchCopyOut(status=document.filesearch_status, error=document.filesearch_error)
+    return out
 
 
 # ── Search ───────────────────────────────────────────────────────────────────────────────────────────────────

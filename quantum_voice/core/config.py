@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     knowledge_gemini_model: str = "gemini-2.5-flash"
     knowledge_gemini_timeout_seconds: float = 4.0
     gemini_base_url: str = ""
+    # With both set, ready documents are also copied into that store and removed from it when deleted
+    # (services/knowledge/filesearch_sync.py): the timeout of one upload or delete request, and how long a job
+    # waits for the store to index an upload.
+    knowledge_gemini_sync_timeout_seconds: float = 60.0
+    knowledge_gemini_sync_wait_seconds: float = 180.0
     # Name of the Redis list the job queue uses (separate deployments or test runs sharing one Redis).
     job_queue_name: str = "jobs"
     # Run a job worker thread inside the app process. Turn off when dedicated `python -m quantum_voice.worker`

@@ -30,6 +30,15 @@ class DocumentStatus(StrEnum):
     FAILED = "failed"
 
 
+class FileSearchStatus(StrEnum):
+    """Where a document's copy in the optional Gemini File Search store stands (``None``: no copy wanted)."""
+
+    PENDING = "pending"
+    SYNCING = "syncing"
+    SYNCED = "synced"
+    FAILED = "failed"
+
+
 class Document(SQLModel, table=True):
     __tablename__ = "documents"
     __table_args__ = (
@@ -57,6 +66,12 @@ class Document(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     processed_at: datetime | None = ts_field()
+    # The copy in the optional Gemini File Search store (services/knowledge/filesearch_sync.py).
+    filesearch_status: str | None = Field(default=None, max_length=20)
+    filesearch_document: str | None = Field(default=None, max_length=500)  # fileSearchStores/…/documents/…
+    filesearch_error: str | None = Field(default=None, sa_type=sa.Text)
+    filesearch_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    filesearch_updated_at: datetime | None = ts_field()
 
 
 class Chunk(SQLModel, table=True):

@@ -5,7 +5,8 @@ import reflex as rx
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, field_error, form_alert
 from quantum_voice.components.knowledge import base_picker, confirm_dialog, section, status_badge
 from quantum_voice.components.layout import app_layout, page_header
-from quantum_voice.states.knowledge import DocumentRow, KnowledgeState as S, QnARow, QuestionRow, SourceRow
+from quantum_voice.states.knowledge import (RENAME_NAME, DocumentRow, KnowledgeState as S, QnARow, QuestionRow,
+                                            SourceRow)
 
 WIDE_ONLY = ["none", "none", "table-cell"]
 PHONE_ONLY = ["flex", "flex", "none"]
@@ -20,7 +21,7 @@ def create_form() -> rx.Component:
                 rx.input(id="kb-create-name", name="name", placeholder="e.g. Brochures and FAQ", required=True,
                          aria_label="New knowledge base name", size="2", flex="1", min_width="0"),
                 rx.button(rx.icon("plus", size=16), "Create", id="kb-create-submit", type="submit", size="2"),
-                gap="2", width="100%",
+                spacing="2", width="100%",
             ),
             field_error(S, "name"),
             spacing="1", width="100%",
@@ -29,11 +30,55 @@ def create_form() -> rx.Component:
     )
 
 
+def base_actions() -> rx.Component:
+    return rx.hstack(
+        rx.icon_button(rx.icon("pencil", size=14), size="2", variant="soft", color_scheme="gray", id="kb-rename-open",
+                       on_click=S.open_rename, aria_label="Rename knowledge base", title="Rename"),
+        rx.icon_button(rx.icon("trash-2", size=14), size="2", variant="soft", color_scheme="red", id="kb-delete-open",
+                       on_click=S.ask_delete_base, aria_label="Delete knowledge base", title="Delete"),
+        spacing="2", flex_shrink="0",
+    )
+
+
+def rename_dialog() -> rx.Component:
+    # Uncontrolled fields: the dialog's content mounts on opening, so they start from the current name.
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Rename knowledge base"),
+            rx.dialog.description("Campaigns that use it keep using it under the new name.", size="2",
+                                  margin_bottom="16px"),
+            rx.form(
+                rx.vstack(
+                    field("Name", rx.input(id="kb-rename-name", name="name", default_value=S.kb_name, required=True,
+                                           max_length=200, size="3", width="100%", auto_focus=True),
+                          id="kb-rename-name", state=S, name=RENAME_NAME),
+                    field("Description", rx.text_area(id="kb-rename-description", name="description",
+                                                      default_value=S.kb_description, rows="3", max_length=2000,
+                                                      width="100%"),
+                          id="kb-rename-description", hint="Optional: what is in it, for your team."),
+                    rx.flex(
+                        rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray", type="button")),
+                        rx.button("Save", id="kb-rename-submit", type="submit"),
+                        spacing="3", justify="end", width="100%",
+                    ),
+                    spacing="4", width="100%",
+                ),
+                on_submit=S.rename_base, reset_on_submit=False, width="100%",
+            ),
+            max_width="460px",
+        ),
+        open=S.rename_open, on_open_change=S.set_rename_open,
+    )
+
+
 def bases_bar() -> rx.Component:
     return rx.flex(
-        rx.box(base_picker(), flex="1", min_width="0"),
+        # The picker's own width (label + a 320px select), so rename and delete sit right beside it.
+        rx.hstack(rx.box(base_picker(), flex="0 1 460px", min_width="0"), rx.cond(S.can_edit, base_actions()),
+                  align="center", spacing="2", flex=rx.breakpoints(initial="none", sm="1"), min_width="0",
+                  width="100%"),
         rx.cond(S.can_edit, create_form()),
-        gap="3", width="100%", align="center", direction=rx.breakpoints(initial="column", sm="row"),
+        spacing="3", width="100%", align="center", direction=rx.breakpoints(initial="column", sm="row"),
     )
 
 
@@ -71,7 +116,7 @@ def document_actions(doc: DocumentRow) -> rx.Component:
 def document_row(doc: DocumentRow) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
-            rx.text(doc.name, weight="medium", word_break="break-all"),
+            rx.text(doc.name, weight="medium", word_break="break-all", class_name="kb-document-name"),
             rx.text(doc.kind, " · ", doc.size,
                     rx.cond(doc.chunks > 0, " · " + doc.chunks.to_string() + " chunk", ""),
                     rx.cond(doc.chunks > 1, "s", ""), size="1", color_scheme="gray", display=PHONE_ONLY),
@@ -82,8 +127,22 @@ def document_row(doc: DocumentRow) -> rx.Component:
         rx.table.cell(doc.size, white_space="nowrap", display=WIDE_ONLY),
         rx.table.cell(status_badge(doc.status, doc.progress)),
         rx.table.cell(doc.chunks, display=WIDE_ONLY),
+        rx.table.cell(doc.added, white_space="nowrap", display=WIDE_ONLY),
         rx.cond(S.can_edit, rx.table.cell(document_actions(doc))),
         align="center", class_name="kb-document-row", custom_attrs={"data-status": doc.status},
+    )
+
+
+def sort_header(label: str, column: str, **props) -> rx.Component:
+    """A column header that sorts the documents by ``column``; a second click turns the order round."""
+    active = S.doc_sort == column
+    arrow = rx.cond(active, rx.cond(S.doc_sort_desc, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)))
+    return rx.table.column_header_cell(
+        rx.button(label, arrow, variant="ghost", color_scheme="gray", size="2", high_contrast=True,
+                  font_weight="bold", on_click=S.sort_documents(column), id=f"kb-sort-{column}",
+                  aria_label=f"Sort by {column}"),
+        aria_sort=rx.cond(active, rx.cond(S.doc_sort_desc, "descending", "ascending"), "none"),
+        **props,
     )
 
 
@@ -91,17 +150,29 @@ def documents_table() -> rx.Component:
     return rx.box(
         rx.table.root(
             rx.table.header(rx.table.row(
-                rx.table.column_header_cell("Document"),
+                sort_header("Document", "name"),
                 rx.table.column_header_cell("Type", display=WIDE_ONLY),
-                rx.table.column_header_cell("Size", display=WIDE_ONLY),
-                rx.table.column_header_cell("Status"),
+                sort_header("Size", "size", display=WIDE_ONLY),
+                sort_header("Status", "status"),
                 rx.table.column_header_cell("Chunks", display=WIDE_ONLY),
+                sort_header("Added (UTC)", "added", display=WIDE_ONLY),
                 rx.cond(S.can_edit, rx.table.column_header_cell("")),
             )),
-            rx.table.body(rx.foreach(S.documents, document_row)),
+            rx.table.body(rx.foreach(S.visible_documents, document_row)),
             variant="surface", size="2", width="100%",
         ),
         overflow_x="auto", width="100%", id="kb-documents",
+    )
+
+
+def documents_pager() -> rx.Component:
+    return rx.hstack(
+        rx.text(S.documents_range, size="1", color_scheme="gray", id="kb-documents-range", aria_live="polite"),
+        rx.icon_button(rx.icon("chevron-left", size=14), size="1", variant="soft", id="kb-documents-previous",
+                       on_click=S.previous_documents, disabled=~S.has_previous_documents, aria_label="Previous page"),
+        rx.icon_button(rx.icon("chevron-right", size=14), size="1", variant="soft", id="kb-documents-next",
+                       on_click=S.next_documents, disabled=~S.has_next_documents, aria_label="Next page"),
+        justify="end", align="center", spacing="2", width="100%",
     )
 
 
@@ -116,7 +187,7 @@ def web_source_form() -> rx.Component:
                              style={**NATIVE_SELECT_STYLE, "width": "140px"}),
                 rx.button(rx.icon("globe", size=16), "Add web page", id="kb-source-submit", type="submit", size="2",
                           variant="soft"),
-                gap="2", width="100%", wrap="wrap",
+                spacing="2", width="100%", wrap="wrap",
             ),
             field_error(S, "url"),
             spacing="1", width="100%",
@@ -131,7 +202,7 @@ def documents_section() -> rx.Component:
                 id="kb-open-upload"), as_child=True, size="2"))
     return section(
         "Documents", "What the agent has read. Processing runs in the background; this list updates itself.",
-        rx.cond(S.documents.length() > 0, documents_table(),
+        rx.cond(S.document_count > 0, rx.vstack(documents_table(), documents_pager(), spacing="2", width="100%"),
                 rx.text("No documents yet. Upload your brochure, price list or FAQ, or add a web page.", size="2",
                         color_scheme="gray", id="kb-documents-empty")),
         rx.cond(S.can_edit, web_source_form()),
@@ -184,7 +255,7 @@ def test_panel() -> rx.Component:
                          flex="1", min_width="0"),
                 rx.button(rx.icon("search", size=16), "Ask", id="kb-test-submit", type="submit", size="2",
                           loading=S.test_busy),
-                gap="2", width="100%",
+                spacing="2", width="100%",
             ),
             on_submit=lambda _: S.run_test(), width="100%",
         ),
@@ -284,7 +355,7 @@ def analytics_section() -> rx.Component:
             question_list("Most asked", S.most_asked, False, "No caller questions yet.", "kb-most-asked"),
             question_list("Unanswered", S.unanswered, True, "Every caller question found an answer.",
                           "kb-unanswered"),
-            columns=rx.breakpoints(initial="1", md="2"), gap="5", width="100%",
+            columns=rx.breakpoints(initial="1", md="2"), spacing="5", width="100%",
         ),
         id="kb-analytics",
     )
@@ -296,7 +367,7 @@ def selected_base() -> rx.Component:
     return rx.vstack(
         bases_bar(),
         documents_section(),
-        rx.grid(test_panel(), qna_section(), columns=rx.breakpoints(initial="1", md="2"), gap="4", width="100%",
+        rx.grid(test_panel(), qna_section(), columns=rx.breakpoints(initial="1", md="2"), spacing="4", width="100%",
                 align_items="start"),
         analytics_section(),
         spacing="4", width="100%",
@@ -313,6 +384,7 @@ def knowledge_page() -> rx.Component:
         rx.cond(~S.loaded, rx.skeleton(height="240px", width="100%"),
                 rx.cond(S.bases.length() == 0, empty_state(), selected_base())),
         confirm_dialog(),
+        rename_dialog(),
         spacing="5", width="100%",
     )
     return app_layout(content, "/knowledge")

@@ -1,5 +1,7 @@
 """/knowledge/upload: drop several files; each one shows its way through upload → processing → ready or failed."""
 
+import json
+
 import reflex as rx
 
 from quantum_voice.components.knowledge import base_picker, section, status_badge
@@ -13,6 +15,15 @@ ACCEPT = {
     "text/plain": [".txt"],
     "text/markdown": [".md", ".markdown"],
 }
+
+
+def selected_file_sizes(upload_id: str) -> rx.Var:
+    """``[name, size]`` of each selected file: ``rx.selected_files`` gives only names, so read the same React
+    context (its var data brings the hook along) for the sizes the per-file byte progress is split by."""
+    names = rx.selected_files(upload_id)
+    key = json.dumps(upload_id)
+    return rx.Var(_js_expr=f"(filesById[{key}] ? filesById[{key}].map((f) => [f.name, f.size]) : [])",
+                  _var_type=list[list], _var_data=names._get_all_var_data())
 
 
 def drop_zone() -> rx.Component:
@@ -45,13 +56,17 @@ def selected_list() -> rx.Component:
         rx.text("Ready to upload", size="2", weight="medium"),
         rx.foreach(files, lambda name: rx.hstack(rx.icon("file", size=14), rx.text(name, size="2"),
                                                  align="center", spacing="2")),
+        # Reflex reports progress for the whole request only: this bar is that; each file's estimated share is on
+        # its own row below ("This upload"), split by KnowledgeState.set_upload_progress.
         rx.cond(S.uploading, rx.vstack(
             rx.text("Uploading… ", S.upload_progress, "%", size="1", color_scheme="gray"),
-            rx.progress(value=S.upload_progress, max=100, width="100%"), spacing="1", width="100%")),
+            rx.progress(value=S.upload_progress, max=100, width="100%", aria_label="Upload progress"),
+            spacing="1", width="100%", id="kb-upload-bytes")),
         rx.hstack(
             rx.button(rx.icon("upload", size=16), "Upload", id="kb-upload-submit", loading=S.uploading,
-                      on_click=S.upload(rx.upload_files(upload_id=UPLOAD_ID,
-                                                        on_upload_progress=S.set_upload_progress))),
+                      on_click=[S.start_upload(selected_file_sizes(UPLOAD_ID)),
+                                S.upload(rx.upload_files(upload_id=UPLOAD_ID,
+                                                         on_upload_progress=S.set_upload_progress))]),
             rx.button("Clear", variant="soft", color_scheme="gray", disabled=S.uploading,
                       on_click=rx.clear_selected_files(UPLOAD_ID)),
             spacing="3",

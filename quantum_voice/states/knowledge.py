@@ -15,7 +15,7 @@ import reflex as rx
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.errors import DomainError
 from quantum_voice.models.knowledge import Document, QnAPair
-from quantum_voice.services.knowledge import documents, qna, questions
+from quantum_voice.services.knowledge import documents, listing, qna, questions
 from quantum_voice.services.knowledge.errors import FileTooLarge
 from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.services.tenancy import OrgRepository
@@ -24,6 +24,7 @@ from quantum_voice.states.forms import ConfirmStep, FormErrors
 from quantum_voice.states.session import SessionState
 
 PROCESSING = ("queued", "parsing", "chunking", "embedding")
+RENAME_NAME = "rename_name"  # the rename dialog's field, kept apart from the create form's "name"
 POLL_SECONDS = 1.5
 TYPE_LABELS = {"application/pdf": "PDF", "text/plain": "Text", "text/markdown": "Markdown", "text/html": "Web",
                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word"}
@@ -33,6 +34,7 @@ TYPE_LABELS = {"application/pdf": "PDF", "text/plain": "Text", "text/markdown": 
 class BaseRow:
     id: int = 0
     name: str = ""
+    description: str = ""
     documents: int = 0
     ready: int = 0
     chunks: int = 0
@@ -50,6 +52,9 @@ class DocumentRow:
     error: str = ""
     processing: bool = False
     updated: str = ""
+    added: str = ""
+    size_bytes: int = 0
+    created_at: str = ""  # ISO, for sorting
 
 
 @dataclass
@@ -105,9 +110,41 @@ def size_label(size: int) -> str:
 
 
 def document_row(d: Document) -> DocumentRow:
-    return DocumentRow(d.id, d.name, TYPE_LABELS.get(d.content_type or "", d.source_type), size_label(d.size_bytes),
-                       d.status, int(round((d.progress or 0) * 100)), d.chunk_count or 0, d.error or "",
-                       d.status in PROCESSING, moment(d.updated_at))
+    return DocumentRow(id=d.id, name=d.name, kind=TYPE_LABELS.get(d.content_type or "", d.source_type),
+                       size=size_label(d.size_bytes), status=d.status, progress=int(round((d.progress or 0) * 100)),
+                       chunks=d.chunk_count or 0, error=d.error or "", processing=d.status in PROCESSING,
+                       updated=moment(d.updated_at), added=moment(d.created_at), size_bytes=d.size_bytes or 0,
+                       created_at=d.created_at.isoformat() if d.created_at else "")
+
+
+def deletion_warning(base: BaseRow, campaigns: list[str]) -> str:
+    """What the confirm dialog says before a knowledge base goes: its documents, and who answers from it."""
+    count = f"{base.documents} document{'' if base.documents == 1 else 's'}"
+    text = (f"“{base.name}” will be deleted with its {count}, its Q&A pairs and its caller-question history. "
+            "This cannot be undone.")
+    if campaigns:
+        named = ", ".join(f"“{c}”" for c in campaigns)
+        text += (f" {'Campaign' if len(campaigns) == 1 else 'Campaigns'} {named} "
+                 f"{'answers' if len(campaigns) == 1 else 'answer'} callers from it and will have no knowledge base "
+                 "until you attach another.")
+    return text
+
+
+def upload_progress_by_file(sizes: list[int], loaded: int, total: int) -> list[int]:
+    """Percent sent of each file of one upload request, from the bytes of the whole request.
+
+    Reflex sends every selected file in one multipart request and reports progress only for that request, so the
+    split is estimated: the files travel in order, and the request's overhead (boundaries, part headers) is spread
+    over them in proportion."""
+    sizes = [max(size, 0) for size in sizes]
+    done = total > 0 and loaded >= total
+    sent = sum(sizes) * min(max(loaded, 0), total) / total if total > 0 else 0.0
+    percents, start = [], 0
+    for size in sizes:
+        fraction = (sent - start) / size if size else float(done or sent > start)
+        percents.append(int(min(max(fraction, 0.0), 1.0) * 100))
+        start += size
+    return percents
 
 
 def qna_row(p: QnAPair) -> QnARow:
@@ -124,13 +161,20 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
     can_edit: bool = False
     bases: list[BaseRow] = []
     kb_id: int = 0
-    documents: list[DocumentRow] = []
+    # Every document of the chosen base stays on the server; the page gets one sorted page of them.
+    _documents: list[DocumentRow] = []
+    doc_sort: str = "added"  # one of listing.SORT_COLUMNS
+    doc_sort_desc: bool = True
+    doc_page: int = 0
     pairs: list[QnARow] = []
     most_asked: list[QuestionRow] = []
     unanswered: list[QuestionRow] = []
     uploads: list[UploadRow] = []
-    upload_progress: int = 0
-    uploading: bool = False
+    upload_progress: int = 0  # percent of the bytes of the whole request sent
+    uploading: bool = False  # from the click on Upload until the server has stored every file
+    _upload_sizes: list[int] = []
+    # Rename dialog
+    rename_open: bool = False
     # Q&A editor: 0 → a new pair.
     qna_editing_id: int = 0
     qna_question: str = ""
@@ -154,8 +198,33 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
         return str(self.kb_id) if self.kb_id else ""
 
     @rx.var
+    def kb_description(self) -> str:
+        return next((b.description for b in self.bases if b.id == self.kb_id), "")
+
+    @rx.var
     def any_processing(self) -> bool:
-        return any(d.processing for d in self.documents)
+        return any(d.processing for d in self._documents)
+
+    @rx.var
+    def document_count(self) -> int:
+        return len(self._documents)
+
+    @rx.var
+    def visible_documents(self) -> list[DocumentRow]:
+        page = listing.page_of(len(self._documents), self.doc_page)
+        return listing.sort_documents(self._documents, self.doc_sort, self.doc_sort_desc)[page.start:page.stop]
+
+    @rx.var
+    def documents_range(self) -> str:
+        return listing.page_of(len(self._documents), self.doc_page).label
+
+    @rx.var
+    def has_previous_documents(self) -> bool:
+        return listing.page_of(len(self._documents), self.doc_page).has_previous
+
+    @rx.var
+    def has_next_documents(self) -> bool:
+        return listing.page_of(len(self._documents), self.doc_page).has_next
 
     @rx.var
     def max_upload_mb(self) -> int:
@@ -165,11 +234,12 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
 
     def _reload(self, repo: OrgRepository) -> None:
         self.can_edit = has_permission(self.role, Permission.MANAGE_CAMPAIGNS)
-        self.bases = [BaseRow(s.knowledge_base.id, s.knowledge_base.name, s.document_count, s.ready_count,
-                              s.chunk_count) for s in documents.list_knowledge_bases(repo)]
+        self.bases = [BaseRow(s.knowledge_base.id, s.knowledge_base.name, s.knowledge_base.description or "",
+                              s.document_count, s.ready_count, s.chunk_count)
+                      for s in documents.list_knowledge_bases(repo)]
         if self.kb_id not in {b.id for b in self.bases}:
             self.kb_id = self.bases[0].id if self.bases else 0
-            self.test = TestResult()
+            self.test, self.doc_page = TestResult(), 0
         self._reload_documents(repo)
         self.pairs = [qna_row(p) for p in qna.list_pairs(repo, self.kb_id)] if self.kb_id else []
         self.most_asked = ([question_row(s) for s in questions.most_asked(repo, self.kb_id)]
@@ -179,9 +249,10 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
         self.loaded = True
 
     def _reload_documents(self, repo: OrgRepository) -> None:
-        self.documents = ([document_row(d) for d in documents.list_documents(repo, self.kb_id)]
-                          if self.kb_id else [])
-        by_id = {d.id: d for d in self.documents}
+        self._documents = ([document_row(d) for d in documents.list_documents(repo, self.kb_id)]
+                           if self.kb_id else [])
+        self.doc_page = listing.page_of(len(self._documents), self.doc_page).number
+        by_id = {d.id: d for d in self._documents}
         for row in self.uploads:
             if row.document_id in by_id:
                 d = by_id[row.document_id]
@@ -200,12 +271,15 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
     def load(self):
         if redirect := self._guard():
             return redirect
+        # An upload request that failed in the browser never reaches ``upload``: don't leave its rows hanging.
+        self.uploading, self.upload_progress = False, 0
+        self.uploads = [u for u in self.uploads if u.status != "uploading"]
         return self._attempt(lambda repo: None)
 
     @rx.event
     def select_base(self, value: str):
         self.kb_id = int(value) if str(value).isdigit() else 0
-        self.test, self.uploads = TestResult(), []
+        self.test, self.uploads, self.doc_page = TestResult(), [], 0
         self._reset_qna_form()
         return self._attempt(lambda repo: None)
 
@@ -250,6 +324,61 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
         return [*self._attempt(lambda repo: None), rx.set_value("kb-create-name", ""),
                 rx.toast.success(f"Knowledge base “{' '.join(name.split())}” created.")]
 
+    @rx.event
+    def open_rename(self):
+        self._clear_error()
+        self.rename_open = True
+
+    @rx.event
+    def set_rename_open(self, open_: bool):
+        self.rename_open = open_
+        if not open_ and self.error_field == RENAME_NAME:
+            self._clear_error()
+
+    @rx.event
+    def rename_base(self, form: dict):
+        self._clear_error()
+        kb_id, name, description = self.kb_id, form.get("name", ""), form.get("description", "")
+        try:
+            with self._signed_in_repo() as repo:
+                new_name = documents.rename_knowledge_base(repo, kb_id, name, description).name
+        except DomainError as exc:
+            if exc.field == "name":  # beside the dialog's own field, not the create form's "name"
+                self.error, self.error_field = exc.message, RENAME_NAME
+                return None
+            self.rename_open = False
+            return [*self._attempt(lambda repo: None), rx.toast.error(exc.message)]
+        self.rename_open = False
+        return [*self._attempt(lambda repo: None), rx.toast.success(f"Knowledge base renamed to “{new_name}”.")]
+
+    @rx.event
+    def ask_delete_base(self):
+        base = next((b for b in self.bases if b.id == self.kb_id), None)
+        if base is None:
+            return None
+        try:
+            with self._signed_in_repo() as repo:
+                campaigns = listing.campaigns_using(repo, base.id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self._ask("delete_base", base.id, "Delete knowledge base?", deletion_warning(base, campaigns))
+        return None
+
+    # ------------------------------------------------------------ documents list
+
+    @rx.event
+    def sort_documents(self, column: str):
+        self.doc_sort, self.doc_sort_desc = listing.next_sort(self.doc_sort, self.doc_sort_desc, column)
+        self.doc_page = 0
+
+    @rx.event
+    def next_documents(self):
+        self.doc_page = listing.page_of(len(self._documents), self.doc_page + 1).number
+
+    @rx.event
+    def previous_documents(self):
+        self.doc_page = listing.page_of(len(self._documents), self.doc_page - 1).number
+
     # ------------------------------------------------------------ documents
 
     @rx.event
@@ -284,6 +413,10 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
     def confirm(self):
         self.confirm_open = False
         target = self._confirm_id
+        if self._confirm_action == "delete_base":
+            self.test, self.uploads, self.doc_page = TestResult(), [], 0
+            self._reset_qna_form()
+            return self._attempt(lambda repo: documents.delete_knowledge_base(repo, target), "Knowledge base deleted.")
         if self._confirm_action == "delete_pair":
             if self.qna_editing_id == target:
                 self._reset_qna_form()
@@ -294,8 +427,24 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
     # ------------------------------------------------------------ upload
 
     @rx.event
+    def start_upload(self, files: list[list]):
+        """Runs on the click, before the bytes travel: one "uploading" row per selected file ([name, size])."""
+        rows = [UploadRow(name=str(name), status="uploading") for name, _ in files]
+        self._upload_sizes = [int(size or 0) for _, size in files]
+        self.uploads = rows + [u for u in self.uploads if u.status != "uploading"]
+        self.uploading, self.upload_progress = True, 0
+
+    @rx.event
     def set_upload_progress(self, progress: dict):
+        # Progress events can still arrive after the server has stored the files; they change nothing then.
+        if not self.uploading:
+            return
+        loaded, total = int(progress.get("loaded", 0) or 0), int(progress.get("total", 0) or 0)
         self.upload_progress = int(round(float(progress.get("progress", 0) or 0) * 100))
+        sending = [u for u in self.uploads if u.status == "uploading"]
+        for row, percent in zip(sending, upload_progress_by_file(self._upload_sizes, loaded, total)):
+            row.progress = percent
+        self.uploads = list(self.uploads)
 
     @rx.event
     async def upload(self, files: list[rx.UploadFile]):
@@ -308,8 +457,9 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
             data = await file.read()
             rows.append(self._store_upload(name, data, limit))
         new_ids = {r.document_id for r in rows if r.document_id}
-        self.uploads = rows + [u for u in self.uploads if not u.document_id or u.document_id not in new_ids]
-        self.uploading, self.upload_progress = False, 0
+        self.uploads = rows + [u for u in self.uploads if u.status != "uploading"
+                               and (not u.document_id or u.document_id not in new_ids)]
+        self.uploading, self.upload_progress, self._upload_sizes = False, 0, []
         refused = sum(1 for r in rows if r.status == "failed")
         events = [rx.clear_selected_files("kb-upload"), *self._attempt(lambda repo: None)]
         if refused:

@@ -19,7 +19,7 @@ from quantum_voice.core.errors import Conflict, ValidationFailed
 from quantum_voice.core.jobs import Job, enqueue_after_commit
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.knowledge import Chunk, Document, DocumentStatus, KnowledgeBase
-from quantum_voice.services.knowledge import intake
+from quantum_voice.services.knowledge import filesearch_sync, intake
 from quantum_voice.services.knowledge.storage import get_blob_storage
 from quantum_voice.services.knowledge.vectors import matrix_cache
 from quantum_voice.services.permissions import Permission
@@ -39,13 +39,33 @@ class KnowledgeBaseSummary:
 
 def create_knowledge_base(repo: OrgRepository, name: str, description: str = "") -> KnowledgeBase:
     repo.scope.require(Permission.MANAGE_CAMPAIGNS)
+    name = _checked_name(repo, name)
+    return repo.add(KnowledgeBase(organization_id=repo.scope.organization_id, name=name,
+                                  description=description or ""))
+
+
+def rename_knowledge_base(repo: OrgRepository, knowledge_base_id: int, name: str,
+                          description: str | None = None) -> KnowledgeBase:
+    """Give a knowledge base a new name (unique within the organisation) and, optionally, a new description."""
+    repo.scope.require(Permission.MANAGE_CAMPAIGNS)
+    kb = repo.get(KnowledgeBase, knowledge_base_id)
+    kb.name = _checked_name(repo, name, except_id=kb.id)
+    if description is not None:
+        kb.description = description.strip()[:2000]
+    kb.updated_at = utcnow()
+    repo.session.add(kb)
+    repo.session.flush()
+    return kb
+
+
+def _checked_name(repo: OrgRepository, name: str, *, except_id: int | None = None) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
         raise ValidationFailed("Give the knowledge base a name of 1 to 200 characters.", field="name")
-    if repo.list(KnowledgeBase, func.lower(KnowledgeBase.name) == name.lower(), limit=1):
+    clashes = repo.list(KnowledgeBase, func.lower(KnowledgeBase.name) == name.lower(), limit=2)
+    if any(kb.id != except_id for kb in clashes):
         raise Conflict(f"A knowledge base named “{name}” already exists. Pick another name.", field="name")
-    return repo.add(KnowledgeBase(organization_id=repo.scope.organization_id, name=name,
-                                  description=description or ""))
+    return name
 
 
 def list_knowledge_bases(repo: OrgRepository) -> list[KnowledgeBaseSummary]:
@@ -75,10 +95,13 @@ def knowledge_base_of_campaign(repo: OrgRepository, campaign_id: int) -> Knowled
 def delete_knowledge_base(repo: OrgRepository, knowledge_base_id: int) -> None:
     repo.scope.require(Permission.MANAGE_CAMPAIGNS)
     kb = repo.get(KnowledgeBase, knowledge_base_id)
-    keys = [d.storage_key for d in repo.list(Document, Document.knowledge_base_id == kb.id, limit=100_000)]
+    docs = repo.list(Document, Document.knowledge_base_id == kb.id, limit=100_000)
+    keys = [d.storage_key for d in docs]
+    copies = [d.filesearch_document for d in docs if d.filesearch_document]
     repo.delete(kb)
     matrix_cache.invalidate(kb.id)
     _delete_blobs_after_commit(repo, [k for k in keys if k])
+    filesearch_sync.delete_copies_after_commit(repo.session, copies)
 
 
 def upload_document(repo: OrgRepository, knowledge_base_id: int, filename: str, data: bytes) -> Document:
@@ -135,12 +158,14 @@ def get_document(repo: OrgRepository, document_id: int) -> Document:
 def delete_document(repo: OrgRepository, document_id: int) -> None:
     repo.scope.require(Permission.MANAGE_CAMPAIGNS)
     document = repo.get(Document, document_id)
-    key, kb_id = document.storage_key, document.knowledge_base_id
+    key, kb_id, store_copy = document.storage_key, document.knowledge_base_id, document.filesearch_document
     repo.delete(document)  # chunks go with it (ON DELETE CASCADE), and so do their full-text entries
     _touch_knowledge_base(repo, kb_id)
     matrix_cache.invalidate(kb_id)
     if key:
         _delete_blobs_after_commit(repo, [key])
+    if store_copy:  # a copy being made right now is deleted by its own job, which finds the document gone
+        filesearch_sync.delete_copies_after_commit(repo.session, [store_copy])
 
 
 def reprocess_document(repo: OrgRepository, document_id: int) -> Document:

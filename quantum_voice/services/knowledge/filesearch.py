@@ -2,8 +2,11 @@
 
 Off by default: it needs ``GEMINI_API_KEY`` and ``KNOWLEDGE_GEMINI_STORE`` (the name of an existing File Search
 store, e.g. ``fileSearchStores/abc123``). It asks ``models.generate_content`` of the official ``google-genai`` SDK
-with the ``file_search`` tool over that store. Keeping the store in sync with the documents uploaded here is not
-done by this module: it only queries a store that already exists.
+with the ``file_search`` tool over that store. With both settings, ``filesearch_sync`` also keeps the store in step
+with the documents here: every ready document is copied in (its document and knowledge base ids as custom
+metadata), its copy is replaced when it is reprocessed and removed when it is deleted or fails. Given a knowledge
+base, the search is narrowed to that knowledge base's copies (``metadata_filter``): one store serves every
+organisation.
 
 The answer cites the documents in Gemini's grounding metadata. Gemini gives no retrieval score, so confidence is
 fixed and conservative: ``GROUNDED_CONFIDENCE`` when at least one grounding chunk came from the store, and no
@@ -25,6 +28,8 @@ from quantum_voice.services.knowledge.retrieval import Passage
 log = logging.getLogger(__name__)
 
 GROUNDED_CONFIDENCE = 0.6
+KNOWLEDGE_BASE_KEY = "knowledge_base_id"  # custom metadata of every copy filesearch_sync uploads
+DOCUMENT_KEY = "document_id"
 MAX_CITATIONS = 3
 SYSTEM_INSTRUCTION = (
     "You answer a caller's question for a business, on the phone. Use only what the file search finds: no "
@@ -38,8 +43,10 @@ class GeminiFileSearch:
 
     name = "gemini"
 
-    def __init__(self, client, model: str, store: str, breaker: CircuitBreaker):
+    def __init__(self, client, model: str, store: str, breaker: CircuitBreaker,
+                 knowledge_base_id: int | None = None):
         self.client, self.model, self.store, self.breaker = client, model, store, breaker
+        self.knowledge_base_id = knowledge_base_id
 
     def answer(self, question: str, passages: list[Passage] | None = None) -> Answer | None:
         return call_with_fallback(self.breaker, lambda: self._ask(question), fallback=lambda: None)
@@ -51,7 +58,8 @@ class GeminiFileSearch:
             model=self.model, contents=question,
             config=types.GenerateContentConfig(
                 system_instruction=SYSTEM_INSTRUCTION, temperature=0, max_output_tokens=200,
-                tools=[types.Tool(file_search=types.FileSearch(file_search_store_names=[self.store]))]))
+                tools=[types.Tool(file_search=types.FileSearch(
+                    file_search_store_names=[self.store], metadata_filter=self._metadata_filter()))]))
         candidate = (response.candidates or [None])[0]
         text = " ".join((response.text or "").split()) if candidate is not None else ""
         if not text:
@@ -64,6 +72,11 @@ class GeminiFileSearch:
             log.info("Gemini's reply to %r was not grounded in the store; ignored", question[:120])
             return None
         return Answer(_trim_words(text, MAX_SPOKEN_WORDS), GROUNDED_CONFIDENCE, citations, source="gemini")
+
+    def _metadata_filter(self) -> str | None:
+        if self.knowledge_base_id is None:
+            return None
+        return f"{KNOWLEDGE_BASE_KEY} = {int(self.knowledge_base_id)}"
 
 
 def _citations(metadata) -> list[Citation]:
@@ -93,14 +106,18 @@ def reset_clients() -> None:
         _clients.clear()
 
 
-def configured_file_search() -> GeminiFileSearch | None:
-    """The Gemini File Search provider the settings ask for, or ``None`` (off: the default)."""
+def store_settings() -> tuple[str, str, str] | None:
+    """``(api key, store, base url)`` when File Search is switched on (both settings set), else ``None``."""
     settings = get_settings()
     key, store = settings.gemini_api_key.get_secret_value(), settings.knowledge_gemini_store.strip()
     if not key or not store:
         return None
-    base_url, timeout = settings.gemini_base_url.strip(), settings.knowledge_gemini_timeout_seconds
-    config = (key, base_url, timeout)
+    return key, store, settings.gemini_base_url.strip()
+
+
+def gemini_client(key: str, base_url: str, timeout_seconds: float):
+    """One cached SDK client per key, host and timeout (a phone answer and an upload need different timeouts)."""
+    config = (key, base_url, timeout_seconds)
     with _lock:
         client = _clients.get(config)
         if client is None:
@@ -108,10 +125,23 @@ def configured_file_search() -> GeminiFileSearch | None:
             from google.genai import types
 
             # File Search is a v1beta feature (the SDK defaults to v1). HttpOptions.timeout is in milliseconds;
-            # without retry_options the SDK makes a single attempt: the caller is waiting on the phone.
+            # without retry_options the SDK makes a single attempt: callers decide about retries.
             client = _clients[config] = genai.Client(
                 api_key=key, vertexai=False,
                 http_options=types.HttpOptions(base_url=base_url or None, api_version="v1beta",
-                                               timeout=max(1, int(timeout * 1000))))
+                                               timeout=max(1, int(timeout_seconds * 1000))))
+    return client
+
+
+def configured_file_search(knowledge_base_id: int | None = None) -> GeminiFileSearch | None:
+    """The Gemini File Search provider the settings ask for, or ``None`` (off: the default).
+
+    With ``knowledge_base_id``, only that knowledge base's copies in the store are searched."""
+    switched_on = store_settings()
+    if switched_on is None:
+        return None
+    key, store, base_url = switched_on
+    settings = get_settings()
+    client = gemini_client(key, base_url, settings.knowledge_gemini_timeout_seconds)
     return GeminiFileSearch(client, settings.knowledge_gemini_model.strip() or "gemini-2.5-flash", store,
-                            breaker_for(f"filesearch:{base_url or 'gemini'}"))
+                            breaker_for(f"filesearch:{base_url or 'gemini'}"), knowledge_base_id)

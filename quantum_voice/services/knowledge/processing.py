@@ -5,7 +5,8 @@ queued → parsing → chunking → embedding → ready, or failed with a reason
 *claims* its document with one conditional UPDATE, so two workers never process the same document. Files the
 user must fix fail at once; other errors are retried up to ``knowledge_max_attempts`` times. Progress updates
 double as a heartbeat: a document whose processing state has not changed for ``knowledge_stale_minutes`` was
-abandoned (a crash, a restart) and is queued again, or failed once it has used up its attempts.
+abandoned (a crash, a restart) and is queued again, or failed once it has used up its attempts. Becoming ready
+(or failing for good) also asks ``filesearch_sync`` to update the document's optional Gemini File Search copy.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.jobs import Job, enqueue_after_commit
 from quantum_voice.models.knowledge import Chunk, Document, DocumentStatus, KnowledgeBase
-from quantum_voice.services.knowledge import webpages
+from quantum_voice.services.knowledge import filesearch_sync, webpages
 from quantum_voice.services.knowledge.chunking import ChunkDraft, chunk_blocks
 from quantum_voice.services.knowledge.documents import PROCESS_DOCUMENT_JOB
 from quantum_voice.services.knowledge.embeddings import get_embedder, to_bytes
@@ -61,7 +62,8 @@ def process_document(document_id: int) -> str | None:
                                    code="empty_file")
         _set_status(document_id, DocumentStatus.EMBEDDING, 0.45, chunk_count=len(drafts))
         vectors = _embed(document_id, drafts)
-        _store_chunks(document_id, drafts, vectors, title=parsed.title)
+        text_key = filesearch_sync.keep_web_text(source.document, parsed)  # what the store gets of a web source
+        _store_chunks(document_id, drafts, vectors, title=parsed.title, storage_key=text_key)
         return DocumentStatus.READY.value
     except DocumentRejected as exc:
         _fail(document_id, exc.message)
@@ -130,8 +132,10 @@ def _set_status(document_id: int, status: DocumentStatus, progress: float, **val
                         .execution_options(synchronize_session=False))
 
 
-def _store_chunks(document_id: int, drafts: list[ChunkDraft], vectors, *, title: str | None) -> None:
-    """Replace the document's chunks and mark it ready, in one transaction: search sees all or nothing."""
+def _store_chunks(document_id: int, drafts: list[ChunkDraft], vectors, *, title: str | None,
+                  storage_key: str | None = None) -> None:
+    """Replace the document's chunks and mark it ready, in one transaction: search sees all or nothing. The
+    optional File Search copy is asked for in the same transaction (nothing happens when that sync is off)."""
     with session_scope() as session:
         document = session.get(Document, document_id)
         session.execute(delete(Chunk).where(Chunk.document_id == document_id))
@@ -144,7 +148,10 @@ def _store_chunks(document_id: int, drafts: list[ChunkDraft], vectors, *, title:
         document.chunk_count, document.processed_at, document.updated_at = len(drafts), now, now
         if title and document.source_type == "url" and document.name == (document.source_url or "")[:300]:
             document.name = title[:300]
+        if storage_key:
+            document.storage_key = storage_key
         _touch(session, document.knowledge_base_id)
+        filesearch_sync.request_sync(session, document_id)
     matrix_cache.invalidate(document.knowledge_base_id)
 
 
@@ -178,6 +185,7 @@ def _fail(document_id: int, reason: str) -> None:
         session.execute(update(Document).where(Document.id == document_id)
                         .values(status=DocumentStatus.FAILED.value, error=reason, updated_at=utcnow())
                         .execution_options(synchronize_session=False))
+        filesearch_sync.request_sync(session, document_id, only_if_copied=True)  # it has left local search too
 
 
 def _touch(session: Session, knowledge_base_id: int) -> None:
@@ -212,6 +220,7 @@ def recover_stuck_documents(*, include_fresh_queued: bool = False) -> RecoveryRe
                 document.status = DocumentStatus.FAILED.value
                 document.error = (f"Processing was interrupted {document.attempts} times and was stopped. Press "
                                   "Reprocess to try again; if it keeps happening, split the file into smaller ones.")
+                filesearch_sync.request_sync(session, document.id, only_if_copied=True)
                 report.failed.append(document.id)
             else:
                 if document.status != DocumentStatus.QUEUED.value:

@@ -105,7 +105,7 @@ def ask(session: Session, *, organization_id: int, knowledge_base_id: int, quest
                                    confidence=candidate.confidence if candidate else 0.0))
         session.flush()
     if answer is None:
-        outside = _file_search_answer(question, results, threshold, file_search) or \
+        outside = _file_search_answer(question, results, threshold, file_search, knowledge_base_id) or \
             _web_answer(question, threshold, conversation_id, web_search)
         if outside is not None:
             answer = candidate = outside
@@ -113,8 +113,9 @@ def ask(session: Session, *, organization_id: int, knowledge_base_id: int, quest
 
 
 def _file_search_answer(question: str, results: list[Passage], threshold: float,
-                        file_search: AnswerProvider | None) -> Answer | None:
-    file_search = file_search or configured_file_search()
+                        file_search: AnswerProvider | None, knowledge_base_id: int) -> Answer | None:
+    # only this knowledge base's copies: one store holds every organisation's synced documents
+    file_search = file_search or configured_file_search(knowledge_base_id)
     if file_search is None:
         return None
     found = file_search.answer(question, results)

@@ -139,3 +139,44 @@ def test_roles_and_organisation_isolation(client):
     assert upload(client, stranger, kb, "c.txt", b"Not my knowledge base at all.").status_code == 404
     assert client.get("/api/knowledge/bases", headers=stranger).json() == []
     assert client.get(f"/api/knowledge/documents/{doc}", headers=auth).status_code == 200
+
+
+def test_rename_a_knowledge_base(client):
+    auth = sign_in(client, "ana@example.com")
+    kb = create_base(client, auth)
+    create_base(client, auth, "Price lists")
+    doc = upload(client, auth, kb, "a.txt", b"Harbor View has a rooftop pool and a gym.")
+    assert doc.status_code == 202
+
+    renamed = client.patch(f"/api/knowledge/bases/{kb}", json={"name": "  Sales   brochures ",
+                                                                "description": "What sales hands out."},
+                           headers=auth)
+    assert renamed.status_code == 200, renamed.text
+    body = renamed.json()
+    assert (body["id"], body["name"], body["description"]) == (kb, "Sales brochures", "What sales hands out.")
+    assert body["document_count"] == 1
+    # Without a description the old one stays; the same name in other letters is still this base's own.
+    kept = client.patch(f"/api/knowledge/bases/{kb}", json={"name": "SALES BROCHURES"}, headers=auth).json()
+    assert (kept["name"], kept["description"]) == ("SALES BROCHURES", "What sales hands out.")
+    assert client.get(f"/api/knowledge/bases/{kb}", headers=auth).json()["name"] == "SALES BROCHURES"
+
+    clash = client.patch(f"/api/knowledge/bases/{kb}", json={"name": "price lists"}, headers=auth)
+    assert clash.status_code == 409 and clash.json()["error"]["field"] == "name"
+    for empty in ("", "   "):
+        refused = client.patch(f"/api/knowledge/bases/{kb}", json={"name": empty}, headers=auth)
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "name", refused.text
+    assert client.get(f"/api/knowledge/bases/{kb}", headers=auth).json()["name"] == "SALES BROCHURES"
+
+
+def test_rename_needs_the_manage_permission_and_the_same_organisation(client):
+    auth = sign_in(client, "ana@example.com")
+    kb = create_base(client, auth)
+    new_member(owner_id(client, auth), "viewer@example.com", "viewer")
+    viewer = sign_in(client, "viewer@example.com", org=None)
+    denied = client.patch(f"/api/knowledge/bases/{kb}", json={"name": "Viewer's"}, headers=viewer)
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "forbidden"
+
+    stranger = sign_in(client, "bob@example.com", org="Other Org")
+    hidden = client.patch(f"/api/knowledge/bases/{kb}", json={"name": "Mine now"}, headers=stranger)
+    assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "not_found"
+    assert client.get(f"/api/knowledge/bases/{kb}", headers=auth).json()["name"] == "Brochures"

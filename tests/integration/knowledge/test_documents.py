@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from quantum_voice.core.db import session_scope
-from quantum_voice.core.errors import Conflict, NotFound, PermissionDenied
+from quantum_voice.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from quantum_voice.core.jobs import get_job_queue
 from quantum_voice.models.knowledge import Chunk, DocumentStatus
 from quantum_voice.services.knowledge import documents
@@ -128,3 +128,24 @@ def test_viewers_read_but_cannot_upload_and_other_organisations_see_nothing(engi
         with pytest.raises(NotFound):
             documents.upload_document(repo, kb, "x.txt", b"Some words for the base.")
         assert documents.list_knowledge_bases(repo) == []
+
+
+def test_a_knowledge_base_is_renamed_with_the_same_name_rules_as_creation(engine):
+    owner = new_owner()
+    kb_id = new_knowledge_base(owner, "Brochures")
+    new_knowledge_base(owner, "Price lists")
+    with acting_as(owner) as repo:
+        renamed = documents.rename_knowledge_base(repo, kb_id, "  Sales   brochures ", "Spring 2027")
+        assert (renamed.name, renamed.description) == ("Sales brochures", "Spring 2027")
+        documents.rename_knowledge_base(repo, kb_id, "sales BROCHURES")  # its own name in another case is fine
+    with acting_as(owner) as repo, pytest.raises(Conflict, match="already exists"):
+        documents.rename_knowledge_base(repo, kb_id, "price lists")
+    with acting_as(owner) as repo, pytest.raises(ValidationFailed, match="1 to 200"):
+        documents.rename_knowledge_base(repo, kb_id, "   ")
+    viewer = new_member(owner, "viewer@example.com", "viewer")
+    with acting_as(viewer) as repo, pytest.raises(PermissionDenied):
+        documents.rename_knowledge_base(repo, kb_id, "Mine now")
+    with acting_as(new_owner("other@example.com", "Other Co")) as repo, pytest.raises(NotFound):
+        documents.rename_knowledge_base(repo, kb_id, "Mine now")
+    with acting_as(owner) as repo:
+        assert documents.get_knowledge_base(repo, kb_id).name == "sales BROCHURES"

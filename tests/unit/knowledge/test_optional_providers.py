@@ -155,6 +155,13 @@ def test_gemini_file_search_answers_from_the_store_and_cites_its_grounding_chunk
     file_search = body["tools"][0]["fileSearch"]  # the SDK sends the store list under its snake_case name
     stores = file_search.get("fileSearchStoreNames") or file_search.get("file_search_store_names")
     assert stores == ["fileSearchStores/harbor-view"]
+    assert not (file_search.get("metadataFilter") or file_search.get("metadata_filter"))  # the whole store
+
+
+def test_gemini_file_search_of_one_knowledge_base_searches_only_its_copies(gemini, fake):
+    configured_file_search(knowledge_base_id=7).answer("Can I keep a dog?")
+    file_search = fake.requests[0]["json"]["tools"][0]["fileSearch"]
+    assert (file_search.get("metadataFilter") or file_search.get("metadata_filter")) == "knowledge_base_id = 7"
 
 
 def test_gemini_citations_are_one_per_document_and_keep_web_uris(gemini, fake):
