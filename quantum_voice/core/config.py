@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     # The voice sidecar counts as running while its heartbeat is younger than this.
     sidecar_heartbeat_timeout_seconds: int = 30
 
+    # The voice loop (agent/). Local models from PyPI wheels; nothing is downloaded.
+    voice_stt_model: str = "tiny.en"  # tiny.en (fast) | base (more accurate, ~2x slower)
+    voice_stt_threads: int = 0  # CPU threads per transcription; 0 → all cores
+    voice_tts: str = "piper"  # piper (Joe, natural) | espeak (robotic; also the automatic fallback)
+    voice_vad_min_silence_seconds: float = 0.25  # silence that ends a stretch of speech
+    voice_min_endpointing_seconds: float = 0.2  # wait after speech when the end-of-turn model is confident
+    voice_max_endpointing_seconds: float = 1.5  # the longest wait when the caller seems mid-sentence
+    voice_turn_model: bool = True  # the offline end-of-turn model (off → silence alone ends a turn)
+    voice_interruption_seconds: float = 0.3  # caller speech this long over the agent stops it (barge-in)
+
     # Knowledge base: uploads, background processing and answers.
     knowledge_max_upload_mb: int = 25
     knowledge_max_pages: int = 2000  # PDFs with more pages are rejected (protects the worker)

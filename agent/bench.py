@@ -1,0 +1,169 @@
+"""``python -m agent.bench``: voice-loop latency and capacity on this machine, printed as a table.
+
+It builds a throw-away SQLite database with a campaign whose knowledge base holds a short brochure, synthesizes
+caller turns with Piper, and runs whole calls through the real loop (``agent.simulate``), paced in real time:
+
+* voice-to-voice latency — end of the caller's speech → first byte of the agent's audio, endpointing included —
+  p50/p95 over ``--turns`` caller turns (one call after another);
+* Whisper's real-time factor (transcription time / audio length) on the same turns;
+* capacity: for 1, 2, 4, 8… simultaneous calls, the p95 voice-to-voice latency; the largest number of calls
+  that keeps p95 ≤ 1.0 s is reported.
+
+Targets (issue "The voice loop"): p50 ≤ 0.6 s, p95 ≤ 0.9 s, ≥ 8 concurrent calls. Nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+QUESTIONS = ["How much is the monthly HOA fee?", "Is parking included?", "Can I keep a dog?",
+             "How many homes are in the building?", "What does the fee cover?", "Do you have electric car chargers?"]
+BROCHURE = """# Harbor View Residences
+
+Harbor View Residences is a waterfront condominium building with 142 homes.
+
+## Fees
+
+The monthly HOA fee is $450. It covers water, trash collection and the fitness centre.
+
+## Parking
+
+Each residence includes one covered parking space in the garage. Forty spaces have electric vehicle chargers.
+
+## Pets
+
+Residents may keep up to two cats or dogs. A fenced dog run is in the courtyard.
+"""
+
+
+def _prepare_database(folder: Path) -> int:
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
+    os.environ.setdefault("DATA_DIR", str(folder))
+    from quantum_voice.core.config import reset_settings
+
+    reset_settings()
+    from quantum_voice.core.db import session_scope
+    from quantum_voice.core.migrate import upgrade_to_head
+    from quantum_voice.core.security import hash_password
+    from quantum_voice.models.accounts import Membership, Organization, Role, User
+    from quantum_voice.services import campaigns
+    from quantum_voice.services.knowledge import documents
+    from quantum_voice.services.tenancy import OrgRepository, Scope
+    from quantum_voice.worker import build_worker
+    from quantum_voice.core.clock import utcnow
+
+    upgrade_to_head()
+    with session_scope() as session:
+        org = Organization(name="Harbor View Residences", slug="harbor-view-bench", onboarding_completed_at=utcnow())
+        user = User(email="bench@example.com", full_name="Bench", password_hash=hash_password("bench-password-1"),
+                    email_verified_at=utcnow())
+        session.add(org)
+        session.add(user)
+        session.flush()
+        session.add(Membership(organization_id=org.id, user_id=user.id, role=Role.OWNER.value))
+        repo = OrgRepository(session, Scope(user.id, org.id, Role.OWNER.value))
+        campaign = campaigns.create_campaign(repo, name="Bench", template="lead_capture_qa")
+        documents.upload_document(repo, campaign.knowledge_base_id, "brochure.md", BROCHURE.encode())
+        campaign_id = campaign.id
+    build_worker().run_pending()
+    return campaign_id
+
+
+def _turns(texts: list[str]):
+    from agent.providers.audio import as_int16
+    from agent.providers.piper_tts import synthesize_pcm
+    from agent.simulate import CallerTurn
+
+    out = []
+    for text in texts:
+        pcm, rate = synthesize_pcm(text)
+        pad = np.zeros(rate // 4, dtype=np.int16)
+        out.append(CallerTurn(np.concatenate([pad, as_int16(pcm), pad]), rate))
+    return out
+
+
+def _call_script(questions: int) -> list[str]:
+    script = ["My name is John Smith.", "My email is john dot smith at example dot com.", "Yes, I agree."]
+    return script + [QUESTIONS[i % len(QUESTIONS)] for i in range(questions)]
+
+
+async def _calls(campaign_id: int, voice, concurrent: int, questions: int) -> list[float]:
+    from agent.simulate import simulate_call
+
+    async def one() -> list[float]:
+        result = await simulate_call(campaign_id, _turns(_call_script(questions)), voice=voice, turn_timeout=60)
+        return [r.timings.voice_to_voice_ms for r in result.reports[1:] if r.timings.voice_to_voice_ms is not None]
+
+    results = await asyncio.gather(*(one() for _ in range(concurrent)))
+    return [v for r in results for v in r]
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m agent.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, default=50, help="caller turns for the latency figures (≥ 50)")
+    parser.add_argument("--levels", default="1,2,4,8", help="simultaneous calls to try for capacity")
+    parser.add_argument("--questions", type=int, default=3, help="questions per call in the capacity runs")
+    args = parser.parse_args(argv)
+
+    folder = Path(tempfile.mkdtemp(prefix="qv-voice-bench-"))
+    campaign_id = _prepare_database(folder)
+    from agent.providers.whisper_stt import transcribe_pcm
+    from agent.providers.audio import resample_to_16k_mono
+    from agent.voice import LocalVoice
+
+    voice = LocalVoice.load()
+    settings = voice.settings
+
+    # STT real-time factor
+    elapsed = audio = 0.0
+    for turn in _turns(QUESTIONS):
+        pcm = resample_to_16k_mono(turn.pcm, turn.rate)
+        started = time.perf_counter()
+        transcribe_pcm(pcm, model=settings.voice_stt_model)
+        elapsed += time.perf_counter() - started
+        audio += len(pcm) / 16000
+
+    # latency over sequential calls
+    latencies: list[float] = []
+    per_call = 8
+    while len(latencies) < args.turns:
+        latencies += asyncio.run(_calls(campaign_id, voice, 1, per_call - 3))
+    # capacity
+    capacity_rows = []
+    for level in [int(x) for x in args.levels.split(",") if x.strip()]:
+        values = asyncio.run(_calls(campaign_id, voice, level, args.questions))
+        capacity_rows.append((level, len(values), _pct(values, 0.5), _pct(values, 0.95)))
+    best = max((lvl for lvl, _, _, p95 in capacity_rows if p95 <= 1000), default=0)
+
+    print()
+    print(f"Voice loop on this machine ({os.cpu_count()} cores) — STT {settings.voice_stt_model}, TTS "
+          f"{settings.voice_tts}, VAD silence {settings.voice_vad_min_silence_seconds}s, endpointing "
+          f"{settings.voice_min_endpointing_seconds}-{settings.voice_max_endpointing_seconds}s")
+    print(f"{'measure':<44}{'value':>12}{'target':>12}")
+    print("-" * 68)
+    print(f"{'voice-to-voice p50 (ms), ' + str(len(latencies)) + ' turns':<44}{_pct(latencies, .5):>12.0f}{'≤ 600':>12}")
+    print(f"{'voice-to-voice p95 (ms)':<44}{_pct(latencies, .95):>12.0f}{'≤ 900':>12}")
+    print(f"{'STT real-time factor':<44}{elapsed / audio:>12.3f}{'':>12}")
+    for level, n, p50, p95 in capacity_rows:
+        print(f"{f'{level} concurrent call(s): p50 / p95 (ms), {n} turns':<44}{f'{p50:.0f} / {p95:.0f}':>12}")
+    print(f"{'concurrent calls with p95 ≤ 1.0 s':<44}{best:>12}{'≥ 8':>12}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,161 @@
+"""The agent's brain: the campaign's flow engine, presented to livekit-agents as its LLM.
+
+``CallBrain`` runs one call through ``quantum_voice.services.conversations`` (the same runner the simulator and
+the API use), each step in a worker thread with its own database session. ``FlowLLM`` is an ``llm.LLM`` whose
+stream answers the latest caller message with the flow's reply, so ``AgentSession`` treats the flow exactly like
+a language model: it is called when the caller's turn ends, its text goes to TTS sentence by sentence, and an
+interruption cancels it. No language model is needed; when the flow step fails, the caller hears a short apology
+and the call goes on (the next turn is tried afresh).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import APIConnectOptions, llm
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
+
+from quantum_voice.core.db import session_scope
+from quantum_voice.models.calls import ConversationStatus
+from quantum_voice.services import conversations, voice_calls
+from quantum_voice.services.conversations import CallServices, CallSetup, TurnOutcome
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, I didn't catch that. Could you say it again?"
+
+
+@dataclass
+class BrainReply:
+    text: str
+    node_id: str | None = None
+    node_type: str | None = None
+    handoff: dict[str, Any] | None = None
+    ended: bool = False
+    brain_ms: float = 0.0
+    failed: bool = False
+    caller: str | None = None
+
+
+@dataclass
+class CallBrain:
+    """One call's conversation state, kept in the database after every step."""
+
+    campaign_id: int
+    setup: CallSetup = field(default_factory=CallSetup)
+    services: CallServices = field(default_factory=CallServices)
+    worker_id: str | None = None
+    conversation_id: int | None = None
+    organization_id: int | None = None
+    last: BrainReply | None = None
+
+    async def start(self) -> BrainReply:
+        """Open the conversation and return the greeting."""
+        return await asyncio.to_thread(self._start)
+
+    async def respond(self, utterance: str, confidence: float | None = None) -> BrainReply:
+        return await asyncio.to_thread(self._respond, utterance, confidence)
+
+    async def hang_up(self, reason: str = "caller_hung_up") -> None:
+        if self.conversation_id is not None:
+            await asyncio.to_thread(self._hang_up, reason)
+
+    async def run(self, fn, *args):
+        """Run ``fn(repo, conversation_id, *args)`` for this call in a worker thread, in one transaction."""
+        def work():
+            with session_scope() as session:
+                return fn(voice_calls.system_repo(session, self.organization_id), self.conversation_id, *args)
+        return await asyncio.to_thread(work)
+
+    # ------------------------------------------------------------ in worker threads
+
+    def _start(self) -> BrainReply:
+        began = time.perf_counter()
+        with session_scope() as session:
+            self.organization_id = voice_calls.organization_of_campaign(session, self.campaign_id)
+            repo = voice_calls.system_repo(session, self.organization_id)
+            outcome = conversations.start_conversation(repo, self.campaign_id, self.setup, self.services)
+            self.conversation_id = outcome.conversation.id
+            if self.worker_id:
+                voice_calls.assign_worker(repo, self.conversation_id, self.worker_id)
+            return self._remember(outcome, began)
+
+    def _respond(self, utterance: str, confidence: float | None) -> BrainReply:
+        began = time.perf_counter()
+        with session_scope() as session:
+            repo = voice_calls.system_repo(session, self.organization_id)
+            outcome = conversations.take_turn(repo, self.conversation_id, utterance, self.services,
+                                              stt_confidence=confidence)
+            return self._remember(outcome, began)
+
+    def _hang_up(self, reason: str) -> None:
+        with session_scope() as session:
+            conversations.end_conversation(voice_calls.system_repo(session, self.organization_id),
+                                           self.conversation_id, reason)
+
+    def _remember(self, outcome: TurnOutcome, began: float) -> BrainReply:
+        handoff = next((a.data for a in outcome.step.of_kind("handoff")), None)
+        self.last = BrainReply(
+            text=outcome.agent, node_id=outcome.step.node_id, node_type=outcome.step.node_type,
+            handoff=dict(handoff) if handoff is not None else None,
+            ended=outcome.ended or outcome.conversation.status == ConversationStatus.ENDED.value,
+            brain_ms=(time.perf_counter() - began) * 1000, caller=outcome.caller)
+        return self.last
+
+
+class FlowLLM(llm.LLM):
+    """livekit-agents' LLM seat, filled by the flow engine of one call."""
+
+    def __init__(self, brain: CallBrain) -> None:
+        super().__init__()
+        self.brain = brain
+        self.replies: list[BrainReply] = []
+
+    @property
+    def model(self) -> str:
+        return "flow-engine"
+
+    @property
+    def provider(self) -> str:
+        return "quantum-voice"
+
+    def chat(self, *, chat_ctx: llm.ChatContext, tools: list[llm.Tool] | None = None,
+             conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+             parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN, tool_choice: NotGivenOr[Any] = NOT_GIVEN,
+             extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN) -> llm.LLMStream:
+        # one attempt only: a flow step writes to the database, so it must never be replayed by a retry
+        options = APIConnectOptions(max_retry=0, retry_interval=0, timeout=conn_options.timeout)
+        return _FlowStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=options)
+
+
+class _FlowStream(llm.LLMStream):
+    def __init__(self, flow_llm: FlowLLM, **kwargs) -> None:
+        super().__init__(flow_llm, **kwargs)
+        self._flow_llm = flow_llm
+
+    async def _run(self) -> None:
+        message = _latest_caller_message(self._chat_ctx)
+        text = (message.text_content or "").strip() if message is not None else ""
+        confidence = message.transcript_confidence if message is not None else None
+        brain = self._flow_llm.brain
+        try:
+            reply = await brain.respond(text, confidence)
+        except Exception:  # the call goes on: one apology instead of silence
+            log.exception("flow step failed for conversation %s", brain.conversation_id)
+            reply = BrainReply(text=APOLOGY, failed=True, caller=text)
+        self._flow_llm.replies.append(reply)
+        if reply.text:
+            self._event_ch.send_nowait(llm.ChatChunk(
+                id=f"flow-{uuid.uuid4().hex[:12]}", delta=llm.ChoiceDelta(role="assistant", content=reply.text)))
+
+
+def _latest_caller_message(chat_ctx: llm.ChatContext) -> llm.ChatMessage | None:
+    for item in reversed(chat_ctx.items):
+        if getattr(item, "type", None) == "message" and item.role == "user":
+            return item
+    return None

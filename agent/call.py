@@ -1,0 +1,300 @@
+"""One voice call: a livekit-agents ``AgentSession`` wired to local models, the flow brain and a transport.
+
+``VoiceCall`` builds the session without a LiveKit room: the transport pushes caller PCM into
+``call.caller_audio`` and receives agent PCM through the ``AudioSink`` it passed in. The session does the
+turn-taking (offline Silero VAD + the offline end-of-turn model from livekit-local-inference), calls Whisper on
+the caller's turn, asks the flow brain (``FlowLLM``) for the reply, speaks it with Piper sentence by sentence, and
+stops speaking when the caller talks over it (barge-in; the interrupted agent turn is marked in the transcript
+with the part that was heard).
+
+After every agent turn a ``TurnReport`` is built with the turn's timings and written to the agent turn's
+``meta["metrics"]``; listeners (the simulator, the benchmark, a transport that shows a live transcript) get it too.
+Timings, all from the caller's point of view:
+
+* ``voice_to_voice_ms`` — end of the caller's speech → the first byte of the agent's audio (endpointing included).
+  The end of speech is the VAD's end-of-speech event less its silence window, or the exact time the transport
+  says the caller stopped (``mark_caller_speech_end``, used by the simulator).
+* ``stt_ms`` — end of speech → final transcript; ``brain_ms`` — the flow step; ``tts_first_byte_ms`` — reply text
+  ready → first audio byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import Agent, AgentSession, stt as lk_stt, tts as lk_tts, vad as lk_vad
+
+from agent.brain import BrainReply, CallBrain, FlowLLM
+from agent.io import AgentAudio, AudioSink, CallerAudio
+from quantum_voice.services import voice_calls
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TurnTaking:
+    """How the session decides the caller has finished and when talking over the agent interrupts it."""
+
+    vad_min_silence: float = 0.25  # seconds of silence before the VAD calls the speech over
+    min_endpointing_delay: float = 0.2  # extra wait after speech when the end-of-turn model is confident
+    max_endpointing_delay: float = 1.5  # the longest wait when it thinks the caller is mid-sentence
+    use_turn_model: bool = True  # the offline end-of-turn model (else VAD silence alone)
+    interruption_min_duration: float = 0.3  # speech this long over the agent interrupts it
+    allow_interruptions: bool = True
+
+
+@dataclass
+class TurnReport:
+    seq: int  # 0 is the greeting
+    caller: str | None
+    reply: str
+    node_id: str | None
+    node_type: str | None
+    handoff: dict[str, Any] | None
+    ended: bool
+    interrupted: bool
+    heard: str | None
+    timings: voice_calls.TurnMetrics
+
+    def as_json(self) -> dict[str, Any]:
+        t = self.timings
+        return {"turn": self.seq, "transcript": self.caller, "reply": self.reply, "node_id": self.node_id,
+                "node_type": self.node_type, "handoff": {"reason": self.handoff.get("reason")} if self.handoff
+                else None, "interrupted": self.interrupted,
+                "timings": {"stt_ms": _ms(t.stt_ms), "brain_ms": _ms(t.brain_ms),
+                            "tts_first_byte_ms": _ms(t.tts_first_byte_ms),
+                            "voice_to_voice_ms": _ms(t.voice_to_voice_ms)}}
+
+
+@dataclass
+class _Pending:
+    """What is known so far about the turn in progress."""
+
+    speech_started: float | None = None
+    speech_ended: float | None = None
+    transcribed: float | None = None
+    caller: str | None = None
+    reply: BrainReply | None = None
+    reply_ready: float | None = None
+    first_audio: float | None = None
+
+
+@dataclass
+class VoiceCall:
+    brain: CallBrain
+    stt: lk_stt.STT
+    tts: lk_tts.TTS
+    vad: lk_vad.VAD
+    sink: AudioSink
+    turn_detector: Any = None
+    turn_taking: TurnTaking = field(default_factory=TurnTaking)
+    output_sample_rate: int | None = None
+    realtime: bool = True
+    meters: list = field(default_factory=list)  # agent.voice.Meter: per-provider usage, recorded at the end
+
+    def __post_init__(self) -> None:
+        self.caller_audio = CallerAudio()
+        self.agent_audio = AgentAudio(self.sink, sample_rate=self.output_sample_rate, realtime=self.realtime)
+        self.agent_audio.first_frame_listeners.append(self._on_first_audio)
+        self.flow_llm = FlowLLM(self.brain)
+        self.reports: list[TurnReport] = []
+        self.listeners: list[Callable[[TurnReport], None]] = []
+        self.ended = asyncio.Event()
+        self._pending = _Pending()
+        self._seq = 0
+        self._session: AgentSession | None = None
+        self._writes: set[asyncio.Task] = set()
+        self._closing = False
+        self._usage_recorded = False
+        self._finishing: asyncio.Future | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> BrainReply:
+        """Open the conversation, start the session and speak the greeting."""
+        self.caller_audio.bind(asyncio.get_running_loop())
+        greeting = await self.brain.start()
+        tt = self.turn_taking
+        turn_handling: dict[str, Any] = {
+            "turn_detection": self.turn_detector if (tt.use_turn_model and self.turn_detector) else "vad",
+            "endpointing": {"mode": "fixed", "min_delay": tt.min_endpointing_delay,
+                            "max_delay": tt.max_endpointing_delay},
+            "interruption": {"enabled": tt.allow_interruptions, "mode": "vad",
+                             "min_duration": tt.interruption_min_duration,
+                             # needs an output that can pause (not yet): the agent would stay silent after noise
+                             "resume_false_interruption": False},
+            # the flow step writes to the database: never run it speculatively on a turn that may change
+            "preemptive_generation": {"enabled": False},
+        }
+        session = AgentSession(stt=self.stt, vad=self.vad, llm=self.flow_llm, tts=self.tts,
+                               turn_handling=turn_handling, user_away_timeout=None)
+        session.input.audio = self.caller_audio
+        session.output.audio = self.agent_audio
+        session.on("user_state_changed", self._on_user_state)
+        session.on("user_input_transcribed", self._on_transcribed)
+        session.on("conversation_item_added", self._on_item)
+        session.on("close", lambda _ev: self.ended.set())
+        self._session = session
+        await session.start(agent=Agent(instructions="The campaign's flow decides every reply."), record=False)
+        self._pending = _Pending(reply=greeting, reply_ready=time.time())
+        session.say(greeting.text, allow_interruptions=tt.allow_interruptions)
+        return greeting
+
+    async def hang_up(self, reason: str = "caller_hung_up") -> None:
+        """The caller (or the transport) ended the call: close the session and the conversation."""
+        if self._closing:
+            if self._finishing is not None:
+                await asyncio.gather(self._finishing, return_exceptions=True)
+            return
+        self._closing = True
+        self.caller_audio.close()
+        if self._session is not None:
+            await self._session.aclose()
+        await self.flush_writes()
+        await self.brain.hang_up(reason)
+        await self._record_usage()
+        self.ended.set()
+
+    async def flush_writes(self) -> None:
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
+
+    def mark_caller_speech_end(self, at: float | None = None) -> None:
+        """The transport knows exactly when the caller stopped speaking (the simulator does)."""
+        self._pending.speech_ended = at or time.time()
+
+    @property
+    def session(self) -> AgentSession | None:
+        return self._session
+
+    # ------------------------------------------------------------ session events
+
+    def _on_user_state(self, ev) -> None:
+        if ev.new_state == "speaking":
+            if self._pending.reply is not None and self._pending.first_audio is None:
+                return  # talking over a reply that has not started: same turn
+            self._pending = _Pending(speech_started=ev.created_at)
+        elif ev.old_state == "speaking" and ev.new_state == "listening":
+            if self._pending.speech_ended is None or self._pending.speech_ended < (self._pending.speech_started or 0):
+                self._pending.speech_ended = ev.created_at - self.turn_taking.vad_min_silence
+
+    def _on_transcribed(self, ev) -> None:
+        if ev.is_final:
+            self._pending.transcribed = ev.created_at
+            self._pending.caller = ((self._pending.caller or "") + " " + ev.transcript).strip()
+
+    def _on_first_audio(self, _monotonic: float) -> None:
+        if self._pending.first_audio is None:
+            self._pending.first_audio = time.time()
+        if self._pending.reply is None and self.flow_llm.replies:
+            self._take_reply()
+
+    def _take_reply(self) -> None:
+        self._pending.reply = self.flow_llm.replies.pop(0)
+        self._pending.reply_ready = self._pending.reply_ready or time.time()
+
+    def _on_item(self, ev) -> None:
+        item = ev.item
+        if getattr(item, "role", None) != "assistant":
+            return
+        pending, self._pending = self._pending, _Pending()
+        if pending.reply is None and self.flow_llm.replies:
+            pending.reply = self.flow_llm.replies.pop(0)
+        reply = pending.reply or BrainReply(text=item.text_content or "")
+        heard = _heard_part(reply.text or item.text_content or "", *self.agent_audio.last_segment) \
+            if item.interrupted else None
+        timings = voice_calls.TurnMetrics(brain_ms=reply.brain_ms if pending.speech_ended or self._seq == 0 else None,
+                                          interrupted=bool(item.interrupted))
+        if pending.speech_ended is not None:
+            if pending.transcribed is not None:
+                timings.stt_ms = max(0.0, (pending.transcribed - pending.speech_ended) * 1000)
+            if pending.first_audio is not None:
+                timings.voice_to_voice_ms = max(0.0, (pending.first_audio - pending.speech_ended) * 1000)
+            if pending.speech_started is not None:
+                timings.caller_audio_ms = max(0.0, (pending.speech_ended - pending.speech_started) * 1000)
+        if pending.first_audio is not None and pending.transcribed is not None:
+            ready = pending.transcribed + reply.brain_ms / 1000
+            timings.tts_first_byte_ms = max(0.0, (pending.first_audio - ready) * 1000)
+        report = TurnReport(seq=self._seq, caller=reply.caller if self._seq else None, reply=reply.text,
+                            node_id=reply.node_id, node_type=reply.node_type, handoff=reply.handoff,
+                            ended=reply.ended, interrupted=bool(item.interrupted), heard=heard, timings=timings)
+        self._seq += 1
+        self.reports.append(report)
+        self._persist(report)
+        for listener in self.listeners:
+            listener(report)
+        if reply.ended and not self._closing:
+            self._finishing = asyncio.ensure_future(self._finish_after_goodbye())
+
+    def _persist(self, report: TurnReport) -> None:
+        if self.brain.conversation_id is None or not report.reply:
+            return
+
+        def write(repo, conversation_id):
+            if report.interrupted:
+                voice_calls.mark_interrupted(repo, conversation_id, report.heard)
+            voice_calls.record_turn_metrics(repo, conversation_id, report.timings)
+
+        task = asyncio.ensure_future(self.brain.run(write))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        task.add_done_callback(_log_failure)
+
+    async def _finish_after_goodbye(self) -> None:
+        self._closing = True
+        self.caller_audio.close()
+        if self._session is not None:
+            await self._session.aclose()
+        await self.flush_writes()
+        await self._record_usage()
+        self.ended.set()
+
+    async def _record_usage(self) -> None:
+        if self.brain.conversation_id is None or self._usage_recorded:
+            return
+        self._usage_recorded = True
+
+        def write(repo, conversation_id):
+            from quantum_voice.models.calls import Conversation
+
+            conversation = repo.get(Conversation, conversation_id)
+            for meter in self.meters:
+                voice_calls.record_usage(repo, conversation, meter.provider, meter.service, meter.quantity,
+                                         meter.unit, model=meter.model)
+        try:
+            await self.brain.run(write)
+        except Exception:
+            log.exception("could not record the usage of conversation %s", self.brain.conversation_id)
+
+
+async def campaign_vocabulary(campaign_id: int) -> list[str]:
+    """Names Whisper should expect on this campaign's calls (the business, the campaign)."""
+    def read():
+        from quantum_voice.core.db import session_scope
+
+        with session_scope() as session:
+            return voice_calls.vocabulary_of_campaign(session, campaign_id)
+    return await asyncio.to_thread(read)
+
+
+def _heard_part(text: str, played: float, sent: float) -> str:
+    """The words the caller heard before talking over the agent, estimated from how much of the audio played
+    (Piper speaks at an even pace, so the share of audio is close to the share of words)."""
+    words = text.split()
+    if sent <= 0 or not words:
+        return ""
+    return " ".join(words[:int(len(words) * min(1.0, played / sent))])
+
+
+def _ms(value: float | None) -> int | None:
+    return None if value is None else int(round(value))
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("could not record a turn's metrics: %s", task.exception())

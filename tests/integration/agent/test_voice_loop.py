@@ -1,0 +1,90 @@
+"""Whole voice calls through the real loop: livekit-agents' session with the offline VAD and end-of-turn model,
+Whisper tiny.en, the campaign's published flow and knowledge base, and Piper — from caller turns synthesized here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import numpy as np
+import pytest
+from sqlmodel import select
+
+from agent.call import TurnTaking
+from agent.providers.audio import as_int16
+from agent.providers.piper_tts import synthesize_pcm
+from agent.simulate import CallerTurn, simulate_call
+from agent.voice import LocalVoice
+from quantum_voice.core.db import session_scope
+from quantum_voice.models.billing import UsageRecord
+from quantum_voice.models.calls import ConsentRecord, Conversation, TranscriptTurn
+from quantum_voice.models.leads import Lead
+from tests.integration.agent.support import brochure_campaign
+
+sqlite_only = pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def voice() -> LocalVoice:
+    return LocalVoice.load()
+
+
+def spoken(text: str, **options) -> CallerTurn:
+    pcm, rate = synthesize_pcm(text)
+    pad = np.zeros(rate // 2, dtype=np.int16)
+    return CallerTurn(np.concatenate([pad, as_int16(pcm), pad]), rate, **options)
+
+
+def words(text: str | None) -> set[str]:
+    return set(re.findall(r"[a-z0-9']+", (text or "").lower()))
+
+
+def rows(model, *where):
+    with session_scope() as session:
+        return list(session.exec(select(model).where(*where)).all())
+
+
+def test_a_caller_gives_details_asks_the_knowledge_base_and_hangs_up(engine, voice):
+    campaign_id = brochure_campaign()
+    turns = [spoken("My name is John Smith."), spoken("My email is john dot smith at example dot com."),
+             spoken("Yes, that's right, and I agree."), spoken("How much is the monthly HOA fee?"),
+             spoken("No, that's all. Goodbye.")]
+    result = asyncio.run(simulate_call(campaign_id, turns, voice=voice, fast=True))
+
+    greeting, *replies = result.reports
+    assert "Harbor View" in greeting.reply and greeting.caller is None
+    assert {"john", "smith"} <= words(replies[0].caller)
+    assert {"hoa", "fee"} <= words(replies[3].caller)
+    assert "$450" in replies[3].reply and replies[3].node_type == "rag_answer"
+    assert replies[-1].ended and result.ended_by_flow
+    assert all(len(pcm) > 0 for pcm, _ in result.agent_audio), "every reply was spoken"
+
+    conversation = rows(Conversation, Conversation.id == result.conversation_id)[0]
+    assert conversation.is_test and conversation.status == "ended" and conversation.channel == "simulator"
+    lead = rows(Lead, Lead.conversation_id == conversation.id)[0]
+    assert lead.email == "john.smith@example.com" and lead.name and "john" in lead.name.lower()
+    assert rows(ConsentRecord, ConsentRecord.conversation_id == conversation.id)[0].granted
+    turns_db = rows(TranscriptTurn, TranscriptTurn.conversation_id == conversation.id)
+    agent_turns = [t for t in turns_db if t.speaker == "agent"]
+    assert len(agent_turns) == len(result.reports)
+    metrics = [t.meta.get("metrics") for t in agent_turns[1:]]
+    assert all(m and m["brain_ms"] >= 0 and "voice_to_voice_ms" in m for m in metrics)
+    usage = {(u.provider, u.unit): u.quantity for u in rows(UsageRecord, UsageRecord.conversation_id == conversation.id)}
+    assert usage[("local-whisper", "seconds")] > 5 and usage[("piper", "characters")] > 100
+
+
+@sqlite_only
+def test_talking_over_the_agent_stops_it_and_it_answers_the_new_turn(engine, voice):
+    campaign_id = brochure_campaign()
+    barge = spoken("Sorry to interrupt, is parking included?", barge_in_after=1.5)
+    result = asyncio.run(simulate_call(campaign_id, [barge], voice=voice, fast=False,
+                                       turn_taking=voice.turn_taking()))
+
+    greeting, answer = result.reports[0], result.reports[1]
+    assert greeting.interrupted and greeting.heard is not None
+    assert len(greeting.heard) < len(greeting.reply), "only the part before the interruption was heard"
+    assert {"parking"} <= words(answer.caller) and answer.reply, "the agent never goes silent after barge-in"
+    turn = rows(TranscriptTurn, TranscriptTurn.conversation_id == result.conversation_id,
+                TranscriptTurn.seq == 0)[0]
+    assert turn.interrupted and turn.meta["heard"] == greeting.heard
