@@ -11,7 +11,9 @@ and the call goes on (the next turn is tried afresh).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -20,12 +22,17 @@ from typing import Any
 from livekit.agents import APIConnectOptions, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 
-from quantum_voice.core.db import session_scope
+from quantum_voice.core.db import get_engine, session_scope
 from quantum_voice.models.calls import ConversationStatus
 from quantum_voice.services import conversations, voice_calls
 from quantum_voice.services.conversations import CallServices, CallSetup, TurnOutcome
 
 log = logging.getLogger(__name__)
+
+# SQLite lets one writer in at a time and fails (rather than waits) when two transactions that began by reading
+# both try to write: one sidecar's calls therefore take their flow steps one at a time there (each is ~10-80 ms).
+# PostgreSQL needs no such thing (row locks per conversation).
+_sqlite_steps = threading.Lock()
 
 APOLOGY = "Sorry, I didn't catch that. Could you say it again?"
 
@@ -68,7 +75,7 @@ class CallBrain:
     async def run(self, fn, *args):
         """Run ``fn(repo, conversation_id, *args)`` for this call in a worker thread, in one transaction."""
         def work():
-            with session_scope() as session:
+            with _one_step(), session_scope() as session:
                 return fn(voice_calls.system_repo(session, self.organization_id), self.conversation_id, *args)
         return await asyncio.to_thread(work)
 
@@ -76,7 +83,7 @@ class CallBrain:
 
     def _start(self) -> BrainReply:
         began = time.perf_counter()
-        with session_scope() as session:
+        with _one_step(), session_scope() as session:
             self.organization_id = voice_calls.organization_of_campaign(session, self.campaign_id)
             repo = voice_calls.system_repo(session, self.organization_id)
             outcome = conversations.start_conversation(repo, self.campaign_id, self.setup, self.services)
@@ -87,14 +94,14 @@ class CallBrain:
 
     def _respond(self, utterance: str, confidence: float | None) -> BrainReply:
         began = time.perf_counter()
-        with session_scope() as session:
+        with _one_step(), session_scope() as session:
             repo = voice_calls.system_repo(session, self.organization_id)
             outcome = conversations.take_turn(repo, self.conversation_id, utterance, self.services,
                                               stt_confidence=confidence)
             return self._remember(outcome, began)
 
     def _hang_up(self, reason: str) -> None:
-        with session_scope() as session:
+        with _one_step(), session_scope() as session:
             conversations.end_conversation(voice_calls.system_repo(session, self.organization_id),
                                            self.conversation_id, reason)
 
@@ -106,6 +113,10 @@ class CallBrain:
             ended=outcome.ended or outcome.conversation.status == ConversationStatus.ENDED.value,
             brain_ms=(time.perf_counter() - began) * 1000, caller=outcome.caller)
         return self.last
+
+
+def _one_step():
+    return _sqlite_steps if get_engine().dialect.name == "sqlite" else contextlib.nullcontext()
 
 
 class FlowLLM(llm.LLM):
