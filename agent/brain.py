@@ -68,6 +68,12 @@ class CallBrain:
     async def respond(self, utterance: str, confidence: float | None = None) -> BrainReply:
         return await asyncio.to_thread(self._respond, utterance, confidence)
 
+    async def tick(self) -> BrainReply | None:
+        """Time-based flow rules (the Dispatch duration trigger) while nobody speaks; ``None`` if nothing fired."""
+        if self.conversation_id is None:
+            return None
+        return await asyncio.to_thread(self._tick)
+
     async def hang_up(self, reason: str = "caller_hung_up") -> None:
         if self.conversation_id is not None:
             await asyncio.to_thread(self._hang_up, reason)
@@ -99,6 +105,13 @@ class CallBrain:
             outcome = conversations.take_turn(repo, self.conversation_id, utterance, self.services,
                                               stt_confidence=confidence)
             return self._remember(outcome, began)
+
+    def _tick(self) -> BrainReply | None:
+        began = time.perf_counter()
+        with _one_step(), session_scope() as session:
+            outcome = conversations.tick(voice_calls.system_repo(session, self.organization_id),
+                                         self.conversation_id, self.services)
+            return self._remember(outcome, began) if outcome is not None else None
 
     def _hang_up(self, reason: str) -> None:
         with _one_step(), session_scope() as session:

@@ -74,17 +74,25 @@ class AudioSink(Protocol):
 
 
 class AgentAudio(io.AudioOutput):
-    """The agent's audio to the transport, with playout timing and barge-in."""
+    """The agent's audio to the transport, with playout timing, pause/resume and barge-in.
+
+    Pause/resume lets the session hold the agent's speech when the caller makes a sound and carry on if it was
+    not speech (a cough, a "hm" with no words: a false interruption) instead of dropping the reply. A sink that
+    plays audio (a WebRTC track) may implement ``pause()``/``resume()`` to hold its own buffer too.
+    """
 
     def __init__(self, sink: AudioSink, *, sample_rate: int | None = None, realtime: bool = True,
                  label: str = "agent") -> None:
         super().__init__(label=label, next_in_chain=None, sample_rate=sample_rate,
-                         capabilities=io.AudioOutputCapabilities(pause=False))
+                         capabilities=io.AudioOutputCapabilities(pause=True))
         self._sink = sink
         self._realtime = realtime
         self._pushed = 0.0
         self._started_at = 0.0
-        self._interrupted = asyncio.Event()
+        self._interrupted = False
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
+        self._wake = asyncio.Event()
         self._playout: asyncio.Task[None] | None = None
         self.first_frame_listeners: list[Callable[[float], None]] = []
         self.playing_since: float | None = None  # monotonic start of the segment being heard, None when quiet
@@ -96,7 +104,7 @@ class AgentAudio(io.AudioOutput):
         await super().capture_frame(frame)
         if not self._pushed:
             self._started_at = self.playing_since = time.monotonic()
-            self._interrupted.clear()
+            self._interrupted, self._paused_total = False, 0.0
             self.on_playback_started(created_at=time.time())
             for listener in self.first_frame_listeners:
                 listener(self._started_at)
@@ -112,27 +120,57 @@ class AgentAudio(io.AudioOutput):
 
     def clear_buffer(self) -> None:
         self._sink.clear()
-        self._interrupted.set()
+        self._interrupted = True
+        self._wake.set()
         if self._pushed and (self._playout is None or self._playout.done()):
             # cleared before flush: the segment ends here
             self._playout = asyncio.ensure_future(self._play_out(self._pushed, self._started_at))
             self._pushed = 0.0
 
+    def pause(self) -> None:
+        if self._paused_at is None:
+            self._paused_at = time.monotonic()
+            _call(self._sink, "pause")
+            self._wake.set()
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self._paused_total += time.monotonic() - self._paused_at
+            self._paused_at = None
+            _call(self._sink, "resume")
+            self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def _heard(self, started_at: float) -> float:
+        now = self._paused_at if self._paused_at is not None else time.monotonic()
+        return max(0.0, now - started_at - self._paused_total)
+
     async def _play_out(self, duration: float, started_at: float) -> None:
-        remaining = started_at + duration - time.monotonic() if self._realtime else 0.0
-        interrupted = self._interrupted.is_set()
-        if remaining > 0 and not interrupted:
+        while not self._interrupted and self._realtime:
+            remaining = duration - self._heard(started_at)
+            if remaining <= 0 and self._paused_at is None:
+                break
+            self._wake.clear()
             try:
-                await asyncio.wait_for(self._interrupted.wait(), timeout=remaining)
-                interrupted = True
+                await asyncio.wait_for(self._wake.wait(), timeout=None if self._paused_at is not None else remaining)
             except TimeoutError:
-                interrupted = False
-        played = min(duration, max(0.0, time.monotonic() - started_at)) if interrupted else duration
+                pass
+        interrupted = self._interrupted
+        played = min(duration, self._heard(started_at)) if interrupted else duration
         self.last_segment = (played, duration)
-        self._interrupted.clear()
+        self._interrupted, self._paused_at, self._paused_total = False, None, 0.0
         if not self._pushed:
             self.playing_since = None
         self.on_playback_finished(playback_position=played, interrupted=interrupted)
+
+
+def _call(sink: object, method: str) -> None:
+    fn = getattr(sink, method, None)
+    if callable(fn):
+        fn()
 
 
 class FrameRecorder:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from livekit.agents import APIConnectionError, tts, utils
@@ -20,6 +21,42 @@ from agent.providers.usage import SynthesisTotals
 
 _voice: PiperVoice | None = None
 _voice_lock = threading.Lock()
+
+
+class SpokenCache:
+    """Recently spoken sentences as PCM. A flow says the same prompts on every call ("What's the best email address
+    to reach you?"), so a hit costs no synthesis at all. Bounded by bytes, least recently used out first."""
+
+    def __init__(self, max_bytes: int = 48 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[str, float | None], bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, text: str, length_scale: float | None) -> bytes | None:
+        with self._lock:
+            pcm = self._items.get((text, length_scale))
+            if pcm is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end((text, length_scale))
+            self.hits += 1
+            return pcm
+
+    def put(self, text: str, length_scale: float | None, pcm: bytes) -> None:
+        if not pcm or len(pcm) > self.max_bytes // 8:
+            return
+        with self._lock:
+            old = self._items.pop((text, length_scale), None)
+            self._bytes += len(pcm) - (len(old) if old else 0)
+            self._items[(text, length_scale)] = pcm
+            while self._bytes > self.max_bytes and self._items:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
+
+
+spoken_cache = SpokenCache()
 
 
 def load_piper_voice() -> PiperVoice:
@@ -83,13 +120,19 @@ class PiperChunkedStream(tts.ChunkedStream):
     async def _run(self, output_emitter: tts.AudioEmitter) -> None:
         output_emitter.initialize(request_id=utils.shortuuid(), sample_rate=self._piper.sample_rate,
                                   num_channels=1, mime_type="audio/pcm")
-        chunks = iter_piper_pcm(self.input_text, length_scale=self._piper._length_scale)
-        pushed_bytes = 0
+        scale = self._piper._length_scale
+        cached = spoken_cache.get(self.input_text, scale)
+        chunks = iter([cached]) if cached is not None else iter_piper_pcm(self.input_text, length_scale=scale)
+        pushed_bytes, spoken = 0, []
         try:
             # One sentence per step in a worker thread; a cancelled stream (barge-in) stops between sentences.
-            while (pcm := await asyncio.to_thread(next, chunks, None)) is not None:
+            while (pcm := (next(chunks, None) if cached is not None
+                           else await asyncio.to_thread(next, chunks, None))) is not None:
                 output_emitter.push(pcm)
                 pushed_bytes += len(pcm)
+                spoken.append(pcm)
+            if cached is None:
+                spoken_cache.put(self.input_text, scale, b"".join(spoken))
         except (ModelNotAvailable, RuntimeError, OSError, ValueError) as exc:
             raise APIConnectionError(f"piper failed: {exc}", retryable=False) from exc
         finally:

@@ -96,6 +96,21 @@ def take_turn(repo: OrgRepository, conversation_id: int, utterance: str, service
                  stt_confidence=stt_confidence)
 
 
+def tick(repo: OrgRepository, conversation_id: int, services: CallServices | None = None) -> TurnOutcome | None:
+    """Let time-based rules act on a live call (the Dispatch duration trigger). ``None`` when nothing happened."""
+    services = services or CallServices()
+    conversation = _locked_conversation(repo, conversation_id)
+    if conversation.status != ConversationStatus.ACTIVE.value:
+        return None
+    flow = flow_of(repo, conversation)
+    campaign = repo.get(Campaign, conversation.campaign_id) if conversation.campaign_id else None
+    state = FlowState.from_json(conversation.flow_state["engine"])
+    step = engine.tick(flow, state, _context(repo, conversation, campaign, services))
+    if not step.actions:
+        return None
+    return _save(repo, conversation, flow, step, None, services)
+
+
 def end_conversation(repo: OrgRepository, conversation_id: int, reason: str = "caller_hung_up") -> Conversation:
     conversation = _locked_conversation(repo, conversation_id)
     if conversation.status == ConversationStatus.ENDED.value:

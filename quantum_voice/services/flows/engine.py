@@ -46,6 +46,15 @@ def respond(flow: FlowDefinition, state: FlowState, utterance: str, ctx: CallCon
     return turn.result()
 
 
+def tick(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
+    """Time passing without the caller speaking (the voice loop calls it every few seconds): a Dispatch node's
+    duration trigger fires even while the caller listens. Nothing happens otherwise (no actions)."""
+    turn = Turn(flow, state, ctx)
+    if turn.state.status == "active":
+        hand_off_if_triggered(turn)
+    return turn.result()
+
+
 def _handled_before_the_node(turn: Turn, heard: Heard) -> bool:
     """Noise, prompt injection, "say that again", hand-off triggers: the same answer whatever the node."""
     said = heard.understanding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 from livekit.agents import llm
 from sqlmodel import select
@@ -62,3 +63,20 @@ def test_a_restarted_sidecar_closes_the_calls_its_predecessor_left_open(engine):
         turns = session.exec(select(TranscriptTurn).where(TranscriptTurn.conversation_id == orphan.conversation_id))
         assert len(turns.all()) >= 3, "the transcript so far is kept"
     assert recover("host:333") == [], "closing is done once"
+
+
+def test_a_long_call_is_handed_off_by_time_even_while_the_caller_is_quiet(engine):
+    brain = CallBrain(brochure_campaign(), setup=CallSetup(channel="web"))
+    asyncio.run(brain.start())
+    assert asyncio.run(brain.tick()) is None, "nothing fires early in the call"
+
+    with session_scope() as session:  # the lead-capture template hands off after 5 minutes
+        row = session.get(Conversation, brain.conversation_id)
+        engine_state = dict(row.flow_state["engine"])
+        engine_state["started_at"] = (datetime.fromisoformat(engine_state["started_at"])
+                                      - timedelta(minutes=6)).isoformat()
+        row.flow_state = {**row.flow_state, "engine": engine_state}
+    reply = asyncio.run(brain.tick())
+    assert reply is not None and reply.handoff and reply.handoff.get("reason") == "duration" and reply.text
+    assert conversation(brain.conversation_id).status == "handed_off"
+    assert asyncio.run(brain.tick()) is None, "a call already with a person is left alone"

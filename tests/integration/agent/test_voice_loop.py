@@ -5,6 +5,7 @@ Whisper tiny.en, the campaign's published flow and knowledge base, and Piper —
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import numpy as np
@@ -88,3 +89,39 @@ def test_talking_over_the_agent_stops_it_and_it_answers_the_new_turn(engine, voi
     turn = rows(TranscriptTurn, TranscriptTurn.conversation_id == result.conversation_id,
                 TranscriptTurn.seq == 0)[0]
     assert turn.interrupted and turn.meta["heard"] == greeting.heard
+
+
+@sqlite_only
+def test_the_simulate_command_prints_a_json_line_per_turn_and_writes_the_agents_audio(engine, voice, tmp_path,
+                                                                                    capsys, monkeypatch):
+    from agent import simulate
+    from agent.providers.audio import read_wav, write_wav
+
+    campaign_id = brochure_campaign()
+    paths = []
+    for i, text in enumerate(["My name is John Smith.", "Is there a dog run?"]):
+        turn = spoken(text)
+        paths.append(tmp_path / f"turn{i}.wav")
+        write_wav(paths[-1], turn.pcm, turn.rate)
+    monkeypatch.setattr(simulate, "LocalVoice", type("Loaded", (), {"load": staticmethod(lambda: voice)}))
+
+    assert simulate.main(["--campaign", str(campaign_id), "--fast", "--out", str(tmp_path / "out"),
+                          *map(str, paths)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [line["turn"] for line in lines] == [1, 2]
+    assert {"john", "smith"} <= words(lines[0]["transcript"]) and lines[0]["node_type"] == "lead_gate"
+    assert set(lines[1]["timings"]) == {"stt_ms", "brain_ms", "tts_first_byte_ms", "voice_to_voice_ms"}
+    assert lines[1]["handoff"] is None and lines[1]["reply"]
+    audio = sorted((tmp_path / "out").glob("conversation-*/turn-*.wav"))
+    assert [p.name for p in audio] == ["turn-00.wav", "turn-01.wav", "turn-02.wav"]
+    pcm, rate = read_wav(audio[1])
+    assert rate == 22050 and len(pcm) > rate  # more than a second of the agent speaking
+    conversation = rows(Conversation, Conversation.campaign_id == campaign_id)[0]
+    assert conversation.is_test, "simulated calls are stored as tests"
+
+
+def test_a_missing_wav_is_a_clear_error(capsys):
+    from agent import simulate
+
+    assert simulate.main(["--campaign", "1", "/nowhere/turn1.wav"]) == 2
+    assert "No such WAV file: /nowhere/turn1.wav" in capsys.readouterr().err

@@ -75,3 +75,35 @@ def test_the_heard_part_of_an_interrupted_reply_follows_the_share_of_audio_playe
     assert _heard_part(text, 1.0, 4.0) == "one two"
     assert _heard_part(text, 5.0, 4.0) == text
     assert _heard_part(text, 0.0, 0.0) == ""
+
+
+def test_a_paused_segment_holds_its_place_and_finishes_after_resume():
+    class Sink(FrameRecorder):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def pause(self):
+            self.calls.append("pause")
+
+        def resume(self):
+            self.calls.append("resume")
+
+    async def run():
+        sink = Sink()
+        out = AgentAudio(sink, realtime=True)
+        for _ in range(15):
+            await out.capture_frame(frame())  # 0.3 s
+        out.flush()
+        await asyncio.sleep(0.1)
+        out.pause()  # the caller coughed
+        await asyncio.sleep(0.4)
+        assert out.paused and out.playing_since is not None, "held, not finished"
+        out.resume()  # no words: the agent carries on
+        started = asyncio.get_running_loop().time()
+        ev = await out.wait_for_playout()
+        return sink, ev, asyncio.get_running_loop().time() - started
+    sink, ev, after_resume = asyncio.run(run())
+    assert not ev.interrupted and abs(ev.playback_position - 0.3) < 1e-6
+    assert 0.12 < after_resume < 0.35, "the rest of the segment played after the pause"
+    assert sink.calls == ["pause", "resume"]

@@ -71,3 +71,28 @@ def test_text_with_nothing_to_say_gives_a_breath_of_silence_not_retries(piper):
     frames, _, total = asyncio.run(timed_frames(piper, "..."))
     assert sum(f.duration for f in frames) < 0.1 and not any(any(f.data) for f in frames)
     assert total < 2.0  # a "no audio" APIError would have been retried with back-off
+
+
+def test_a_sentence_spoken_again_comes_from_the_cache_byte_for_byte():
+    from agent.providers.piper_tts import PiperTTS, SpokenCache, spoken_cache
+
+    text = "What's the best email address to reach you?"
+
+    async def speak() -> bytes:
+        stream = PiperTTS().synthesize(text)
+        audio = b"".join([bytes(ev.frame.data) async for ev in stream])
+        await stream.aclose()
+        return audio
+
+    first = asyncio.run(speak())
+    hits = spoken_cache.hits
+    assert asyncio.run(speak()) == first and spoken_cache.hits == hits + 1
+
+    small = SpokenCache(max_bytes=80)
+    for i in range(8):
+        small.put(str(i), None, bytes([i]) * 10)
+    assert small.get("0", None) == bytes(10)  # "0" is now the most recently used
+    small.put("8", None, b"z" * 10)  # over the byte budget: the least recently used ("1") goes
+    assert small.get("1", None) is None and small.get("0", None) and small.get("8", None) == b"z" * 10
+    small.put("huge", None, b"h" * 50)  # one item larger than an eighth of the budget is not kept
+    assert small.get("huge", None) is None
