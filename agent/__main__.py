@@ -3,7 +3,9 @@
 It loads the local voice stack once (Whisper, Piper, the VAD and end-of-turn models, the intent model), closes
 calls that a previous sidecar left open (their audio died with it), and reports a heartbeat that
 ``GET /api/health`` shows. Calls reach it through a transport: the embedded browser transport (WebRTC /
-WebSocket, the caller-experience issue) or LiveKit rooms when ``LIVEKIT_URL`` is set.
+WebSocket, the caller-experience issue) or, when ``LIVEKIT_URL`` is set, LiveKit rooms: the sidecar then also runs
+the livekit-agents worker (``agent/livekit_worker.py``) in its event loop, and its heartbeat counts the worker's
+calls.
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from datetime import timedelta
 from sqlmodel import select
 
 from agent.heartbeat import default_worker_id, remove_worker, report_heartbeat
+from agent.livekit_worker import active_calls, agent_server
 from agent.voice import LocalVoice
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import session_scope
+from quantum_voice.core.errors import DomainError
 from quantum_voice.models.system import VoiceWorker
 from quantum_voice.services.voice_calls import close_orphaned_calls
 
 log = logging.getLogger("agent")
 HEARTBEAT_SECONDS = 10
+DRAIN_SECONDS = 30  # on shutdown, LiveKit calls in progress get this long to finish
 
 
 def live_worker_ids(timeout_seconds: int) -> set[str]:
@@ -47,24 +52,53 @@ async def serve(stop: asyncio.Event, *, worker_id: str | None = None) -> None:
     settings = get_settings()
     worker_id = worker_id or default_worker_id()
     transport = "livekit" if settings.livekit_url else "embedded"
+    server = agent_server(settings) if transport == "livekit" else None  # fails first if LiveKit is half set up
     await asyncio.to_thread(recover, worker_id)
     log.info("voice sidecar %s loading local models (stt=%s, tts=%s)", worker_id, settings.voice_stt_model,
              settings.voice_tts)
     await asyncio.to_thread(LocalVoice.load, settings)
+    livekit = asyncio.create_task(server.run(), name="livekit-worker") if server else None
     log.info("voice sidecar %s ready (%s transport)", worker_id, transport)
     try:
-        while not stop.is_set():
+        while not stop.is_set() and not (livekit and livekit.done()):
             try:
-                await asyncio.to_thread(report_heartbeat, worker_id, transport=transport)
+                await asyncio.to_thread(report_heartbeat, worker_id, transport=transport,
+                                        active_calls=active_calls())
             except Exception as exc:  # a database blip: keep running, the next beat retries
                 log.warning("heartbeat failed (%s); retrying in %d s", exc.__class__.__name__, HEARTBEAT_SECONDS)
-            try:
-                await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                pass
+            await _pause(stop, livekit)
     finally:
+        if server is not None:
+            await _stop_livekit(server, livekit)
         await asyncio.to_thread(remove_worker, worker_id)
         log.info("voice sidecar %s stopped", worker_id)
+    if livekit is not None and not livekit.cancelled() and livekit.exception() is not None:
+        # the worker gave up (e.g. LiveKit unreachable after its retries): exit so a supervisor restarts us
+        log.error("the LiveKit worker stopped: %s", livekit.exception())
+        raise livekit.exception()
+
+
+async def _pause(stop: asyncio.Event, livekit: asyncio.Task | None) -> None:
+    """Until the next heartbeat, the stop signal, or the LiveKit worker ending, whichever comes first."""
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({stopped, livekit} if livekit else {stopped}, timeout=HEARTBEAT_SECONDS,
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+
+
+async def _stop_livekit(server, livekit: asyncio.Task | None) -> None:
+    if livekit is not None and not livekit.done():
+        try:
+            await server.drain(timeout=DRAIN_SECONDS)
+        except TimeoutError:
+            log.warning("LiveKit calls still running after %d s; closing them", DRAIN_SECONDS)
+        except Exception:  # the worker never connected: nothing to drain
+            log.debug("LiveKit worker drain skipped", exc_info=True)
+    await server.aclose()
+    if livekit is not None:
+        await asyncio.gather(livekit, return_exceptions=True)
 
 
 def main() -> None:
@@ -79,7 +113,11 @@ def main() -> None:
             loop.add_signal_handler(sig, stop.set)
         await serve(stop)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except DomainError as exc:  # e.g. LIVEKIT_URL set without its key and secret
+        log.error("voice sidecar cannot start: %s", exc.message)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

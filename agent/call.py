@@ -5,7 +5,8 @@
 turn-taking (offline Silero VAD + the offline end-of-turn model from livekit-local-inference), calls Whisper on
 the caller's turn, asks the flow brain (``FlowLLM``) for the reply, speaks it with Piper sentence by sentence, and
 stops speaking when the caller talks over it (barge-in; the interrupted agent turn is marked in the transcript
-with the part that was heard).
+with the part that was heard). In LiveKit mode (``start(room=...)``, used by ``agent/livekit_worker.py``) livekit's
+room I/O takes the place of the transport's audio; everything else is the same.
 
 After every agent turn a ``TurnReport`` is built with the turn's timings and written to the agent turn's
 ``meta["metrics"]``; listeners (the simulator, the benchmark, a transport that shows a live transcript) get it too.
@@ -27,7 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from livekit.agents import Agent, AgentSession, stt as lk_stt, tts as lk_tts, vad as lk_vad
+from livekit import rtc
+from livekit.agents import Agent, AgentSession, room_io, stt as lk_stt, tts as lk_tts, vad as lk_vad
+from livekit.agents.types import NOT_GIVEN
 
 from agent.brain import BrainReply, CallBrain, FlowLLM
 from agent.io import AgentAudio, AudioSink, CallerAudio
@@ -90,17 +93,20 @@ class VoiceCall:
     stt: lk_stt.STT
     tts: lk_tts.TTS
     vad: lk_vad.VAD
-    sink: AudioSink
+    sink: AudioSink | None = None  # where the agent's audio goes; None when the call runs in a LiveKit room
     turn_detector: Any = None
     turn_taking: TurnTaking = field(default_factory=TurnTaking)
     output_sample_rate: int | None = None
     realtime: bool = True
     meters: list = field(default_factory=list)  # agent.voice.Meter: per-provider usage, recorded at the end
+    tick_seconds: float = 10.0  # how often time-based flow rules are checked while nobody speaks
 
     def __post_init__(self) -> None:
         self.caller_audio = CallerAudio()
-        self.agent_audio = AgentAudio(self.sink, sample_rate=self.output_sample_rate, realtime=self.realtime)
-        self.agent_audio.first_frame_listeners.append(self._on_first_audio)
+        self.agent_audio: AgentAudio | None = None
+        if self.sink is not None:
+            self.agent_audio = AgentAudio(self.sink, sample_rate=self.output_sample_rate, realtime=self.realtime)
+            self.agent_audio.first_frame_listeners.append(self._on_first_audio)
         self.flow_llm = FlowLLM(self.brain)
         self.reports: list[TurnReport] = []
         self.listeners: list[Callable[[TurnReport], None]] = []
@@ -112,11 +118,16 @@ class VoiceCall:
         self._closing = False
         self._usage_recorded = False
         self._finishing: asyncio.Future | None = None
+        self._ticker: asyncio.Future | None = None
 
     # ------------------------------------------------------------ lifecycle
 
-    async def start(self) -> BrainReply:
-        """Open the conversation, start the session and speak the greeting."""
+    async def start(self, room: rtc.Room | None = None,
+                    room_options: room_io.RoomOptions | None = None) -> BrainReply:
+        """Open the conversation, start the session and speak the greeting. With a LiveKit ``room``, livekit's
+        room I/O carries the audio both ways (``room_options`` picks the caller) instead of the transport's."""
+        if (room is None) == (self.agent_audio is None):
+            raise ValueError("A VoiceCall speaks into its AudioSink or into a LiveKit room: give one of them.")
         self.caller_audio.bind(asyncio.get_running_loop())
         greeting = await self.brain.start()
         tt = self.turn_taking
@@ -126,24 +137,46 @@ class VoiceCall:
                             "max_delay": tt.max_endpointing_delay},
             "interruption": {"enabled": tt.allow_interruptions, "mode": "vad",
                              "min_duration": tt.interruption_min_duration,
-                             # needs an output that can pause (not yet): the agent would stay silent after noise
-                             "resume_false_interruption": False},
+                             # a sound with no words over the agent pauses it, and it carries on: never silence
+                             "resume_false_interruption": True},
             # the flow step writes to the database: never run it speculatively on a turn that may change
             "preemptive_generation": {"enabled": False},
         }
         session = AgentSession(stt=self.stt, vad=self.vad, llm=self.flow_llm, tts=self.tts,
                                turn_handling=turn_handling, user_away_timeout=None)
-        session.input.audio = self.caller_audio
-        session.output.audio = self.agent_audio
+        if room is None:
+            session.input.audio = self.caller_audio
+            session.output.audio = self.agent_audio
+        else:  # no AgentAudio to see the first frame: the agent starts speaking at its first audio frame
+            session.on("agent_state_changed", self._on_agent_state)
         session.on("user_state_changed", self._on_user_state)
         session.on("user_input_transcribed", self._on_transcribed)
         session.on("conversation_item_added", self._on_item)
         session.on("close", lambda _ev: self.ended.set())
         self._session = session
-        await session.start(agent=Agent(instructions="The campaign's flow decides every reply."), record=False)
+        await session.start(agent=Agent(instructions="The campaign's flow decides every reply."), record=False,
+                            room=room if room is not None else NOT_GIVEN, room_options=room_options or NOT_GIVEN)
         self._pending = _Pending(reply=greeting, reply_ready=time.time())
         session.say(greeting.text, allow_interruptions=tt.allow_interruptions)
+        self._ticker = asyncio.ensure_future(self._tick_while_quiet())
         return greeting
+
+    async def _tick_while_quiet(self) -> None:
+        """The flow's time-based rules (a Dispatch node's call-length trigger) act even while the caller listens."""
+        while not self._closing and not self.ended.is_set():
+            await asyncio.sleep(self.tick_seconds)
+            session = self._session
+            if session is None or self._closing or session.agent_state != "listening" \
+                    or session.user_state == "speaking":
+                continue
+            try:
+                reply = await self.brain.tick()
+            except Exception:
+                log.exception("time-based flow rules failed for conversation %s", self.brain.conversation_id)
+                continue
+            if reply is not None and reply.text and not self._closing:
+                self._pending = _Pending(reply=reply, reply_ready=time.time())
+                session.say(reply.text, allow_interruptions=self.turn_taking.allow_interruptions)
 
     async def hang_up(self, reason: str = "caller_hung_up") -> None:
         """The caller (or the transport) ended the call: close the session and the conversation."""
@@ -151,14 +184,7 @@ class VoiceCall:
             if self._finishing is not None:
                 await asyncio.gather(self._finishing, return_exceptions=True)
             return
-        self._closing = True
-        self.caller_audio.close()
-        if self._session is not None:
-            await self._session.aclose()
-        await self.flush_writes()
-        await self.brain.hang_up(reason)
-        await self._record_usage()
-        self.ended.set()
+        await self._close(hang_up_reason=reason)
 
     async def flush_writes(self) -> None:
         while self._writes:
@@ -188,6 +214,10 @@ class VoiceCall:
             self._pending.transcribed = ev.created_at
             self._pending.caller = ((self._pending.caller or "") + " " + ev.transcript).strip()
 
+    def _on_agent_state(self, ev) -> None:
+        if ev.new_state == "speaking":
+            self._on_first_audio(time.monotonic())
+
     def _on_first_audio(self, _monotonic: float) -> None:
         if self._pending.first_audio is None:
             self._pending.first_audio = time.time()
@@ -206,8 +236,7 @@ class VoiceCall:
         if pending.reply is None and self.flow_llm.replies:
             pending.reply = self.flow_llm.replies.pop(0)
         reply = pending.reply or BrainReply(text=item.text_content or "")
-        heard = _heard_part(reply.text or item.text_content or "", *self.agent_audio.last_segment) \
-            if item.interrupted else None
+        heard = self._heard(reply, item) if item.interrupted else None
         timings = voice_calls.TurnMetrics(brain_ms=reply.brain_ms if pending.speech_ended or self._seq == 0 else None,
                                           interrupted=bool(item.interrupted))
         if pending.speech_ended is not None:
@@ -231,6 +260,11 @@ class VoiceCall:
         if reply.ended and not self._closing:
             self._finishing = asyncio.ensure_future(self._finish_after_goodbye())
 
+    def _heard(self, reply: BrainReply, item) -> str:
+        if self.agent_audio is None:  # room I/O syncs the transcript with playout: the item holds what was heard
+            return item.text_content or ""
+        return _heard_part(reply.text or item.text_content or "", *self.agent_audio.last_segment)
+
     def _persist(self, report: TurnReport) -> None:
         if self.brain.conversation_id is None or not report.reply:
             return
@@ -246,11 +280,18 @@ class VoiceCall:
         task.add_done_callback(_log_failure)
 
     async def _finish_after_goodbye(self) -> None:
+        await self._close(hang_up_reason=None)  # the flow already ended the conversation
+
+    async def _close(self, *, hang_up_reason: str | None) -> None:
         self._closing = True
         self.caller_audio.close()
+        if self._ticker is not None:
+            self._ticker.cancel()
         if self._session is not None:
             await self._session.aclose()
         await self.flush_writes()
+        if hang_up_reason is not None:
+            await self.brain.hang_up(hang_up_reason)
         await self._record_usage()
         self.ended.set()
 
