@@ -18,6 +18,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from agent.heartbeat import default_worker_id, remove_worker, report_heartbeat
+from agent.providers.cloud import close_http_session
+from agent.resilience import publish_breakers
 from agent.livekit_worker import active_calls, agent_server
 from agent.voice import LocalVoice
 from quantum_voice.core.clock import utcnow
@@ -64,6 +66,7 @@ async def serve(stop: asyncio.Event, *, worker_id: str | None = None) -> None:
             try:
                 await asyncio.to_thread(report_heartbeat, worker_id, transport=transport,
                                         active_calls=active_calls())
+                await asyncio.to_thread(publish_breakers, worker_id)  # provider circuit states for /api/health
             except Exception as exc:  # a database blip: keep running, the next beat retries
                 log.warning("heartbeat failed (%s); retrying in %d s", exc.__class__.__name__, HEARTBEAT_SECONDS)
             await _pause(stop, livekit)
@@ -71,6 +74,7 @@ async def serve(stop: asyncio.Event, *, worker_id: str | None = None) -> None:
         if server is not None:
             await _stop_livekit(server, livekit)
         await asyncio.to_thread(remove_worker, worker_id)
+        await close_http_session()
         log.info("voice sidecar %s stopped", worker_id)
     if livekit is not None and not livekit.cancelled() and livekit.exception() is not None:
         # the worker gave up (e.g. LiveKit unreachable after its retries): exit so a supervisor restarts us

@@ -22,6 +22,7 @@ from typing import Any
 from livekit.agents import APIConnectOptions, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 
+from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import get_engine, session_scope
 from quantum_voice.models.calls import ConversationStatus
 from quantum_voice.services import conversations, voice_calls
@@ -168,7 +169,9 @@ class _FlowStream(llm.LLMStream):
         confidence = message.transcript_confidence if message is not None else None
         brain = self._flow_llm.brain
         try:
-            reply = await brain.respond(text, confidence)
+            # past the limit the caller hears the apology; the step may still finish and be saved behind it
+            reply = await asyncio.wait_for(brain.respond(text, confidence),
+                                           get_settings().voice_brain_timeout_seconds)
         except Exception:  # the call goes on: one apology instead of silence
             log.exception("flow step failed for conversation %s", brain.conversation_id)
             reply = BrainReply(text=APOLOGY, failed=True, caller=text)

@@ -32,7 +32,7 @@ from livekit import rtc
 from livekit.agents import Agent, AgentSession, room_io, stt as lk_stt, tts as lk_tts, vad as lk_vad
 from livekit.agents.types import NOT_GIVEN
 
-from agent.brain import BrainReply, CallBrain, FlowLLM
+from agent.brain import APOLOGY, BrainReply, CallBrain, FlowLLM
 from agent.io import AgentAudio, AudioSink, CallerAudio
 from quantum_voice.services import voice_calls
 
@@ -153,6 +153,9 @@ class VoiceCall:
         session.on("user_input_transcribed", self._on_transcribed)
         session.on("conversation_item_added", self._on_item)
         session.on("close", lambda _ev: self.ended.set())
+        # every recogniser failed on one utterance (agent/resilience.py): say so rather than stay silent
+        if hasattr(self.stt, "on"):
+            self.stt.on("turn_lost", self._on_turn_lost)
         self._session = session
         await session.start(agent=Agent(instructions="The campaign's flow decides every reply."), record=False,
                             room=room if room is not None else NOT_GIVEN, room_options=room_options or NOT_GIVEN)
@@ -199,6 +202,10 @@ class VoiceCall:
         return self._session
 
     # ------------------------------------------------------------ session events
+
+    def _on_turn_lost(self, _error) -> None:
+        if self._session is not None and not self._closing:
+            self._session.say(APOLOGY, allow_interruptions=self.turn_taking.allow_interruptions)
 
     def _on_user_state(self, ev) -> None:
         if ev.new_state == "speaking":

@@ -84,6 +84,21 @@ class Settings(BaseSettings):
     voice_max_endpointing_seconds: float = 1.5  # the longest wait when the caller seems mid-sentence
     voice_turn_model: bool = True  # the offline end-of-turn model (off → silence alone ends a turn)
     voice_interruption_seconds: float = 0.3  # caller speech this long over the agent stops it (barge-in)
+    # Cloud speech in front of the local models (agent/providers/cloud.py), each needing its key (DEEPGRAM_API_KEY,
+    # OPENAI_API_KEY + OPENAI_BASE_URL): local | deepgram | openai. The local chain stays behind as the fallback.
+    voice_stt_provider: str = "local"  # local: Whisper → pocketsphinx; a cloud one goes first
+    voice_tts_provider: str = "local"  # local: VOICE_TTS → espeak-ng; a cloud one goes first
+    deepgram_base_url: str = ""  # empty → https://api.deepgram.com (a proxy, or a test server)
+    deepgram_stt_model: str = "nova-3"
+    deepgram_tts_model: str = "aura-2-andromeda-en"
+    openai_stt_model: str = "gpt-4o-mini-transcribe"
+    openai_tts_model: str = "gpt-4o-mini-tts"
+    openai_tts_voice: str = "ash"
+    # Per-call time limits (agent/resilience.py): past them a provider counts as failed and the next one answers.
+    voice_stt_timeout_seconds: float = 3.0  # per STT provider and utterance (a longer utterance gets its length)
+    voice_tts_timeout_seconds: float = 5.0  # per TTS provider, to each piece of a sentence's audio
+    voice_brain_timeout_seconds: float = 5.0  # a flow step, for agent/brain.py (an apology past it)
+    knowledge_answer_timeout_seconds: float = 2.0  # a RAG answer; past it only Q&A pairs answer (0 → no limit)
 
     # Knowledge base: uploads, background processing and answers.
     knowledge_max_upload_mb: int = 25

@@ -56,8 +56,9 @@ def test_a_caller_gives_details_asks_the_knowledge_base_and_hangs_up(engine, voi
     greeting, *replies = result.reports
     assert "Harbor View" in greeting.reply and greeting.caller is None
     assert {"john", "smith"} <= words(replies[0].caller)
-    assert {"hoa", "fee"} <= words(replies[3].caller)
-    assert "$450" in replies[3].reply and replies[3].node_type == "rag_answer"
+    # a pause inside a sentence may split it into two turns, so find the answer by what was asked
+    fee = next(r for r in replies if {"hoa", "fee"} <= words(r.caller))
+    assert "$450" in fee.reply and fee.node_type == "rag_answer"
     assert replies[-1].ended and result.ended_by_flow
     assert all(len(pcm) > 0 for pcm, _ in result.agent_audio), "every reply was spoken"
 
