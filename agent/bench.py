@@ -98,12 +98,12 @@ def _call_script(questions: int) -> list[str]:
 async def _calls(campaign_id: int, voice, concurrent: int, questions: int) -> list[float]:
     from agent.simulate import simulate_call
 
-    async def one() -> list[float]:
+    async def one() -> list:
         result = await simulate_call(campaign_id, _turns(_call_script(questions)), voice=voice, turn_timeout=60)
-        return [r.timings.voice_to_voice_ms for r in result.reports[1:] if r.timings.voice_to_voice_ms is not None]
+        return [r.timings for r in result.reports[1:] if r.timings.voice_to_voice_ms is not None]
 
     results = await asyncio.gather(*(one() for _ in range(concurrent)))
-    return [v for r in results for v in r]
+    return [t for r in results for t in r]
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -139,14 +139,17 @@ def main(argv: list[str] | None = None) -> int:
         audio += len(pcm) / 16000
 
     # latency over sequential calls
-    latencies: list[float] = []
+    timings: list = []
     per_call = 8
-    while len(latencies) < args.turns:
-        latencies += asyncio.run(_calls(campaign_id, voice, 1, per_call - 3))
+    while len(timings) < args.turns:
+        timings += asyncio.run(_calls(campaign_id, voice, 1, per_call - 3))
+    latencies = [t.voice_to_voice_ms for t in timings]
+    parts = {name: [getattr(t, name) for t in timings if getattr(t, name) is not None]
+             for name in ("stt_ms", "endpointing_ms", "brain_ms", "tts_first_byte_ms")}
     # capacity
     capacity_rows = []
     for level in [int(x) for x in args.levels.split(",") if x.strip()]:
-        values = asyncio.run(_calls(campaign_id, voice, level, args.questions))
+        values = [t.voice_to_voice_ms for t in asyncio.run(_calls(campaign_id, voice, level, args.questions))]
         capacity_rows.append((level, len(values), _pct(values, 0.5), _pct(values, 0.95)))
     best = max((lvl for lvl, _, _, p95 in capacity_rows if p95 <= 1000), default=0)
 
@@ -158,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * 68)
     print(f"{'voice-to-voice p50 (ms), ' + str(len(latencies)) + ' turns':<44}{_pct(latencies, .5):>12.0f}{'≤ 600':>12}")
     print(f"{'voice-to-voice p95 (ms)':<44}{_pct(latencies, .95):>12.0f}{'≤ 900':>12}")
+    for name, label in (("stt_ms", "end of speech → transcript"), ("endpointing_ms", "end-of-turn wait"),
+                        ("brain_ms", "flow step"), ("tts_first_byte_ms", "reply → first audio byte")):
+        print(f"{f'  of which {label}, p50 / p95 (ms)':<44}"
+              f"{f'{_pct(parts[name], .5):.0f} / {_pct(parts[name], .95):.0f}':>12}")
     print(f"{'STT real-time factor':<44}{elapsed / audio:>12.3f}{'':>12}")
     for level, n, p50, p95 in capacity_rows:
         print(f"{f'{level} concurrent call(s): p50 / p95 (ms), {n} turns':<44}{f'{p50:.0f} / {p95:.0f}':>12}")

@@ -48,6 +48,7 @@ class BrainReply:
     brain_ms: float = 0.0
     failed: bool = False
     caller: str | None = None
+    ready_at: float = field(default_factory=time.time)  # wall clock when the reply text was ready
 
 
 @dataclass

@@ -45,7 +45,7 @@ class TurnTaking:
 
     vad_min_silence: float = 0.25  # seconds of silence before the VAD calls the speech over
     min_endpointing_delay: float = 0.2  # extra wait after speech when the end-of-turn model is confident
-    max_endpointing_delay: float = 1.5  # the longest wait when it thinks the caller is mid-sentence
+    max_endpointing_delay: float = 1.0  # the longest wait when it thinks the caller is mid-sentence
     use_turn_model: bool = True  # the offline end-of-turn model (else VAD silence alone)
     interruption_min_duration: float = 0.3  # speech this long over the agent interrupts it
     allow_interruptions: bool = True
@@ -71,7 +71,8 @@ class TurnReport:
                 else None, "interrupted": self.interrupted,
                 "timings": {"stt_ms": _ms(t.stt_ms), "brain_ms": _ms(t.brain_ms),
                             "tts_first_byte_ms": _ms(t.tts_first_byte_ms),
-                            "voice_to_voice_ms": _ms(t.voice_to_voice_ms)}}
+                            "voice_to_voice_ms": _ms(t.voice_to_voice_ms),
+                            "endpointing_ms": _ms(t.endpointing_ms)}}
 
 
 @dataclass
@@ -253,9 +254,11 @@ class VoiceCall:
                 timings.voice_to_voice_ms = max(0.0, (pending.first_audio - pending.speech_ended) * 1000)
             if pending.speech_started is not None:
                 timings.caller_audio_ms = max(0.0, (pending.speech_ended - pending.speech_started) * 1000)
-        if pending.first_audio is not None and pending.transcribed is not None:
-            ready = pending.transcribed + reply.brain_ms / 1000
-            timings.tts_first_byte_ms = max(0.0, (pending.first_audio - ready) * 1000)
+        if pending.first_audio is not None and pending.reply is not None:
+            timings.tts_first_byte_ms = max(0.0, (pending.first_audio - reply.ready_at) * 1000)
+        if pending.transcribed is not None and pending.speech_ended is not None:
+            # final transcript → the flow step starting: the end-of-turn model's wait for the caller to go on
+            timings.endpointing_ms = max(0.0, (reply.ready_at - reply.brain_ms / 1000 - pending.transcribed) * 1000)
         report = TurnReport(seq=self._seq, caller=reply.caller if self._seq else None, reply=reply.text,
                             node_id=reply.node_id, node_type=reply.node_type, handoff=reply.handoff,
                             ended=reply.ended, interrupted=bool(item.interrupted), heard=heard, timings=timings)

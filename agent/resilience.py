@@ -117,19 +117,13 @@ def publish_breakers(worker_id: str, registry: BreakerRegistry | None = None) ->
 # ---------------------------------------------------------------- STT
 
 
-class GuardedSTT(stt.STT):
-    """One STT provider behind its breaker and time limit; non-streaming (one utterance per request)."""
+class _Wrapper:
+    """A guard speaks for the livekit plugin it wraps: the same model and provider names."""
 
-    def __init__(self, provider: stt.STT, breaker: ProviderBreaker) -> None:
-        super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False,
-                                                          keyterms=provider.capabilities.keyterms))
-        self._provider = provider
-        self.breaker = breaker
-        self.always_tried = False  # the last provider of a chain: skipping it would only lose the turn
-        self.usage = RecognitionTotals()  # what this provider recognized (cloud usage is metered from it)
+    _provider: Any
 
     @property
-    def wrapped(self) -> stt.STT:
+    def wrapped(self) -> Any:
         return self._provider
 
     @property
@@ -139,6 +133,18 @@ class GuardedSTT(stt.STT):
     @property
     def provider(self) -> str:
         return self._provider.provider
+
+
+class GuardedSTT(_Wrapper, stt.STT):
+    """One STT provider behind its breaker and time limit; non-streaming (one utterance per request)."""
+
+    def __init__(self, provider: stt.STT, breaker: ProviderBreaker) -> None:
+        super().__init__(capabilities=stt.STTCapabilities(streaming=False, interim_results=False,
+                                                          keyterms=provider.capabilities.keyterms))
+        self._provider = provider
+        self.breaker = breaker
+        self.always_tried = False  # the last provider of a chain: skipping it would only lose the turn
+        self.usage = RecognitionTotals()  # what this provider recognized (cloud usage is metered from it)
 
     def _update_session_keyterms(self, keyterms: list[str]) -> None:
         if self._provider.capabilities.keyterms:  # the others would only warn
@@ -227,7 +233,7 @@ class ChainSTT(stt.STT):
 # ---------------------------------------------------------------- TTS
 
 
-class GuardedTTS(tts.TTS):
+class GuardedTTS(_Wrapper, tts.TTS):
     """One TTS provider behind its breaker and time limit; non-streaming (one sentence per request)."""
 
     def __init__(self, provider: tts.TTS, breaker: ProviderBreaker, *, timeout: float = 5.0) -> None:
@@ -238,18 +244,6 @@ class GuardedTTS(tts.TTS):
         self.timeout = timeout  # to each piece of audio, the first one included
         self.always_tried = False
         self.usage = SynthesisTotals()
-
-    @property
-    def wrapped(self) -> tts.TTS:
-        return self._provider
-
-    @property
-    def model(self) -> str:
-        return self._provider.model
-
-    @property
-    def provider(self) -> str:
-        return self._provider.provider
 
     def prewarm(self) -> None:
         self._provider.prewarm()

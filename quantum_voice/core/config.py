@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     voice_tts: str = "piper"  # piper (Joe, natural) | espeak (robotic; also the automatic fallback)
     voice_vad_min_silence_seconds: float = 0.25  # silence that ends a stretch of speech
     voice_min_endpointing_seconds: float = 0.2  # wait after speech when the end-of-turn model is confident
-    voice_max_endpointing_seconds: float = 1.5  # the longest wait when the caller seems mid-sentence
+    voice_max_endpointing_seconds: float = 1.0  # the longest wait when the caller seems mid-sentence
     voice_turn_model: bool = True  # the offline end-of-turn model (off → silence alone ends a turn)
     voice_interruption_seconds: float = 0.3  # caller speech this long over the agent stops it (barge-in)
     # Cloud speech in front of the local models (agent/providers/cloud.py), each needing its key (DEEPGRAM_API_KEY,

@@ -9,7 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from sqlmodel import select
@@ -18,6 +18,7 @@ from agent.providers import cloud
 from agent.resilience import breakers
 from agent.simulate import simulate_call
 from agent.voice import LocalVoice
+from tests.local_server import LocalHTTPServer
 from quantum_voice.core.config import Settings, reset_settings
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.resilience import reset_breakers
@@ -109,13 +110,11 @@ class SlowChatCompletions:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = LocalHTTPServer(Handler).start()
+        self.base_url = f"{self.server.url}/v1"
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 def knowledge_search(campaign_id: int, session, **options):

@@ -111,7 +111,8 @@ def test_the_simulate_command_prints_a_json_line_per_turn_and_writes_the_agents_
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert [line["turn"] for line in lines] == [1, 2]
     assert {"john", "smith"} <= words(lines[0]["transcript"]) and lines[0]["node_type"] == "lead_gate"
-    assert set(lines[1]["timings"]) == {"stt_ms", "brain_ms", "tts_first_byte_ms", "voice_to_voice_ms"}
+    assert set(lines[1]["timings"]) == {"stt_ms", "brain_ms", "tts_first_byte_ms", "voice_to_voice_ms",
+                                        "endpointing_ms"}
     assert lines[1]["handoff"] is None and lines[1]["reply"]
     audio = sorted((tmp_path / "out").glob("conversation-*/turn-*.wav"))
     assert [p.name for p in audio] == ["turn-00.wav", "turn-01.wav", "turn-02.wav"]

@@ -2,9 +2,8 @@
 (resumable uploads, long-running operations, document deletes), on SQLite and PostgreSQL."""
 
 import logging
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,6 +19,7 @@ from quantum_voice.models.knowledge import Chunk, Document, DocumentStatus, File
 from quantum_voice.services.knowledge import documents
 from quantum_voice.worker import build_worker, rescue_abandoned_work
 from tests.factories import PASSWORD
+from tests.local_server import serving
 from tests.integration.knowledge.conftest import acting_as, document, new_knowledge_base, new_owner, run_jobs, upload
 from tests.unit.knowledge import files
 from tests.unit.knowledge.fake_filesearch_store import API_KEY, store  # noqa: F401  (the fixture)
@@ -65,12 +65,8 @@ def site(monkeypatch):
         def log_message(self, *_):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", pages
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as url:
+        yield url, pages
 
 
 def uploaded_brochure(owner: int, kb: int, name: str = "brochure.pdf") -> tuple[int, bytes]:

@@ -1,8 +1,7 @@
 """Web sources, fetched from a real HTTP server on 127.0.0.1: robots.txt, limits, sitemaps, re-crawls."""
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -13,6 +12,7 @@ from quantum_voice.services.knowledge import documents
 from quantum_voice.services.knowledge.errors import DocumentRejected, FetchFailed
 from quantum_voice.services.knowledge.webpages import WebFetcher
 from tests.integration.knowledge.conftest import acting_as, document, new_knowledge_base, new_owner, run_jobs
+from tests.local_server import serving
 
 PRICING = b"""<html><head><title>Pricing</title></head><body><nav>Home | Tours</nav><main><h1>Pricing</h1>
 <p>The Cedar three-bedroom home starts at $689,000. The HOA fee is $450 a month.</p></main></body></html>"""
@@ -61,17 +61,11 @@ def site(monkeypatch):
         def log_message(self, *_):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    state.page("/robots.txt", b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
-    state.page("/pricing", PRICING)
-    state.page("/tours", TOURS)
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serving(Handler) as state.url:
+        state.page("/robots.txt", b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+        state.page("/pricing", PRICING)
+        state.page("/tours", TOURS)
+        yield state
 
 
 def add_source(owner: int, kb: int, url: str, sitemap: bool = False) -> int:

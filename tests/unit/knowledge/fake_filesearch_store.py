@@ -23,13 +23,14 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from quantum_voice.core.resilience import reset_breakers
 from quantum_voice.services.knowledge import filesearch
+from tests.local_server import LocalHTTPServer
 
 API_KEY = "gemini-test-key"
 _STORE = r"fileSearchStores/[a-z0-9-]+"
@@ -63,7 +64,7 @@ class _Upload:
     received: bytearray = field(default_factory=bytearray)
 
 
-class FakeFileSearchStore:
+class FakeFileSearchStore(LocalHTTPServer):
     def __init__(self) -> None:
         self.mode = "ok"
         self.fail_next = 0
@@ -75,21 +76,7 @@ class FakeFileSearchStore:
         self._uploads: dict[str, _Upload] = {}
         self._operations: dict[str, dict] = {}  # name → {"document": name, "polls": n}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> "FakeFileSearchStore":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def calls(self) -> list[str]:
         """``METHOD path`` of every request, without the query string."""

@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from quantum_voice.core.resilience import reset_breakers
 from quantum_voice.services.knowledge import filesearch, rephrasing
+from tests.local_server import LocalHTTPServer
 
 
-class FakeProvider:
+class FakeProvider(LocalHTTPServer):
     def __init__(self) -> None:
         self.mode = "ok"
         self.reply = "The HOA fee is four hundred and fifty dollars a month."
@@ -32,22 +33,11 @@ class FakeProvider:
             "fileSearchStore": "fileSearchStores/harbor-view", "pageNumber": 2}}]
         self.requests: list[dict] = []
         self._release = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> "FakeProvider":
-        self._thread.start()
-        return self
+        super().__init__(self._handler())
 
     def stop(self) -> None:
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
 
     def paths(self) -> list[str]:
         return [r["path"] for r in self.requests]
