@@ -95,8 +95,7 @@ async def simulate_call(campaign_id: int, turns: list[CallerTurn], *, voice: Loc
                 want = len(call.reports) + 2  # the interrupted reply, then the answer to this turn
             await microphone.say(turn, fast)
             await _wait_reports(arrived, call, want, turn_timeout)
-            if fast:
-                await asyncio.sleep(0.05)
+            await _settle(call, turn_timeout)
         result.ended_by_flow = bool(call.reports and call.reports[-1].ended)
     finally:
         microphone.stop()
@@ -113,6 +112,22 @@ async def _wait_reports(arrived: asyncio.Condition, call: VoiceCall, count: int,
         except TimeoutError:
             raise TimeoutError(f"the agent gave no reply within {timeout:.0f} s (had {len(call.reports)} "
                                f"turn(s), waited for {count})") from None
+
+
+async def _settle(call: VoiceCall, timeout: float, quiet: float = 0.5) -> None:
+    """Wait until the agent has answered everything the caller said: a pause inside a turn can make the VAD cut it
+    in two, each part answered, so counting replies alone would move on before the last answer."""
+    deadline = time.monotonic() + timeout
+    seen, since = len(call.reports), time.monotonic()
+    while time.monotonic() < deadline and not call.ended.is_set():
+        session = call.session
+        busy = session is not None and (session.agent_state in ("thinking", "speaking")
+                                        or session.user_state == "speaking")
+        if len(call.reports) != seen or busy:
+            seen, since = len(call.reports), time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        await asyncio.sleep(0.02)
 
 
 class _Microphone:
