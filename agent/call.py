@@ -82,9 +82,7 @@ class _Pending:
     speech_started: float | None = None
     speech_ended: float | None = None
     transcribed: float | None = None
-    caller: str | None = None
     reply: BrainReply | None = None
-    reply_ready: float | None = None
     first_audio: float | None = None
 
 
@@ -160,8 +158,7 @@ class VoiceCall:
         self._session = session
         await session.start(agent=Agent(instructions="The campaign's flow decides every reply."), record=False,
                             room=room if room is not None else NOT_GIVEN, room_options=room_options or NOT_GIVEN)
-        self._pending = _Pending(reply=greeting, reply_ready=time.time())
-        session.say(greeting.text, allow_interruptions=tt.allow_interruptions)
+        self._say(greeting)
         self._ticker = asyncio.ensure_future(self._tick_while_quiet())
         return greeting
 
@@ -179,8 +176,12 @@ class VoiceCall:
                 log.exception("time-based flow rules failed for conversation %s", self.brain.conversation_id)
                 continue
             if reply is not None and reply.text and not self._closing:
-                self._pending = _Pending(reply=reply, reply_ready=time.time())
-                session.say(reply.text, allow_interruptions=self.turn_taking.allow_interruptions)
+                self._say(reply)
+
+    def _say(self, reply: BrainReply) -> None:
+        """Speak a flow reply that no caller turn asked for (the greeting, a time-based rule)."""
+        self._pending = _Pending(reply=reply)
+        self._session.say(reply.text, allow_interruptions=self.turn_taking.allow_interruptions)
 
     async def hang_up(self, reason: str = "caller_hung_up") -> None:
         """The caller (or the transport) ended the call: close the session and the conversation."""
@@ -220,7 +221,6 @@ class VoiceCall:
     def _on_transcribed(self, ev) -> None:
         if ev.is_final:
             self._pending.transcribed = ev.created_at
-            self._pending.caller = ((self._pending.caller or "") + " " + ev.transcript).strip()
 
     def _on_agent_state(self, ev) -> None:
         if ev.new_state == "speaking":
@@ -230,11 +230,7 @@ class VoiceCall:
         if self._pending.first_audio is None:
             self._pending.first_audio = time.time()
         if self._pending.reply is None and self.flow_llm.replies:
-            self._take_reply()
-
-    def _take_reply(self) -> None:
-        self._pending.reply = self.flow_llm.replies.pop(0)
-        self._pending.reply_ready = self._pending.reply_ready or time.time()
+            self._pending.reply = self.flow_llm.replies.pop(0)
 
     def _on_item(self, ev) -> None:
         item = ev.item
