@@ -21,10 +21,12 @@ from typing import Any
 
 from livekit.agents import APIConnectOptions, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
+# private, pinned with livekit-agents: which speech a reply belongs to
+from livekit.agents.voice.agent_activity import _SpeechHandleContextVar
 
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import get_engine, session_scope
-from quantum_voice.models.calls import ConversationStatus
+from quantum_voice.models.calls import ConversationStatus, Speaker
 from quantum_voice.services import conversations, voice_calls
 from quantum_voice.services.conversations import CallServices, CallSetup, TurnOutcome
 
@@ -49,6 +51,7 @@ class BrainReply:
     failed: bool = False
     caller: str | None = None
     ready_at: float = field(default_factory=time.time)  # wall clock when the reply text was ready
+    agent_seq: int | None = None  # the transcript seq of the agent turn this step saved (None: nothing saved)
 
 
 @dataclass
@@ -98,7 +101,7 @@ class CallBrain:
             self.conversation_id = outcome.conversation.id
             if self.worker_id:
                 voice_calls.assign_worker(repo, self.conversation_id, self.worker_id)
-            return self._remember(outcome, began)
+            return self._remember(repo, outcome, began)
 
     def _respond(self, utterance: str, confidence: float | None) -> BrainReply:
         began = time.perf_counter()
@@ -106,27 +109,29 @@ class CallBrain:
             repo = voice_calls.system_repo(session, self.organization_id)
             outcome = conversations.take_turn(repo, self.conversation_id, utterance, self.services,
                                               stt_confidence=confidence)
-            return self._remember(outcome, began)
+            return self._remember(repo, outcome, began)
 
     def _tick(self) -> BrainReply | None:
         began = time.perf_counter()
         with _one_step(), session_scope() as session:
-            outcome = conversations.tick(voice_calls.system_repo(session, self.organization_id),
-                                         self.conversation_id, self.services)
-            return self._remember(outcome, began) if outcome is not None else None
+            repo = voice_calls.system_repo(session, self.organization_id)
+            outcome = conversations.tick(repo, self.conversation_id, self.services)
+            return self._remember(repo, outcome, began) if outcome is not None else None
 
     def _hang_up(self, reason: str) -> None:
         with _one_step(), session_scope() as session:
             conversations.end_conversation(voice_calls.system_repo(session, self.organization_id),
                                            self.conversation_id, reason)
 
-    def _remember(self, outcome: TurnOutcome, began: float) -> BrainReply:
+    def _remember(self, repo, outcome: TurnOutcome, began: float) -> BrainReply:
         handoff = next((a.data for a in outcome.step.of_kind("handoff")), None)
+        saved = voice_calls.last_turn(repo, outcome.conversation.id, Speaker.AGENT) if outcome.agent else None
         self.last = BrainReply(
             text=outcome.agent, node_id=outcome.step.node_id, node_type=outcome.step.node_type,
             handoff=dict(handoff) if handoff is not None else None,
             ended=outcome.ended or outcome.conversation.status == ConversationStatus.ENDED.value,
-            brain_ms=(time.perf_counter() - began) * 1000, caller=outcome.caller)
+            brain_ms=(time.perf_counter() - began) * 1000, caller=outcome.caller,
+            agent_seq=saved.seq if saved is not None else None)
         return self.last
 
 
@@ -135,12 +140,18 @@ def _one_step():
 
 
 class FlowLLM(llm.LLM):
-    """livekit-agents' LLM seat, filled by the flow engine of one call."""
+    """livekit-agents' LLM seat, filled by the flow engine of one call.
+
+    Each flow step is kept under the id of the speech handle it answers (``steps``: the step, which goes on and
+    is saved even if the session cancels the reply; ``spoken``: the reply the stream gave the session, which may
+    be the apology), so the call can tell which saved agent turn the caller heard and which one nobody heard."""
 
     def __init__(self, brain: CallBrain) -> None:
         super().__init__()
         self.brain = brain
-        self.replies: list[BrainReply] = []
+        self.steps: dict[str, asyncio.Future[BrainReply]] = {}
+        self.spoken: dict[str, BrainReply] = {}
+        self.last: BrainReply | None = None  # the latest reply given, whichever speech it was for
 
     @property
     def model(self) -> str:
@@ -149,6 +160,10 @@ class FlowLLM(llm.LLM):
     @property
     def provider(self) -> str:
         return "quantum-voice"
+
+    def forget(self, speech_id: str) -> tuple[asyncio.Future[BrainReply] | None, BrainReply | None]:
+        """Drop what is kept for a finished speech; returns its step and the reply the caller was to hear."""
+        return self.steps.pop(speech_id, None), self.spoken.pop(speech_id, None)
 
     def chat(self, *, chat_ctx: llm.ChatContext, tools: list[llm.Tool] | None = None,
              conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
@@ -163,23 +178,39 @@ class _FlowStream(llm.LLMStream):
     def __init__(self, flow_llm: FlowLLM, **kwargs) -> None:
         super().__init__(flow_llm, **kwargs)
         self._flow_llm = flow_llm
+        # the session runs the reply (and so this stream) inside its speech handle's context
+        handle = _SpeechHandleContextVar.get(None)
+        self._speech_id = handle.id if handle is not None else None
 
     async def _run(self) -> None:
         message = _latest_caller_message(self._chat_ctx)
         text = (message.text_content or "").strip() if message is not None else ""
         confidence = message.transcript_confidence if message is not None else None
         brain = self._flow_llm.brain
+        # the step runs to the end even when the session cancels this reply (the caller spoke again): it is saved
+        # either way, and the call marks the saved agent turn as never heard
+        step = asyncio.ensure_future(brain.respond(text, confidence))
+        step.add_done_callback(_log_step_failure)
+        if self._speech_id is not None:
+            self._flow_llm.steps[self._speech_id] = step
         try:
             # past the limit the caller hears the apology; the step may still finish and be saved behind it
-            reply = await asyncio.wait_for(brain.respond(text, confidence),
-                                           get_settings().voice_brain_timeout_seconds)
-        except Exception:  # the call goes on: one apology instead of silence
-            log.exception("flow step failed for conversation %s", brain.conversation_id)
+            reply = await asyncio.wait_for(asyncio.shield(step), get_settings().voice_brain_timeout_seconds)
+        except Exception as exc:  # failed (logged by the step) or too slow: one apology instead of silence
+            if isinstance(exc, TimeoutError):
+                log.warning("flow step of conversation %s took longer than its limit", brain.conversation_id)
             reply = BrainReply(text=APOLOGY, failed=True, caller=text)
-        self._flow_llm.replies.append(reply)
+        self._flow_llm.last = reply
+        if self._speech_id is not None:
+            self._flow_llm.spoken[self._speech_id] = reply
         if reply.text:
             self._event_ch.send_nowait(llm.ChatChunk(
                 id=f"flow-{uuid.uuid4().hex[:12]}", delta=llm.ChoiceDelta(role="assistant", content=reply.text)))
+
+
+def _log_step_failure(step: asyncio.Future) -> None:
+    if not step.cancelled() and step.exception() is not None:
+        log.error("flow step failed", exc_info=step.exception())
 
 
 def _latest_caller_message(chat_ctx: llm.ChatContext) -> llm.ChatMessage | None:

@@ -63,12 +63,14 @@ class TurnReport:
     interrupted: bool
     heard: str | None
     timings: voice_calls.TurnMetrics
+    unspoken: bool = False  # the caller spoke again before any of the reply played: saved, never heard
+    agent_seq: int | None = None  # the agent turn's seq in the transcript
 
     def as_json(self) -> dict[str, Any]:
         t = self.timings
         return {"turn": self.seq, "transcript": self.caller, "reply": self.reply, "node_id": self.node_id,
                 "node_type": self.node_type, "handoff": {"reason": self.handoff.get("reason")} if self.handoff
-                else None, "interrupted": self.interrupted,
+                else None, "interrupted": self.interrupted, "unspoken": self.unspoken,
                 "timings": {"stt_ms": _ms(t.stt_ms), "brain_ms": _ms(t.brain_ms),
                             "tts_first_byte_ms": _ms(t.tts_first_byte_ms),
                             "voice_to_voice_ms": _ms(t.voice_to_voice_ms),
@@ -77,8 +79,9 @@ class TurnReport:
 
 @dataclass
 class _Pending:
-    """What is known so far about the turn in progress."""
+    """What is known about one turn: the caller's speech, then the agent speech that answers it."""
 
+    claimed: bool = False  # an agent speech answers it: the caller's next speech is a new turn
     speech_started: float | None = None
     speech_ended: float | None = None
     transcribed: float | None = None
@@ -110,7 +113,8 @@ class VoiceCall:
         self.reports: list[TurnReport] = []
         self.listeners: list[Callable[[TurnReport], None]] = []
         self.ended = asyncio.Event()
-        self._pending = _Pending()
+        self._pending = _Pending()  # the caller's turn in progress
+        self._turns: dict[str, _Pending] = {}  # by agent speech id: the turn each speech answers
         self._seq = 0
         self._session: AgentSession | None = None
         self._writes: set[asyncio.Task] = set()
@@ -151,6 +155,7 @@ class VoiceCall:
         session.on("user_state_changed", self._on_user_state)
         session.on("user_input_transcribed", self._on_transcribed)
         session.on("conversation_item_added", self._on_item)
+        session.on("speech_created", self._on_speech_created)
         session.on("close", lambda _ev: self.ended.set())
         # every recogniser failed on one utterance (agent/resilience.py): say so rather than stay silent
         if hasattr(self.stt, "on"):
@@ -180,8 +185,9 @@ class VoiceCall:
 
     def _say(self, reply: BrainReply) -> None:
         """Speak a flow reply that no caller turn asked for (the greeting, a time-based rule)."""
-        self._pending = _Pending(reply=reply)
-        self._session.say(reply.text, allow_interruptions=self.turn_taking.allow_interruptions)
+        speech = self._session.say(reply.text, allow_interruptions=self.turn_taking.allow_interruptions)
+        self._turns[speech.id] = _Pending(claimed=True, reply=reply)
+        self.flow_llm.spoken[speech.id] = reply
 
     async def hang_up(self, reason: str = "caller_hung_up") -> None:
         """The caller (or the transport) ended the call: close the session and the conversation."""
@@ -211,9 +217,9 @@ class VoiceCall:
 
     def _on_user_state(self, ev) -> None:
         if ev.new_state == "speaking":
-            if self._pending.reply is not None and self._pending.first_audio is None:
-                return  # talking over a reply that has not started: same turn
-            self._pending = _Pending(speech_started=ev.created_at)
+            if self._pending.claimed or self._pending.speech_started is None:
+                self._pending = _Pending(speech_started=ev.created_at)
+            # else: the caller goes on after a short pause, before any reply: the same turn
         elif ev.old_state == "speaking" and ev.new_state == "listening":
             if self._pending.speech_ended is None or self._pending.speech_ended < (self._pending.speech_started or 0):
                 self._pending.speech_ended = ev.created_at - self.turn_taking.vad_min_silence
@@ -227,21 +233,62 @@ class VoiceCall:
             self._on_first_audio(time.monotonic())
 
     def _on_first_audio(self, _monotonic: float) -> None:
-        if self._pending.first_audio is None:
-            self._pending.first_audio = time.time()
-        if self._pending.reply is None and self.flow_llm.replies:
-            self._pending.reply = self.flow_llm.replies.pop(0)
+        turn, reply = self._being_spoken()
+        if turn.first_audio is None:
+            turn.first_audio = time.time()
+        turn.reply = reply or turn.reply
+
+    def _being_spoken(self) -> tuple[_Pending, BrainReply | None]:
+        """The turn the agent's current speech answers, and the reply it speaks."""
+        speech = self._session.current_speech if self._session is not None else None
+        if speech is None:
+            return _Pending(), None
+        return self._turns.setdefault(speech.id, _Pending(claimed=True)), self.flow_llm.spoken.get(speech.id)
+
+    def _on_speech_created(self, ev) -> None:
+        speech = ev.speech_handle
+        if ev.source == "generate_reply":  # the answer to the caller's turn that just ended
+            self._pending.claimed = True
+            self._turns[speech.id] = self._pending
+        speech.add_done_callback(self._on_speech_done)
+
+    def _on_speech_done(self, speech) -> None:
+        """A reply ended. Interrupted with nothing added to the conversation means the caller spoke again before
+        any of it played (often while the agent was still thinking): the flow step was saved all the same, so
+        its agent turn is marked as never heard, and reported, once the step is done."""
+        self._turns.pop(speech.id, None)
+        step, _ = self.flow_llm.forget(speech.id)
+        heard_any = any(getattr(item, "role", None) == "assistant" for item in speech.chat_items)
+        if step is None or not speech.interrupted or heard_any:
+            return
+        if step.done():
+            self._report_unheard(step)
+        else:
+            step.add_done_callback(self._report_unheard)
+
+    def _report_unheard(self, step: asyncio.Future) -> None:
+        if step.cancelled() or step.exception() is not None:
+            return
+        reply: BrainReply = step.result()
+        if not reply.text:
+            return
+        self._report(TurnReport(
+            seq=self._seq, caller=reply.caller, reply=reply.text, node_id=reply.node_id, node_type=reply.node_type,
+            handoff=reply.handoff, ended=reply.ended, interrupted=True, heard="", unspoken=True,
+            agent_seq=reply.agent_seq,
+            timings=voice_calls.TurnMetrics(brain_ms=reply.brain_ms, interrupted=True)))
+        if reply.ended and not self._closing:  # the flow said goodbye unheard: the call is over all the same
+            self._finishing = asyncio.ensure_future(self._finish_after_goodbye())
 
     def _on_item(self, ev) -> None:
         item = ev.item
         if getattr(item, "role", None) != "assistant":
             return
-        pending, self._pending = self._pending, _Pending()
-        if pending.reply is None and self.flow_llm.replies:
-            pending.reply = self.flow_llm.replies.pop(0)
-        reply = pending.reply or BrainReply(text=item.text_content or "")
+        pending, spoken = self._being_spoken()
+        known = spoken or pending.reply  # None: a line the flow did not give (the apology for a lost turn)
+        reply = known or BrainReply(text=item.text_content or "")
         heard = self._heard(reply, item) if item.interrupted else None
-        timings = voice_calls.TurnMetrics(brain_ms=reply.brain_ms if pending.speech_ended or self._seq == 0 else None,
+        timings = voice_calls.TurnMetrics(brain_ms=reply.brain_ms if known else None,
                                           interrupted=bool(item.interrupted))
         if pending.speech_ended is not None:
             if pending.transcribed is not None:
@@ -250,21 +297,25 @@ class VoiceCall:
                 timings.voice_to_voice_ms = max(0.0, (pending.first_audio - pending.speech_ended) * 1000)
             if pending.speech_started is not None:
                 timings.caller_audio_ms = max(0.0, (pending.speech_ended - pending.speech_started) * 1000)
-        if pending.first_audio is not None and pending.reply is not None:
+        if pending.first_audio is not None and known is not None:
             timings.tts_first_byte_ms = max(0.0, (pending.first_audio - reply.ready_at) * 1000)
         if pending.transcribed is not None and pending.speech_ended is not None:
             # final transcript → the flow step starting: the end-of-turn model's wait for the caller to go on
             timings.endpointing_ms = max(0.0, (reply.ready_at - reply.brain_ms / 1000 - pending.transcribed) * 1000)
         report = TurnReport(seq=self._seq, caller=reply.caller if self._seq else None, reply=reply.text,
                             node_id=reply.node_id, node_type=reply.node_type, handoff=reply.handoff,
-                            ended=reply.ended, interrupted=bool(item.interrupted), heard=heard, timings=timings)
+                            ended=reply.ended, interrupted=bool(item.interrupted), heard=heard, timings=timings,
+                            agent_seq=reply.agent_seq)
+        self._report(report)
+        if reply.ended and not self._closing:
+            self._finishing = asyncio.ensure_future(self._finish_after_goodbye())
+
+    def _report(self, report: TurnReport) -> None:
         self._seq += 1
         self.reports.append(report)
         self._persist(report)
         for listener in self.listeners:
             listener(report)
-        if reply.ended and not self._closing:
-            self._finishing = asyncio.ensure_future(self._finish_after_goodbye())
 
     def _heard(self, reply: BrainReply, item) -> str:
         if self.agent_audio is None:  # room I/O syncs the transcript with playout: the item holds what was heard
@@ -272,13 +323,14 @@ class VoiceCall:
         return _heard_part(reply.text or item.text_content or "", *self.agent_audio.last_segment)
 
     def _persist(self, report: TurnReport) -> None:
-        if self.brain.conversation_id is None or not report.reply:
-            return
+        if self.brain.conversation_id is None or not report.reply or report.agent_seq is None:
+            return  # nothing saved for it (an apology for a failed step or a lost turn)
 
         def write(repo, conversation_id):
             if report.interrupted:
-                voice_calls.mark_interrupted(repo, conversation_id, report.heard)
-            voice_calls.record_turn_metrics(repo, conversation_id, report.timings)
+                voice_calls.mark_interrupted(repo, conversation_id, report.heard, seq=report.agent_seq,
+                                             unspoken=report.unspoken)
+            voice_calls.record_turn_metrics(repo, conversation_id, report.timings, seq=report.agent_seq)
 
         task = asyncio.ensure_future(self.brain.run(write))
         self._writes.add(task)

@@ -40,6 +40,7 @@ class CallerTurn:
     pcm: np.ndarray  # mono int16
     rate: int
     barge_in_after: float | None = None  # start this turn this many seconds into the agent's previous reply
+    while_thinking: bool = False  # start this turn as soon as the agent is working on its reply to the last one
     trailing_silence: float = 0.8  # fast mode: silence pushed after the speech so the VAD can end the turn
 
     @classmethod
@@ -69,7 +70,10 @@ async def simulate_call(campaign_id: int, turns: list[CallerTurn], *, voice: Loc
     arrived = asyncio.Condition()
 
     def collect(report: TurnReport) -> None:
-        pcm, rate = frames_to_pcm(recorder.take()) if recorder.frames else (np.zeros(0, np.int16), 16000)
+        if report.unspoken or not recorder.frames:  # a reply nobody heard has no audio
+            pcm, rate = np.zeros(0, np.int16), 16000
+        else:
+            pcm, rate = frames_to_pcm(recorder.take())
         result.agent_audio.append((pcm, rate))
         if on_report:
             on_report(report)
@@ -87,13 +91,15 @@ async def simulate_call(campaign_id: int, turns: list[CallerTurn], *, voice: Loc
     try:
         if not turns or turns[0].barge_in_after is None:
             await _wait_reports(arrived, call, 1, turn_timeout)  # the greeting, heard to the end
-        for turn in turns:
+        for i, turn in enumerate(turns):
             if call.ended.is_set():
                 break
             want = len(call.reports) + 1
-            if turn.barge_in_after is not None:
-                want = len(call.reports) + 2  # the interrupted reply, then the answer to this turn
+            if turn.barge_in_after is not None or turn.while_thinking:
+                want = len(call.reports) + 2  # the interrupted (or unheard) reply, then the answer to this turn
             await microphone.say(turn, fast)
+            if i + 1 < len(turns) and turns[i + 1].while_thinking:
+                continue  # the caller goes on before the agent answers
             await _wait_reports(arrived, call, want, turn_timeout)
             await _settle(call, turn_timeout)
         result.ended_by_flow = bool(call.reports and call.reports[-1].ended)
@@ -141,6 +147,8 @@ class _Microphone:
     async def say(self, turn: CallerTurn, fast: bool) -> None:
         if turn.barge_in_after is not None:
             await self._wait_agent_speaking(turn.barge_in_after)
+        if turn.while_thinking:
+            await self._wait_agent_thinking()
         frames = pcm_to_frames(resample(turn.pcm, turn.rate, MIC_RATE), MIC_RATE, FRAME_MS)
         last_speech = max((i for i, f in enumerate(frames) if _rms(f) > SPEECH_RMS), default=len(frames) - 1)
         done = asyncio.get_running_loop().create_future()
@@ -159,6 +167,15 @@ class _Microphone:
                 return
             await asyncio.sleep(0.01)
         raise TimeoutError("the agent never started speaking, so the caller could not talk over it")
+
+    async def _wait_agent_thinking(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            session = self.call.session
+            if session is not None and session.agent_state == "thinking":
+                return
+            await asyncio.sleep(0.005)
+        raise TimeoutError("the agent never started working on a reply, so the caller could not speak during it")
 
     async def run(self) -> None:
         next_at = time.monotonic()

@@ -69,26 +69,45 @@ def last_turn(repo: OrgRepository, conversation_id: int, speaker: Speaker) -> Tr
     return repo.session.exec(stmt).first()
 
 
-def record_turn_metrics(repo: OrgRepository, conversation_id: int, metrics: TurnMetrics) -> None:
-    """Attach timings to the latest agent turn; the caller's audio length goes on the latest caller turn."""
-    agent = last_turn(repo, conversation_id, Speaker.AGENT)
-    if agent is not None:
-        agent.meta = {**(agent.meta or {}), "metrics": metrics.as_json()}
-        repo.session.add(agent)
-    caller = last_turn(repo, conversation_id, Speaker.CALLER)
+def agent_turn(repo: OrgRepository, conversation_id: int, seq: int | None) -> TranscriptTurn | None:
+    """The agent turn saved at ``seq`` (the latest agent turn when ``seq`` is None)."""
+    if seq is None:
+        return last_turn(repo, conversation_id, Speaker.AGENT)
+    return repo.session.exec(repo.select(TranscriptTurn).where(
+        TranscriptTurn.conversation_id == conversation_id, TranscriptTurn.seq == seq,
+        TranscriptTurn.speaker == Speaker.AGENT.value)).first()
+
+
+def record_turn_metrics(repo: OrgRepository, conversation_id: int, metrics: TurnMetrics, *,
+                        seq: int | None = None) -> None:
+    """Attach timings to the agent turn (at ``seq``, else the latest); the caller's audio length goes on the
+    caller turn just before it."""
+    agent = agent_turn(repo, conversation_id, seq)
+    if agent is None:
+        return
+    agent.meta = {**(agent.meta or {}), "metrics": metrics.as_json()}
+    repo.session.add(agent)
+    caller = repo.session.exec(repo.select(TranscriptTurn).where(
+        TranscriptTurn.conversation_id == conversation_id, TranscriptTurn.speaker == Speaker.CALLER.value,
+        TranscriptTurn.seq < agent.seq).order_by(TranscriptTurn.seq.desc()).limit(1)).first()
     if caller is not None and metrics.caller_audio_ms is not None and caller.duration_ms is None:
         caller.duration_ms = int(metrics.caller_audio_ms)
         repo.session.add(caller)
     repo.session.flush()
 
 
-def mark_interrupted(repo: OrgRepository, conversation_id: int, heard: str | None) -> None:
-    """The caller talked over the agent's latest turn: flag it and keep the part that was heard."""
-    agent = last_turn(repo, conversation_id, Speaker.AGENT)
+def mark_interrupted(repo: OrgRepository, conversation_id: int, heard: str | None, *, seq: int | None = None,
+                     unspoken: bool = False) -> None:
+    """The caller talked over an agent turn (at ``seq``, else the latest): flag it and keep the part that was
+    heard. ``unspoken``: the caller spoke again before any of it played, so nobody heard it at all."""
+    agent = agent_turn(repo, conversation_id, seq)
     if agent is None:
         return
     agent.interrupted = True
-    agent.meta = {**(agent.meta or {}), "heard": (heard or "").strip() or None}
+    meta = {**(agent.meta or {}), "heard": (heard or "").strip() or None}
+    if unspoken:
+        meta["unspoken"] = True
+    agent.meta = meta
     repo.session.add(agent)
     repo.session.flush()
 

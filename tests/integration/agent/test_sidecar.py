@@ -43,7 +43,7 @@ def test_the_flow_answers_as_the_sessions_llm_and_a_failed_step_is_an_apology_no
 
     with session_scope() as session:  # the call's row disappears under the step: the caller still hears a reply
         session.delete(session.get(Conversation, brain.conversation_id))
-    assert ask(flow_llm, "john at example dot com") == APOLOGY and flow_llm.replies[-1].failed
+    assert ask(flow_llm, "john at example dot com") == APOLOGY and flow_llm.last.failed
 
 
 def test_a_restarted_sidecar_closes_the_calls_its_predecessor_left_open(engine):

@@ -60,7 +60,9 @@ def test_a_caller_gives_details_asks_the_knowledge_base_and_hangs_up(engine, voi
     fee = next(r for r in replies if {"hoa", "fee"} <= words(r.caller))
     assert "$450" in fee.reply and fee.node_type == "rag_answer"
     assert replies[-1].ended and result.ended_by_flow
-    assert all(len(pcm) > 0 for pcm, _ in result.agent_audio), "every reply was spoken"
+    # the caller may go on while the agent thinks (a pause mid-sentence): that reply is saved but never played
+    assert all(len(pcm) > 0 for (pcm, _), r in zip(result.agent_audio, result.reports) if not r.unspoken), \
+        "every reply that was not talked over before it began was spoken"
 
     conversation = rows(Conversation, Conversation.id == result.conversation_id)[0]
     assert conversation.is_test and conversation.status == "ended" and conversation.channel == "simulator"
@@ -70,8 +72,10 @@ def test_a_caller_gives_details_asks_the_knowledge_base_and_hangs_up(engine, voi
     turns_db = rows(TranscriptTurn, TranscriptTurn.conversation_id == conversation.id)
     agent_turns = [t for t in turns_db if t.speaker == "agent"]
     assert len(agent_turns) == len(result.reports)
-    metrics = [t.meta.get("metrics") for t in agent_turns[1:]]
-    assert all(m and m["brain_ms"] >= 0 and "voice_to_voice_ms" in m for m in metrics)
+    unheard = {r.agent_seq for r in result.reports if r.unspoken}
+    assert unheard == {t.seq for t in agent_turns if (t.meta or {}).get("unspoken")}
+    metrics = [(t.meta.get("metrics"), t.meta.get("unspoken")) for t in agent_turns[1:]]
+    assert all(m and m["brain_ms"] >= 0 and (unspoken or "voice_to_voice_ms" in m) for m, unspoken in metrics)
     usage = {(u.provider, u.unit): u.quantity for u in rows(UsageRecord, UsageRecord.conversation_id == conversation.id)}
     assert usage[("local-whisper", "seconds")] > 5 and usage[("piper", "characters")] > 100
 
@@ -90,6 +94,39 @@ def test_talking_over_the_agent_stops_it_and_it_answers_the_new_turn(engine, voi
     turn = rows(TranscriptTurn, TranscriptTurn.conversation_id == result.conversation_id,
                 TranscriptTurn.seq == 0)[0]
     assert turn.interrupted and turn.meta["heard"] == greeting.heard
+
+
+@sqlite_only
+def test_speaking_again_while_the_agent_thinks_marks_its_unheard_reply_and_answers_the_new_turn(engine, voice,
+                                                                                               monkeypatch):
+    from agent.brain import CallBrain
+
+    campaign_id = brochure_campaign()
+    respond = CallBrain.respond
+
+    async def slow_respond(self, utterance, confidence=None):
+        reply = await respond(self, utterance, confidence)  # saved in the transcript ...
+        if "smith" in utterance.lower():
+            await asyncio.sleep(3.0)  # ... but slow to come out, so the caller speaks again first
+        return reply
+
+    monkeypatch.setattr(CallBrain, "respond", slow_respond)
+    turns = [spoken("My name is John Smith."), spoken("Is parking included?", while_thinking=True)]
+    result = asyncio.run(simulate_call(campaign_id, turns, voice=voice, turn_taking=voice.turn_taking()))
+
+    greeting, *replies = result.reports
+    [unheard] = [r for r in replies if r.unspoken]
+    assert {"john", "smith"} <= words(unheard.caller) and unheard.interrupted and unheard.heard == ""
+    answer = next(r for r in replies if {"parking"} <= words(r.caller))
+    assert not answer.unspoken and answer.reply, "the agent never goes silent after the caller spoke again"
+    audio = {r.seq: len(pcm) for (pcm, _), r in zip(result.agent_audio, result.reports)}
+    assert audio[unheard.seq] == 0 and audio[answer.seq] > 0
+    agent_turns = {t.seq: t for t in rows(TranscriptTurn, TranscriptTurn.conversation_id == result.conversation_id,
+                                          TranscriptTurn.speaker == "agent")}
+    assert len(agent_turns) == len(result.reports)
+    saved = agent_turns[unheard.agent_seq]
+    assert saved.interrupted and saved.meta["unspoken"] and saved.meta["heard"] is None
+    assert not agent_turns[answer.agent_seq].interrupted and "metrics" in agent_turns[answer.agent_seq].meta
 
 
 @sqlite_only
