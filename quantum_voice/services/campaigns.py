@@ -1,11 +1,21 @@
-"""Campaigns: created from a flow template (published at once, so the campaign can take calls), listed."""
+"""Campaigns: created from a flow template (published at once, so the campaign can take calls), listed, edited,
+taken live or paused, soft-deleted; and the public lookup of a campaign by its call link."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from quantum_voice.core.errors import ValidationFailed
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from sqlmodel import Session, select
+
+from quantum_voice.core.clock import utcnow
+from quantum_voice.core.config import get_settings
+from quantum_voice.core.errors import Conflict, NotFound, ValidationFailed
 from quantum_voice.models.accounts import Organization
-from quantum_voice.models.campaigns import Campaign
+from quantum_voice.models.campaigns import Campaign, CampaignStatus
 from quantum_voice.models.flows import Flow, FlowVersion
 from quantum_voice.models.knowledge import KnowledgeBase
 from quantum_voice.services import audit
@@ -67,7 +77,162 @@ def list_campaigns(repo: OrgRepository, *, limit: int = 100, offset: int = 0) ->
 
 def get_campaign(repo: OrgRepository, campaign_id: int) -> CampaignView:
     repo.scope.require(Permission.VIEW)
-    return _view(repo, repo.get(Campaign, campaign_id))
+    return _view(repo, active_campaign(repo, campaign_id))
+
+
+def active_campaign(repo: OrgRepository, campaign_id: int) -> Campaign:
+    """The organisation's campaign ``campaign_id``; a deleted one is "not found", like another organisation's."""
+    campaign = repo.get(Campaign, campaign_id)
+    if campaign.deleted_at is not None:
+        raise NotFound(f"No campaign with id {campaign_id} in your organisation.")
+    return campaign
+
+
+def call_url(campaign: Campaign) -> str:
+    """The public call link callers open (the QR codes and the widget lead here)."""
+    return f"{get_settings().app_url.rstrip('/')}/call/{quote(campaign.slug)}"
+
+
+# ---------------------------------------------------------------- editing
+
+SETTABLE_STATUSES = (CampaignStatus.DRAFT.value, CampaignStatus.LIVE.value, CampaignStatus.PAUSED.value)
+BRAND_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+MIN_CALL_SECONDS, MAX_CALL_SECONDS = 30, 3600
+_TEXT_LIMITS = {"description": 5000, "target_audience": 500, "greeting": 2000, "privacy_wording": 5000}
+_LOGO_URL_MAX = 500
+_UNSAFE_IN_URL = re.compile(r"[\s\"'<>\\`\x00-\x1f\x7f]")
+
+
+def update_campaign(repo: OrgRepository, campaign_id: int, changes: Mapping[str, Any], *,
+                    ip: str | None = None) -> Campaign:
+    """Apply the given fields (a partial update). Going live needs a published flow and privacy wording."""
+    repo.scope.require(Permission.MANAGE_CAMPAIGNS)
+    campaign = active_campaign(repo, campaign_id)
+    unknown = sorted(set(changes) - set(_CHECKS))
+    if unknown:
+        raise ValidationFailed(f"{unknown[0]} cannot be changed here. Changeable: {', '.join(_CHECKS)}.",
+                               field=unknown[0])
+    values = {name: _CHECKS[name](repo, value) for name, value in changes.items()}
+    changed = {name: value for name, value in values.items() if getattr(campaign, name) != value}
+    if not changed:
+        return campaign
+    _check_live_rules(repo, campaign, changed)
+    old_status = campaign.status
+    for name, value in changed.items():
+        setattr(campaign, name, value)
+    campaign.updated_at = utcnow()
+    repo.session.flush()
+    status = {"status_from": old_status, "status_to": campaign.status} if "status" in changed else {}
+    audit.record(repo.session, "campaign.updated", organization_id=repo.scope.organization_id,
+                 actor_user_id=repo.scope.user_id, target_type="campaign", target_id=campaign.id, ip=ip,
+                 fields=sorted(changed), **status)
+    return campaign
+
+
+def delete_campaign(repo: OrgRepository, campaign_id: int, *, ip: str | None = None) -> None:
+    """Soft delete: the campaign leaves every list, its call link and QR codes stop working; calls and leads stay.
+    The slug stays taken, so an old printed QR code never leads to a different campaign."""
+    repo.scope.require(Permission.MANAGE_CAMPAIGNS)
+    campaign = active_campaign(repo, campaign_id)
+    campaign.deleted_at = campaign.updated_at = utcnow()
+    repo.session.flush()
+    audit.record(repo.session, "campaign.deleted", organization_id=repo.scope.organization_id,
+                 actor_user_id=repo.scope.user_id, target_type="campaign", target_id=campaign.id, ip=ip,
+                 name=campaign.name, slug=campaign.slug)
+
+
+def _check_live_rules(repo: OrgRepository, campaign: Campaign, changed: Mapping[str, Any]) -> None:
+    """Checked before anything is changed: a live campaign takes calls, so it needs a published flow (checked when
+    it goes live) and the privacy wording callers agree to (checked on every change while live)."""
+    if changed.get("status", campaign.status) != CampaignStatus.LIVE.value:
+        return
+    if "status" in changed and _view(repo, campaign).published_version is None:
+        raise Conflict(f"Campaign '{campaign.name}' cannot go live: its flow is not published yet. Open it in the "
+                       f"flow designer and publish it (POST /api/flows/{campaign.id}/publish), then go live.",
+                       code="flow_not_published", field="status")
+    if not changed.get("privacy_wording", campaign.privacy_wording).strip():
+        raise ValidationFailed("Enter the privacy wording callers agree to: a live campaign needs it.",
+                               field="privacy_wording")
+
+
+def _text(field: str):
+    def check(_: OrgRepository, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValidationFailed(f"{field} must be text (send \"\" to empty it, or leave it out to keep it).",
+                                   field=field)
+        value = value.strip()
+        if len(value) > _TEXT_LIMITS[field]:
+            raise ValidationFailed(f"{field} is too long ({_TEXT_LIMITS[field]} characters at most).", field=field)
+        return value
+    return check
+
+
+def _name(_: OrgRepository, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed("Enter the campaign name.", field="name")
+    return check_name(value, "campaign name", "name")
+
+
+def _status(_: OrgRepository, value: Any) -> str:
+    if value not in SETTABLE_STATUSES:
+        raise ValidationFailed(f"status must be one of {', '.join(SETTABLE_STATUSES)} (got {value!r}).",
+                               field="status")
+    return value
+
+
+def _knowledge_base(repo: OrgRepository, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not repo.list(KnowledgeBase, KnowledgeBase.id == value):
+        raise ValidationFailed(f"Knowledge base {value} does not exist in your organisation. Pick one of yours "
+                               "(GET /api/knowledge/bases).", field="knowledge_base_id")
+    return value
+
+
+def _brand_color(_: OrgRepository, value: Any) -> str:
+    if not isinstance(value, str) or not BRAND_COLOR.fullmatch(value.strip()):
+        raise ValidationFailed(f"brand_color must be a hex colour like #6E56CF (got {value!r}).", field="brand_color")
+    return value.strip().upper()
+
+
+def _logo_url(_: OrgRepository, value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed("logo_url must be text.", field="logo_url")
+    value = value.strip()
+    if len(value) > _LOGO_URL_MAX:
+        raise ValidationFailed(f"logo_url is too long ({_LOGO_URL_MAX} characters at most).", field="logo_url")
+    parts = urlsplit(value)
+    is_web = parts.scheme in ("http", "https") and bool(parts.netloc)
+    is_path = not parts.scheme and not parts.netloc and value.startswith("/") and not value.startswith("//")
+    if _UNSAFE_IN_URL.search(value) or not (is_web or is_path):
+        raise ValidationFailed("logo_url must be an http(s) address (https://example.com/logo.png) or a path on "
+                               "this site (/assets/logo.png), without spaces or quotes.", field="logo_url")
+    return value
+
+
+def _policy_version(_: OrgRepository, value: Any) -> str:
+    value = value.strip() if isinstance(value, str) else ""
+    if not value or len(value) > 40:
+        raise ValidationFailed("privacy_policy_version must be 1 to 40 characters, e.g. \"2024-05\" or \"2\".",
+                               field="privacy_policy_version")
+    return value
+
+
+def _max_call_seconds(_: OrgRepository, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_CALL_SECONDS <= value <= MAX_CALL_SECONDS:
+        raise ValidationFailed(f"max_call_seconds must be a whole number from {MIN_CALL_SECONDS} to "
+                               f"{MAX_CALL_SECONDS} (got {value!r}).", field="max_call_seconds")
+    return value
+
+
+_CHECKS = {
+    "name": _name, "description": _text("description"), "target_audience": _text("target_audience"),
+    "status": _status, "knowledge_base_id": _knowledge_base, "greeting": _text("greeting"),
+    "brand_color": _brand_color, "logo_url": _logo_url, "privacy_wording": _text("privacy_wording"),
+    "privacy_policy_version": _policy_version, "max_call_seconds": _max_call_seconds,
+}
 
 
 def _view(repo: OrgRepository, campaign: Campaign) -> CampaignView:
