@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from quantum_voice.api import account, auth, campaigns, flows, knowledge, leads
+from quantum_voice.api import public_calls, qr
 from quantum_voice.api.errors import install_error_handlers
 from quantum_voice.services.health import health_report
 
@@ -27,6 +28,8 @@ def create_api() -> FastAPI:
     api.include_router(campaigns.router)
     api.include_router(flows.router)
     api.include_router(leads.router)
+    api.include_router(qr.router)
+    api.include_router(public_calls.router)
 
     @api.get("/api/health", tags=["system"])
     def health() -> JSONResponse:

@@ -74,6 +74,19 @@ class Settings(BaseSettings):
 
     # The voice sidecar counts as running while its heartbeat is younger than this.
     sidecar_heartbeat_timeout_seconds: int = 30
+    # The sidecar's media server (agent/transports/): where it listens for the app's call signalling (never for
+    # browsers: their media goes peer to peer over WebRTC), the URL the app reaches it at when not host:port (a
+    # container or proxy in between), and how many calls one sidecar takes at once.
+    voice_media_host: str = "127.0.0.1"
+    voice_media_port: int = 0  # 0 → a free port picked at start (the heartbeat tells the app which)
+    voice_media_url: str = ""  # empty → http://VOICE_MEDIA_HOST:<port>
+    voice_max_calls: int = 4
+
+    # Public calls (the call page): abuse limits per caller IP and per campaign (calls started per hour), and how
+    # long the call page's ticket (email gate → call) stays valid.
+    calls_per_ip_per_hour: int = 20
+    calls_per_campaign_per_hour: int = 300
+    call_ticket_ttl_seconds: int = 900
 
     # The voice loop (agent/). Local models from PyPI wheels; nothing is downloaded.
     voice_stt_model: str = "tiny.en"  # tiny.en (fast) | base (more accurate, ~2x slower)

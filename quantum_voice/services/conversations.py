@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quantum_voice.core.clock import utcnow
-from quantum_voice.core.errors import NotFound
-from quantum_voice.models.calls import Conversation, ConversationStatus
+from quantum_voice.core.errors import Conflict, NotFound, ValidationFailed
+from quantum_voice.models.calls import ConsentRecord, Conversation, ConversationStatus
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.flows import FlowVersion
 from quantum_voice.models.leads import Lead
@@ -56,6 +56,10 @@ class CallSetup:
     qr_code_id: int | None = None
     caller_ip_hash: str | None = None
     user_agent: str | None = None
+    # from the call page's email gate: the email the caller typed (the Lead Gate takes it as given) and the consent
+    # ticket they agreed to there (so the flow does not ask for consent again)
+    caller_email: str | None = None
+    consent_record_id: int | None = None
 
 
 @dataclass
@@ -78,8 +82,31 @@ def start_conversation(repo: OrgRepository, campaign_id: int, setup: CallSetup |
         status=ConversationStatus.ACTIVE.value, caller_ip_hash=setup.caller_ip_hash, user_agent=setup.user_agent,
         started_at=now, answered_at=now,
         flow_state={"definition": flow.to_json()} if version_id is None else {}))
-    step = engine.start(flow, _context(repo, conversation, campaign, services, now=now))
+    consent = _bind_consent_ticket(repo, conversation, setup.consent_record_id)
+    step = engine.start(flow, _context(repo, conversation, campaign, services, now=now),
+                        given={"email": setup.caller_email} if setup.caller_email and consent else None,
+                        consent=True if consent else None)
     return _save(repo, conversation, flow, step, None, services)
+
+
+def _bind_consent_ticket(repo: OrgRepository, conversation: Conversation,
+                         consent_record_id: int | None) -> ConsentRecord | None:
+    """The call page's consent ticket belongs to this call from now on, and the lead starts from it. The ticket's
+    content is never changed: it only learns, once, which call it was given for."""
+    if consent_record_id is None:
+        return None
+    record = repo.get(ConsentRecord, consent_record_id)
+    if not record.granted or record.campaign_id != conversation.campaign_id:
+        raise ValidationFailed("That consent ticket is not for this campaign. Go back to the call page and agree "
+                               "to the privacy terms again.", field="consent_record_id")
+    if record.conversation_id is not None and record.conversation_id != conversation.id:
+        raise Conflict("That consent ticket was already used for another call. Go back to the call page to start "
+                       "a new one.")
+    record.conversation_id = conversation.id
+    repo.session.add(record)
+    repo.add(Lead(organization_id=repo.scope.organization_id, campaign_id=conversation.campaign_id,
+                  conversation_id=conversation.id, consent_record_id=record.id, email=record.email))
+    return record
 
 
 def take_turn(repo: OrgRepository, conversation_id: int, utterance: str, services: CallServices | None = None,

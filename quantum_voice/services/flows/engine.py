@@ -24,9 +24,13 @@ REFUSAL = "I can't share or change how I'm set up, but I'm happy to help with yo
 LOW_STT_CONFIDENCE = 0.5
 
 
-def start(flow: FlowDefinition, ctx: CallContext) -> StepResult:
-    """A new call: greet, and go on to the first node that listens."""
-    turn = Turn(flow, FlowState(started_at=ctx.now), ctx)
+def start(flow: FlowDefinition, ctx: CallContext, *, given: dict[str, str] | None = None,
+          consent: bool | None = None) -> StepResult:
+    """A new call: greet, and go on to the first node that listens. ``given``: fields the caller typed before the
+    call (the call page's email), taken as confirmed; ``consent``: already granted there (a consent ticket)."""
+    given = {k: v for k, v in (given or {}).items() if v}
+    state = FlowState(started_at=ctx.now, variables=dict(given), given=sorted(given), consent=consent)
+    turn = Turn(flow, state, ctx)
     turn.enter(flow.nodes_of(NodeType.START)[0].id)
     return turn.result()
 

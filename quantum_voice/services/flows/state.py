@@ -43,6 +43,7 @@ class FlowState(BaseModel):
     started_at: datetime
     turns: int = 0
     variables: dict[str, str] = Field(default_factory=dict)
+    given: list[str] = Field(default_factory=list)  # variables the caller typed before the call: no read-back
     consent: bool | None = None
     gate: GateProgress = Field(default_factory=GateProgress)
     clarify_attempts: int = 0

@@ -38,7 +38,8 @@ WRONG_EMAIL = "Sorry about that, let's try again."
 
 
 def enter(turn: "Turn", node: "LeadGateNode") -> None:
-    turn.state.gate = GateProgress(email_confirmed=False)
+    # an email typed on the call page needs no read-back; one heard earlier in the call still does
+    turn.state.gate = GateProgress(email_confirmed="email" in turn.state.given)
     _ask_next(turn, node)
 
 
@@ -126,6 +127,8 @@ def _present_consent(turn: "Turn", cfg: LeadGateConfig) -> str:
 def _check_new_email(turn: "Turn", cfg: LeadGateConfig, heard: "Heard") -> None:
     if "email" not in turn.captured:
         return
+    if "email" in turn.state.given:  # the caller said another email than the one typed: that one is heard now
+        turn.state.given.remove("email")
     spoken = heard.email.spoken if heard.email else True
     turn.state.gate.email_confirmed = cfg.confirm_email == "never" or (cfg.confirm_email == "when_spoken"
                                                                       and not spoken)

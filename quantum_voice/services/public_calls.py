@@ -1,0 +1,287 @@
+"""The public side of a campaign, for callers (no account, no sign-in): what the call page shows, the email gate
+that writes the consent ticket, the checks a call must pass before it starts, and placing the call on a voice
+sidecar.
+
+A call goes: ``campaign_page`` (branding, privacy wording, whether calls are taken) → ``open_gate`` (email +
+consent → an immutable consent ticket and a short-lived signed *call ticket*) → ``place_call`` (the browser's
+WebRTC offer and the call ticket → the sidecar's answer; the ticket works once) → ``hang_up`` / ``report_metrics``
+with the signed *call token* returned by ``place_call``.
+
+Abuse limits: calls started per caller IP and per campaign per hour (the shared cache, so every app process
+counts together), the campaign's hard budget, and a maximum call length (the campaign's ``max_call_seconds``,
+enforced by the sidecar). A test call (the owner's "Test call" button) carries a signed test token: it may run a
+campaign that is not live yet, and it is marked as a test (left out of analytics).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from quantum_voice.core.cache import get_cache
+from quantum_voice.core.clock import utcnow
+from quantum_voice.core.config import get_settings
+from quantum_voice.core.errors import NotFound, PermissionDenied, RateLimited, ServiceUnavailable, ValidationFailed
+from quantum_voice.core.security import sign, tokens_equal
+from quantum_voice.models.accounts import Organization
+from quantum_voice.models.billing import Budget, UsageRecord
+from quantum_voice.models.calls import ConsentRecord
+from quantum_voice.models.campaigns import Campaign, CampaignStatus, QRCode
+from quantum_voice.models.system import SystemMetric
+from quantum_voice.services.conversations import CallSetup
+from quantum_voice.services.deployment import hash_client_ip
+from quantum_voice.services.leads.emails import valid_email
+from quantum_voice.services.permissions import Permission
+from quantum_voice.services.ratelimit import Limit, RateLimiter
+from quantum_voice.services.tenancy import OrgRepository
+
+TEST_LINK_HOURS = 24
+CHANNELS = ("web", "widget", "qr")
+UNAVAILABLE = "This line isn't taking calls right now. Please try again later."
+_CLIENT_METRICS = ("connect_ms", "rtt_ms", "jitter_ms", "packets_lost", "audio_drops", "duration_s")
+
+
+@dataclass(frozen=True)
+class CampaignPage:
+    """What the public call page shows before the call."""
+
+    slug: str
+    name: str
+    organization: str
+    greeting: str
+    brand_color: str
+    logo_url: str | None
+    privacy_wording: str
+    policy_version: str
+    accepting_calls: bool
+    unavailable_reason: str | None
+    is_test: bool
+
+
+@dataclass(frozen=True)
+class CallTicket:
+    token: str  # the browser sends it with its offer; valid once, for call_ticket_ttl_seconds
+    consent_id: str  # the consent ticket's public id, shown to the caller
+    consented_at: datetime
+    is_test: bool
+
+
+@dataclass(frozen=True)
+class PlacedCall:
+    sdp: str
+    type: str
+    call_token: str  # for hang-up and metrics from the page
+    conversation_id: int
+
+
+# ---------------------------------------------------------------- the page
+
+def campaign_page(session: Session, slug: str, *, test_token: str | None = None) -> CampaignPage:
+    campaign = _campaign(session, slug)
+    is_test = bool(test_token) and _test_token_valid(campaign, test_token)
+    if test_token and not is_test:
+        raise PermissionDenied("This test-call link has expired or is not valid. Open a new one from the "
+                               "campaign's page with the Test call button.")
+    reason = None if is_test else _why_not_accepting(session, campaign)
+    organization = session.get(Organization, campaign.organization_id)
+    return CampaignPage(slug=campaign.slug, name=campaign.name, organization=organization.name if organization else "",
+                        greeting=campaign.greeting, brand_color=campaign.brand_color, logo_url=campaign.logo_url,
+                        privacy_wording=campaign.privacy_wording, policy_version=campaign.privacy_policy_version,
+                        accepting_calls=reason is None, unavailable_reason=reason, is_test=is_test)
+
+
+def test_call_link(repo: OrgRepository, campaign_id: int) -> str:
+    """The "Test call" button: the call page in test mode, for people who manage the campaign."""
+    repo.scope.require(Permission.MANAGE_CAMPAIGNS)
+    campaign = repo.get(Campaign, campaign_id)
+    expires = int(time.time()) + TEST_LINK_HOURS * 3600
+    token = f"{expires}.{_sign(f'test-call:{campaign.id}:{expires}')}"
+    return f"{get_settings().app_url.rstrip('/')}/call/{campaign.slug}?test={token}"
+
+
+# ---------------------------------------------------------------- the email gate
+
+def open_gate(session: Session, slug: str, *, email: str, consent: bool, ip: str | None, user_agent: str | None,
+              test_token: str | None = None, qr_code: str | None = None, channel: str = "web") -> CallTicket:
+    """Email and consent from the call page → the consent ticket (written once, never changed) and a call ticket."""
+    page = campaign_page(session, slug, test_token=test_token)
+    campaign = _campaign(session, slug)
+    if not page.accepting_calls:
+        raise ServiceUnavailable(page.unavailable_reason or UNAVAILABLE, code="not_accepting_calls")
+    address = valid_email((email or "").strip())
+    if address is None:
+        raise ValidationFailed("Enter your email address, like name@example.com.", field="email")
+    if not consent:
+        raise ValidationFailed("Please tick the box to agree to the privacy terms: the call is recorded to follow "
+                               "up on your enquiry.", field="consent")
+    _check_rate_limits(campaign, ip, is_test=page.is_test)
+    qr = _qr_code(session, campaign, qr_code)
+    record = ConsentRecord(public_id=str(uuid.uuid4()), organization_id=campaign.organization_id,
+                           campaign_id=campaign.id, email=address, granted=True,
+                           wording=campaign.privacy_wording, policy_version=campaign.privacy_policy_version,
+                           ip=(ip or None) and ip[:64], user_agent=(user_agent or None) and user_agent[:400])
+    session.add(record)
+    session.flush()
+    claims = {"consent": record.id, "campaign": campaign.id, "test": page.is_test, "qr": qr.id if qr else None,
+              "channel": channel if channel in CHANNELS else "web",
+              "exp": int(time.time()) + get_settings().call_ticket_ttl_seconds, "nonce": uuid.uuid4().hex}
+    return CallTicket(token=_seal("ticket", claims), consent_id=record.public_id, consented_at=record.created_at,
+                      is_test=page.is_test)
+
+
+# ---------------------------------------------------------------- placing the call
+
+def place_call(session: Session, ticket: str, *, sdp: str, ip: str | None, user_agent: str | None) -> PlacedCall:
+    """The browser's WebRTC offer → a voice sidecar's answer. The ticket works once."""
+    from quantum_voice.services import media
+
+    claims = _open("ticket", ticket, "Your call link has expired. Go back and press Call again.")
+    if not sdp or "m=audio" not in sdp:
+        raise ValidationFailed("The browser's offer has no audio. Allow the microphone and try again.", field="sdp")
+    campaign = session.get(Campaign, claims["campaign"])
+    if campaign is None or campaign.deleted_at is not None:
+        raise NotFound("This campaign no longer exists.")
+    if not claims["test"]:
+        reason = _why_not_accepting(session, campaign)
+        if reason:
+            raise ServiceUnavailable(reason, code="not_accepting_calls")
+    record = session.get(ConsentRecord, claims["consent"])
+    if record is None or record.conversation_id is not None or not _first_use(claims["nonce"]):
+        raise ValidationFailed("This call was already placed. Go back and press Call again to start a new one.",
+                               field="ticket")
+    setup = CallSetup(channel=claims["channel"], is_test=bool(claims["test"]), qr_code_id=claims["qr"],
+                      caller_ip_hash=hash_client_ip(ip), user_agent=(user_agent or None) and user_agent[:400],
+                      caller_email=record.email, consent_record_id=record.id)
+    answer = media.open_browser_call(session, campaign_id=campaign.id, sdp=sdp, setup=setup)
+    token = _seal("call", {"call": answer.call_id, "worker": answer.worker_id, "conversation": answer.conversation_id,
+                           "org": campaign.organization_id, "exp": int(time.time()) + 6 * 3600})
+    return PlacedCall(sdp=answer.sdp, type=answer.type, call_token=token, conversation_id=answer.conversation_id)
+
+
+def hang_up(session: Session, call_token: str) -> None:
+    """The page's hang-up button when the data channel is gone (the normal hang-up goes over the call itself)."""
+    from quantum_voice.services import media
+
+    claims = _open("call", call_token, "This call has already ended.")
+    media.hang_up_browser_call(session, worker_id=claims["worker"], call_id=claims["call"])
+
+
+def report_metrics(session: Session, call_token: str, metrics: dict[str, Any]) -> int:
+    """Caller-side numbers from the page (connection time, round trip, audio drops) for the dashboard. Returns how
+    many were kept; unknown names and non-numbers are ignored."""
+    claims = _open("call", call_token, "This call has ended; its metrics can no longer be sent.")
+    kept = 0
+    for name in _CLIENT_METRICS:
+        value = metrics.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
+            continue
+        session.add(SystemMetric(organization_id=claims["org"], name=f"caller_{name}", value=float(value),
+                                 labels={"conversation_id": claims["conversation"]}, source="call-page"))
+        kept += 1
+    return kept
+
+
+# ---------------------------------------------------------------- checks
+
+def _campaign(session: Session, slug: str) -> Campaign:
+    campaign = session.exec(select(Campaign).where(Campaign.slug == (slug or "").strip().lower(),
+                                                   Campaign.deleted_at.is_(None))).first()
+    if campaign is None:
+        raise NotFound("We couldn't find this call link. Check the address, or scan the QR code again.")
+    return campaign
+
+
+def _why_not_accepting(session: Session, campaign: Campaign) -> str | None:
+    if campaign.status != CampaignStatus.LIVE.value:
+        return UNAVAILABLE
+    if _over_hard_budget(session, campaign):
+        return UNAVAILABLE
+    return None
+
+
+def _over_hard_budget(session: Session, campaign: Campaign) -> bool:
+    """A budget's hard limit refuses new calls: the campaign's own budget, else the organisation's."""
+    budgets = session.exec(select(Budget).where(Budget.organization_id == campaign.organization_id,
+                                                sa.or_(Budget.campaign_id == campaign.id,
+                                                       Budget.campaign_id.is_(None)))).all()
+    for budget in sorted(budgets, key=lambda b: b.campaign_id is None):
+        if budget.hard_limit_usd is None:
+            continue
+        spent = session.exec(select(sa.func.coalesce(sa.func.sum(UsageRecord.cost_usd), 0)).where(
+            UsageRecord.organization_id == campaign.organization_id,
+            UsageRecord.created_at >= _period_start(budget.period),
+            *([UsageRecord.campaign_id == campaign.id] if budget.campaign_id else []))).one()
+        if Decimal(str(spent)) >= budget.hard_limit_usd:
+            return True
+    return False
+
+
+def _period_start(period: str) -> datetime:
+    now = utcnow()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day if period == "daily" else day.replace(day=1) if period == "monthly" else day - timedelta(days=7)
+
+
+def _check_rate_limits(campaign: Campaign, ip: str | None, *, is_test: bool) -> None:
+    settings = get_settings()
+    limiter = RateLimiter(get_cache(), "calls")
+    checks = [(f"campaign:{campaign.id}", Limit(settings.calls_per_campaign_per_hour, 3600),
+               "This line is very busy right now. Please try again in a few minutes.")]
+    if ip:
+        checks.insert(0, (f"ip:{hash_client_ip(ip)}", Limit(settings.calls_per_ip_per_hour, 3600),
+                          "You've started a lot of calls in a short time. Please wait a while before calling again."))
+    for key, limit, message in checks:
+        if is_test and key.startswith("campaign:"):
+            continue  # the owner's test calls don't use up the campaign's capacity
+        verdict = limiter.hit(key, limit)
+        if not verdict.allowed:
+            raise RateLimited(message, retry_after=verdict.retry_after)
+
+
+def _qr_code(session: Session, campaign: Campaign, code: str | None) -> QRCode | None:
+    if not code:
+        return None
+    return session.exec(select(QRCode).where(QRCode.code == code[:32], QRCode.campaign_id == campaign.id)).first()
+
+
+def _first_use(nonce: str) -> bool:
+    cache = get_cache()
+    count, _ = cache.incr(f"call-ticket:{nonce}", get_settings().call_ticket_ttl_seconds + 60)
+    return count == 1
+
+
+# ---------------------------------------------------------------- signed tokens
+
+def _sign(message: str) -> str:
+    return sign(get_settings().effective_secret_key, message.encode())
+
+
+def _test_token_valid(campaign: Campaign, token: str) -> bool:
+    expires, _, signature = (token or "").partition(".")
+    if not expires.isdigit() or int(expires) < time.time():
+        return False
+    return tokens_equal(signature, _sign(f"test-call:{campaign.id}:{expires}"))
+
+
+def _seal(kind: str, claims: dict[str, Any]) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
+    return f"{body}.{_sign(f'{kind}:{body}')}"
+
+
+def _open(kind: str, token: str, expired_message: str) -> dict[str, Any]:
+    body, _, signature = (token or "").partition(".")
+    if not body or not tokens_equal(signature, _sign(f"{kind}:{body}")):
+        raise ValidationFailed(f"That {kind} is not valid. Go back to the call page and start again.", field=kind)
+    claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    if int(claims.get("exp", 0)) < time.time():
+        raise ValidationFailed(expired_message, field=kind)
+    return claims

@@ -1,0 +1,210 @@
+"""The caller's side of a campaign without a voice sidecar: the call page's data, the email gate and its consent
+ticket, abuse limits, the test-call link, the Lead Gate taking the typed email and consent, caller metrics — on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from quantum_voice.api import create_api
+from quantum_voice.core.config import reset_settings
+from quantum_voice.core.db import session_scope
+from quantum_voice.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ServiceUnavailable, \
+    ValidationFailed
+from quantum_voice.models.accounts import User
+from quantum_voice.models.billing import Budget, UsageRecord
+from quantum_voice.models.calls import ConsentRecord, Conversation, TranscriptTurn
+from quantum_voice.models.campaigns import Campaign
+from quantum_voice.models.leads import Lead
+from quantum_voice.models.system import SystemMetric
+from quantum_voice.services import campaigns, conversations, public_calls
+from quantum_voice.services.conversations import CallSetup
+from quantum_voice.services.voice_calls import system_repo
+from tests.factories import add_member, repo_for, verified_owner
+
+UA = "Mozilla/5.0 (iPhone) test"
+
+
+def live_campaign(status: str = "live") -> tuple[int, str]:
+    with session_scope() as session:
+        user, _ = verified_owner(session, org="Harbor View Residences")
+        campaign = campaigns.create_campaign(repo_for(session, session.get(User, user.id)), name="Open House")
+        campaign.status = status
+        return campaign.id, campaign.slug
+
+
+def gate(slug: str, email: str = "Ana.Lopez@Example.com", **options) -> public_calls.CallTicket:
+    with session_scope() as session:
+        return public_calls.open_gate(session, slug, email=email, consent=options.pop("consent", True),
+                                      ip=options.pop("ip", "203.0.113.7"), user_agent=UA, **options)
+
+
+def consent_record(public_id: str) -> ConsentRecord:
+    with session_scope() as session:
+        return session.exec(select(ConsentRecord).where(ConsentRecord.public_id == public_id)).one()
+
+
+def test_the_call_page_shows_the_campaigns_branding_and_privacy_wording(engine):
+    _, slug = live_campaign()
+    with session_scope() as session:
+        page = public_calls.campaign_page(session, slug)
+    assert page.accepting_calls and page.organization == "Harbor View Residences" and page.name == "Open House"
+    assert "Harbor View Residences" in page.privacy_wording and page.policy_version == "1"
+    assert page.brand_color.startswith("#") and not page.is_test
+
+
+def test_a_draft_campaign_takes_no_calls_but_its_test_link_does(engine):
+    campaign_id, slug = live_campaign(status="draft")
+    with session_scope() as session:
+        page = public_calls.campaign_page(session, slug)
+        assert not page.accepting_calls and "isn't taking calls" in page.unavailable_reason
+        owner = session.exec(select(User)).one()
+        link = public_calls.test_call_link(repo_for(session, owner), campaign_id)
+    with pytest.raises(ServiceUnavailable):
+        gate(slug)
+    token = link.split("test=", 1)[1]
+    with session_scope() as session:
+        assert public_calls.campaign_page(session, slug, test_token=token).is_test
+        with pytest.raises(PermissionDenied, match="Test call button"):
+            public_calls.campaign_page(session, slug, test_token=token[:-2] + "00")
+    assert gate(slug, test_token=token).is_test
+
+
+def test_only_people_who_manage_campaigns_get_a_test_call_link(engine):
+    campaign_id, _ = live_campaign()
+    with session_scope() as session:
+        owner = session.exec(select(User)).one()
+        viewer = add_member(session, owner, "viewer@example.com", "viewer")
+        with pytest.raises(PermissionDenied):
+            public_calls.test_call_link(repo_for(session, viewer), campaign_id)
+
+
+def test_an_unknown_link_says_so(engine):
+    with session_scope() as session, pytest.raises(NotFound, match="couldn't find this call link"):
+        public_calls.campaign_page(session, "no-such-campaign")
+
+
+def test_the_email_gate_writes_an_immutable_consent_ticket(engine):
+    campaign_id, slug = live_campaign()
+    ticket = gate(slug)
+    record = consent_record(ticket.consent_id)
+    assert record.granted and record.email == "ana.lopez@example.com" and record.campaign_id == campaign_id
+    assert "Harbor View Residences" in record.wording and record.policy_version == "1"
+    assert record.ip == "203.0.113.7" and record.user_agent == UA and record.conversation_id is None
+    assert ticket.token and not ticket.is_test
+
+
+@pytest.mark.parametrize("email, consent, field", [("not-an-email", True, "email"), ("", True, "email"),
+                                                   ("ana@example.com", False, "consent")])
+def test_the_email_gate_needs_an_email_and_consent(engine, email, consent, field):
+    _, slug = live_campaign()
+    with pytest.raises(ValidationFailed) as error:
+        gate(slug, email=email, consent=consent)
+    assert error.value.field == field
+    with session_scope() as session:
+        assert session.exec(select(ConsentRecord)).all() == [], "nothing is written for a refused gate"
+
+
+def test_calls_are_limited_per_caller_ip(engine, monkeypatch):
+    _, slug = live_campaign()
+    monkeypatch.setenv("CALLS_PER_IP_PER_HOUR", "2")
+    reset_settings()
+    gate(slug), gate(slug)
+    with pytest.raises(RateLimited) as limited:
+        gate(slug)
+    assert limited.value.retry_after > 0
+    gate(slug, ip="198.51.100.9")  # another caller is not affected
+
+
+def test_a_spent_hard_budget_stops_new_calls(engine):
+    campaign_id, slug = live_campaign()
+    with session_scope() as session:
+        campaign = session.get(Campaign, campaign_id)
+        session.add(Budget(organization_id=campaign.organization_id, campaign_id=campaign_id,
+                           hard_limit_usd=Decimal("5.00")))
+        session.add(UsageRecord(organization_id=campaign.organization_id, campaign_id=campaign_id, provider="deepgram",
+                                service="stt", quantity=600, unit="seconds", cost_usd=Decimal("5.10")))
+    with session_scope() as session:
+        assert not public_calls.campaign_page(session, slug).accepting_calls
+    with pytest.raises(ServiceUnavailable):
+        gate(slug)
+
+
+def test_the_lead_gate_takes_the_typed_email_and_the_consent_ticket(engine):
+    campaign_id, slug = live_campaign()
+    ticket = gate(slug)
+    record = consent_record(ticket.consent_id)
+    with session_scope() as session:
+        repo = system_repo(session, record.organization_id)
+        setup = CallSetup(channel="web", caller_email=record.email, consent_record_id=record.id)
+        opened = conversations.start_conversation(repo, campaign_id, setup)
+        conversation_id = opened.conversation.id
+        reply = conversations.take_turn(repo, conversation_id, "My name is Ana Lopez").agent
+    assert "email" not in reply.lower() and "agree" not in reply.lower(), "no read-back, no second consent"
+    with session_scope() as session:
+        lead = session.exec(select(Lead).where(Lead.conversation_id == conversation_id)).one()
+        assert lead.email == "ana.lopez@example.com" and lead.consent_record_id == record.id
+        assert lead.name and "ana" in lead.name.lower()
+        bound = session.get(ConsentRecord, record.id)
+        assert bound.conversation_id == conversation_id and bound.wording == record.wording
+        texts = [t.text for t in session.exec(select(TranscriptTurn).where(
+            TranscriptTurn.conversation_id == conversation_id)).all()]
+        assert not any("Is that right" in t for t in texts)
+        other = Conversation(organization_id=record.organization_id, campaign_id=campaign_id)
+        session.add(other)
+        session.flush()
+    with session_scope() as session, pytest.raises(Conflict, match="already used"):
+        conversations.start_conversation(system_repo(session, record.organization_id), campaign_id,
+                                         CallSetup(caller_email=record.email, consent_record_id=record.id))
+
+
+def test_a_ticket_and_a_call_token_must_be_genuine(engine):
+    _, slug = live_campaign()
+    ticket = gate(slug)
+    with session_scope() as session:
+        with pytest.raises(ValidationFailed, match="not valid"):
+            public_calls.place_call(session, ticket.token + "x", sdp="v=0\r\nm=audio 9", ip=None, user_agent=None)
+        with pytest.raises(ValidationFailed, match="no audio"):
+            public_calls.place_call(session, ticket.token, sdp="v=0", ip=None, user_agent=None)
+        with pytest.raises(ValidationFailed):
+            public_calls.report_metrics(session, "forged.token", {"rtt_ms": 10})
+
+
+def test_caller_metrics_are_kept_for_the_dashboard(engine):
+    campaign_id, _ = live_campaign()
+    with session_scope() as session:
+        organization_id = session.get(Campaign, campaign_id).organization_id
+    token = public_calls._seal("call", {"call": "c1", "worker": "w1", "conversation": 42, "org": organization_id,
+                                        "exp": 2 ** 40})
+    with session_scope() as session:
+        kept = public_calls.report_metrics(session, token, {"connect_ms": 412, "rtt_ms": 3, "audio_drops": 0,
+                                                            "bogus": 1, "jitter_ms": "x", "packets_lost": True})
+    assert kept == 3
+    with session_scope() as session:
+        rows = {m.name: m for m in session.exec(select(SystemMetric).where(SystemMetric.source == "call-page"))}
+    assert rows["caller_connect_ms"].value == 412 and rows["caller_rtt_ms"].labels == {"conversation_id": 42}
+    assert rows["caller_connect_ms"].organization_id == organization_id
+
+
+@pytest.fixture
+def client(engine) -> TestClient:
+    return TestClient(create_api())
+
+
+def test_the_public_api_serves_the_page_and_the_gate(client):
+    _, slug = live_campaign()
+    page = client.get(f"/api/public/campaigns/{slug}")
+    assert page.status_code == 200 and page.json()["accepting_calls"] and page.json()["name"] == "Open House"
+    assert client.get("/api/public/campaigns/nope").status_code == 404
+    refused = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "x", "consent": True})
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "email"
+    opened = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "ana@example.com", "consent": True},
+                         headers={"user-agent": UA})
+    assert opened.status_code == 201, opened.text
+    assert consent_record(opened.json()["consent_id"]).user_agent == UA
+    bad_offer = client.post("/api/public/calls", json={"ticket": opened.json()["ticket"], "sdp": "v=0"})
+    assert bad_offer.status_code == 422 and "microphone" in bad_offer.json()["error"]["message"]
