@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from quantum_voice.services.seed import DEMO_BROCHURE  # the demo brochure `make run` seeds
+
 FIXTURES = Path(__file__).parent / "fixtures"
 TARGETS = {"recall@3": 0.95, "unanswerable rejected": 0.90, "search p95 ms": 150.0}
 
@@ -38,7 +40,7 @@ def fixture_files() -> list[tuple[str, bytes]]:
     from bench.render import markdown_to_docx, markdown_to_pdf
 
     return [
-        ("harbor_view_brochure.pdf", markdown_to_pdf((FIXTURES / "harbor_view_brochure.md").read_text())),
+        ("harbor_view_brochure.pdf", markdown_to_pdf(DEMO_BROCHURE.read_text())),
         ("buying_faq.txt", (FIXTURES / "buying_faq.txt").read_bytes()),
         ("building_specifications.docx", markdown_to_docx((FIXTURES / "building_specifications.md").read_text())),
         ("neighbourhood_guide.md", (FIXTURES / "neighbourhood_guide.md").read_bytes()),
@@ -214,8 +216,8 @@ def run(total_chunks: int, ingest_copies: int) -> dict:
     org_id, kb_id, _, _ = build_knowledge_base(fixture_files())
     quality = evaluate(org_id, kb_id, questions)
 
-    long_pdf = markdown_to_pdf("\n\n".join((FIXTURES / n).read_text() for n in (
-        "harbor_view_brochure.md", "building_specifications.md", "neighbourhood_guide.md")), repeat=ingest_copies)
+    long_pdf = markdown_to_pdf("\n\n".join(path.read_text() for path in (
+        DEMO_BROCHURE, FIXTURES / "building_specifications.md", FIXTURES / "neighbourhood_guide.md")), repeat=ingest_copies)
     _, _, ingest_seconds, ingest_pages = build_knowledge_base([("long_brochure.pdf", long_pdf)])
 
     added = grow_to(org_id, kb_id, total_chunks)

@@ -1,8 +1,10 @@
-"""Demo data for a fresh install: one organisation, its owner and a live campaign."""
+"""Demo data for a fresh install: one organisation, its owner and a live campaign whose knowledge base holds the
+building's brochure (processed by the app's worker when it starts), so demo calls can answer questions."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -17,6 +19,7 @@ from quantum_voice.services.tenancy import OrgRepository, Scope
 log = logging.getLogger("quantum_voice.seed")
 
 DEMO_ORGANIZATION = "Harbor View Residences"
+DEMO_BROCHURE = Path(__file__).resolve().parents[1] / "seed_data" / "harbor_view_brochure.md"
 
 
 def seed_demo(session: Session, settings: Settings | None = None) -> bool:
@@ -38,6 +41,10 @@ def seed_demo(session: Session, settings: Settings | None = None) -> bool:
     campaign.description = "Callers from yard signs and flyers ask about the new 2- and 3-bedroom homes."
     campaign.target_audience = "First-time buyers and families looking in the harbour district"
     campaign.status = CampaignStatus.LIVE.value
+    if campaign.knowledge_base_id is not None:
+        from quantum_voice.services.knowledge import documents
+
+        documents.upload_document(repo, campaign.knowledge_base_id, DEMO_BROCHURE.name, DEMO_BROCHURE.read_bytes())
     session.flush()
     log.info("seeded demo organisation %r with owner %s", org.name, user.email)
     return True

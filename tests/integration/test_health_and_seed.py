@@ -10,6 +10,7 @@ from quantum_voice.core.config import reset_settings
 from quantum_voice.core.db import session_scope
 from quantum_voice.models.accounts import Organization, User
 from quantum_voice.models.campaigns import Campaign
+from quantum_voice.models.knowledge import Document
 from quantum_voice.services import accounts
 from quantum_voice.services.seed import seed_demo
 
@@ -59,6 +60,8 @@ def test_demo_seed_runs_once_and_its_login_works(engine, settings):
         assert len(s.exec(select(Organization)).all()) == 1
         campaign = s.exec(select(Campaign)).one()
         assert campaign.status == "live" and campaign.greeting
+        [brochure] = s.exec(select(Document).where(Document.knowledge_base_id == campaign.knowledge_base_id)).all()
+        assert brochure.name == "harbor_view_brochure.md" and brochure.status == "queued"  # the worker takes it
         user = accounts.authenticate(s, email=settings.demo_email, password=settings.demo_password.get_secret_value(),
                                      ip=None)
         assert s.exec(select(User)).one().id == user.id
