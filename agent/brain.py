@@ -65,6 +65,7 @@ class CallBrain:
     conversation_id: int | None = None
     organization_id: int | None = None
     last: BrainReply | None = None
+    max_call_seconds: float | None = None  # the campaign's hard limit on a call's length (read when it starts)
 
     async def start(self) -> BrainReply:
         """Open the conversation and return the greeting."""
@@ -96,6 +97,8 @@ class CallBrain:
         began = time.perf_counter()
         with _one_step(), session_scope() as session:
             self.organization_id = voice_calls.organization_of_campaign(session, self.campaign_id)
+            if self.max_call_seconds is None:
+                self.max_call_seconds = voice_calls.max_call_seconds_of_campaign(session, self.campaign_id)
             repo = voice_calls.system_repo(session, self.organization_id)
             outcome = conversations.start_conversation(repo, self.campaign_id, self.setup, self.services)
             self.conversation_id = outcome.conversation.id

@@ -38,6 +38,9 @@ from quantum_voice.services import voice_calls
 
 log = logging.getLogger(__name__)
 
+TIME_LIMIT_GOODBYE = ("We've reached the time limit for this call, so I have to let you go. Thanks for calling, "
+                      "and we'll follow up by email.")
+
 
 @dataclass
 class TurnTaking:
@@ -122,6 +125,8 @@ class VoiceCall:
         self._usage_recorded = False
         self._finishing: asyncio.Future | None = None
         self._ticker: asyncio.Future | None = None
+        self._started_at = time.monotonic()
+        self._time_up = False  # past the campaign's limit on a call's length: the goodbye is on its way
 
     # ------------------------------------------------------------ lifecycle
 
@@ -163,14 +168,21 @@ class VoiceCall:
         self._session = session
         await session.start(agent=Agent(instructions="The campaign's flow decides every reply."), record=False,
                             room=room if room is not None else NOT_GIVEN, room_options=room_options or NOT_GIVEN)
+        self._started_at = time.monotonic()
         self._say(greeting)
         self._ticker = asyncio.ensure_future(self._tick_while_quiet())
         return greeting
 
     async def _tick_while_quiet(self) -> None:
-        """The flow's time-based rules (a Dispatch node's call-length trigger) act even while the caller listens."""
+        """The flow's time-based rules (a Dispatch node's call-length trigger) act even while the caller listens;
+        past the campaign's hard limit on a call's length the agent says goodbye and hangs up, whatever it was
+        doing (the flow's own duration trigger, a hand-off, normally comes first)."""
         while not self._closing and not self.ended.is_set():
-            await asyncio.sleep(self.tick_seconds)
+            await asyncio.sleep(self._next_tick())
+            if self._over_time_limit():
+                self._time_up = True
+                self._finishing = asyncio.ensure_future(self._end_at_time_limit())
+                return
             session = self._session
             if session is None or self._closing or session.agent_state != "listening" \
                     or session.user_state == "speaking":
@@ -183,6 +195,27 @@ class VoiceCall:
             if reply is not None and reply.text and not self._closing:
                 self._say(reply)
 
+    def _next_tick(self) -> float:
+        limit = self.brain.max_call_seconds
+        if not limit:
+            return self.tick_seconds
+        return max(0.05, min(self.tick_seconds, limit - (time.monotonic() - self._started_at)))
+
+    def _over_time_limit(self) -> bool:
+        limit = self.brain.max_call_seconds
+        return bool(limit) and time.monotonic() - self._started_at >= limit
+
+    async def _end_at_time_limit(self) -> None:
+        session = self._session
+        if session is not None and not self._closing:
+            session.interrupt(force=True)
+            try:
+                await asyncio.wait_for(session.say(TIME_LIMIT_GOODBYE, allow_interruptions=False).wait_for_playout(),
+                                       timeout=20)
+            except Exception:  # the goodbye is a courtesy: the call ends either way
+                log.warning("time-limit goodbye not played for conversation %s", self.brain.conversation_id)
+        await self._close(hang_up_reason="max_duration")
+
     def _say(self, reply: BrainReply) -> None:
         """Speak a flow reply that no caller turn asked for (the greeting, a time-based rule)."""
         speech = self._session.say(reply.text, allow_interruptions=self.turn_taking.allow_interruptions)
@@ -191,6 +224,11 @@ class VoiceCall:
 
     async def hang_up(self, reason: str = "caller_hung_up") -> None:
         """The caller (or the transport) ended the call: close the session and the conversation."""
+        if self._time_up and self._finishing is not None:  # already ending: the caller left during the goodbye
+            if self._session is not None:
+                self._session.interrupt(force=True)
+            await asyncio.gather(self._finishing, return_exceptions=True)
+            return
         if self._closing:
             if self._finishing is not None:
                 await asyncio.gather(self._finishing, return_exceptions=True)

@@ -34,6 +34,11 @@ def organization_of_campaign(session: Session, campaign_id: int) -> int:
     return campaign.organization_id
 
 
+def max_call_seconds_of_campaign(session: Session, campaign_id: int) -> float | None:
+    campaign = session.get(Campaign, campaign_id)
+    return float(campaign.max_call_seconds) if campaign is not None and campaign.max_call_seconds else None
+
+
 def vocabulary_of_campaign(session: Session, campaign_id: int) -> list[str]:
     """Proper names callers will say on this campaign's calls, for the speech recogniser's prompt."""
     from quantum_voice.models.accounts import Organization

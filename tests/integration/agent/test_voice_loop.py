@@ -130,6 +130,25 @@ def test_speaking_again_while_the_agent_thinks_marks_its_unheard_reply_and_answe
 
 
 @sqlite_only
+def test_a_call_past_the_campaigns_length_limit_gets_a_goodbye_and_ends(engine, voice):
+    from agent.call import TIME_LIMIT_GOODBYE
+    from quantum_voice.models.campaigns import Campaign
+
+    campaign_id = brochure_campaign()
+    with session_scope() as session:
+        session.get(Campaign, campaign_id).max_call_seconds = 3  # the API allows 30 s and up; short for the test
+    # the caller starts to answer when the greeting stops; the goodbye plays to the end over it
+    turns = [spoken("My name is John Smith.")]
+    result = asyncio.run(simulate_call(campaign_id, turns, voice=voice, turn_taking=voice.turn_taking()))
+
+    greeting, goodbye = result.reports[0], result.reports[-1]
+    assert greeting.interrupted, "the limit cuts the greeting short"
+    assert goodbye.reply == TIME_LIMIT_GOODBYE and not goodbye.interrupted
+    conversation = rows(Conversation, Conversation.id == result.conversation_id)[0]
+    assert conversation.status == "ended" and conversation.end_reason == "max_duration"
+
+
+@sqlite_only
 def test_the_simulate_command_prints_a_json_line_per_turn_and_writes_the_agents_audio(engine, voice, tmp_path,
                                                                                     capsys, monkeypatch):
     from agent import simulate
