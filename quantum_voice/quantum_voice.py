@@ -8,6 +8,9 @@ from quantum_voice.api import create_api
 from quantum_voice.core.logging_setup import configure_logging
 from quantum_voice.pages.accept_invite import accept_invite_page
 from quantum_voice.pages.admin import admin_page
+from quantum_voice.pages.call import call_page
+from quantum_voice.pages.campaign_detail import campaign_detail_page
+from quantum_voice.pages.campaigns import campaigns_page
 from quantum_voice.pages.dashboard import dashboard_page
 from quantum_voice.pages.flow_designer import flow_designer_page
 from quantum_voice.pages.flows import flows_page
@@ -28,6 +31,9 @@ from quantum_voice.states.auth import (
     VerifyState,
 )
 from quantum_voice.states.admin import AdminState
+from quantum_voice.states.call import CallPageState
+from quantum_voice.states.campaign_detail import CampaignDetailState
+from quantum_voice.states.campaigns import CampaignsState
 from quantum_voice.states.dashboard import DashboardState
 from quantum_voice.states.flow_designer import FlowDesignerState
 from quantum_voice.states.flows import FlowsState
@@ -77,10 +83,15 @@ app.add_page(reset_password_page, route="/reset-password", title=title("Choose a
              on_load=ResetPasswordState.load)
 app.add_page(accept_invite_page, route="/accept-invite", title=title("Join your team"),
              on_load=AcceptInviteState.load)
+# The caller's page (QR codes, call links and the web widget lead here): no sign-in.
+app.add_page(call_page, route="/call/[slug]", title="Call us", on_load=CallPageState.load)
 
 # Signed-in pages: each load handler runs the session guard first.
 app.add_page(onboarding_page, route="/onboarding", title=title("Set up"), on_load=OnboardingState.load)
 app.add_page(dashboard_page, route="/dashboard", title=title("Dashboard"), on_load=DashboardState.load)
+app.add_page(campaigns_page, route="/campaigns", title=title("Campaigns"), on_load=CampaignsState.load)
+app.add_page(campaign_detail_page, route="/campaigns/[campaign_id]", title=title("Campaign"),
+             on_load=CampaignDetailState.load)
 app.add_page(flows_page, route="/flows", title=title("Flows"), on_load=FlowsState.load)
 app.add_page(flow_designer_page, route="/flows/designer/[campaign_id]", title=title("Flow designer"),
              on_load=FlowDesignerState.load)

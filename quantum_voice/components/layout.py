@@ -48,6 +48,7 @@ def nav_links(active: str) -> rx.Component:
     # Only sections that exist; Admin only for roles that may open it.
     return rx.vstack(
         nav_link("Dashboard", "/dashboard", "layout-dashboard", active == "/dashboard"),
+        nav_link("Campaigns", "/campaigns", "megaphone", active == "/campaigns"),
         nav_link("Flows", "/flows", "workflow", active == "/flows"),
         nav_link("Knowledge", "/knowledge", "book-open", active == "/knowledge"),
         nav_link("Team", "/team", "users", active == "/team"),
