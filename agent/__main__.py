@@ -2,10 +2,10 @@
 
 It loads the local voice stack once (Whisper, Piper, the VAD and end-of-turn models, the intent model), closes
 calls that a previous sidecar left open (their audio died with it), and reports a heartbeat that
-``GET /api/health`` shows. Calls reach it through a transport: the embedded browser transport (WebRTC /
-WebSocket, the caller-experience issue) or, when ``LIVEKIT_URL`` is set, LiveKit rooms: the sidecar then also runs
-the livekit-agents worker (``agent/livekit_worker.py``) in its event loop, and its heartbeat counts the worker's
-calls.
+``GET /api/health`` shows. Calls reach it through a transport: browser calls over WebRTC, which the app opens
+through the sidecar's media server (``agent/transports/``; its URL goes out with the heartbeat), or, when
+``LIVEKIT_URL`` is set, LiveKit rooms: the sidecar then also runs the livekit-agents worker
+(``agent/livekit_worker.py``) in its event loop. The heartbeat counts the calls of both.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from agent.heartbeat import default_worker_id, remove_worker, report_heartbeat
 from agent.providers.cloud import close_http_session
 from agent.resilience import publish_breakers
 from agent.livekit_worker import active_calls, agent_server
+from agent.transports.signalling import MediaServer
+from agent.transports.webrtc import BrowserCalls
 from agent.voice import LocalVoice
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import get_settings
@@ -58,19 +60,25 @@ async def serve(stop: asyncio.Event, *, worker_id: str | None = None) -> None:
     await asyncio.to_thread(recover, worker_id)
     log.info("voice sidecar %s loading local models (stt=%s, tts=%s)", worker_id, settings.voice_stt_model,
              settings.voice_tts)
-    await asyncio.to_thread(LocalVoice.load, settings)
+    voice = await asyncio.to_thread(LocalVoice.load, settings)
+    # browser calls: the app opens them here, so the media server is up before the first heartbeat says where
+    browser_calls = BrowserCalls(voice, worker_id=worker_id, capacity=settings.voice_max_calls)
+    media = MediaServer(browser_calls, settings)
+    media_url = await media.start()
     livekit = asyncio.create_task(server.run(), name="livekit-worker") if server else None
     log.info("voice sidecar %s ready (%s transport)", worker_id, transport)
     try:
         while not stop.is_set() and not (livekit and livekit.done()):
             try:
                 await asyncio.to_thread(report_heartbeat, worker_id, transport=transport,
-                                        active_calls=active_calls())
+                                        active_calls=active_calls() + browser_calls.active,
+                                        capacity=settings.voice_max_calls, media_url=media_url)
                 await asyncio.to_thread(publish_breakers, worker_id)  # provider circuit states for /api/health
             except Exception as exc:  # a database blip: keep running, the next beat retries
                 log.warning("heartbeat failed (%s); retrying in %d s", exc.__class__.__name__, HEARTBEAT_SECONDS)
             await _pause(stop, livekit)
     finally:
+        await media.stop("voice_worker_stopped")  # hangs up every browser call
         if server is not None:
             await _stop_livekit(server, livekit)
         await asyncio.to_thread(remove_worker, worker_id)

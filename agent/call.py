@@ -208,7 +208,7 @@ class VoiceCall:
     async def _end_at_time_limit(self) -> None:
         session = self._session
         if session is not None and not self._closing:
-            session.interrupt(force=True)
+            _interrupt(session)
             try:
                 await asyncio.wait_for(session.say(TIME_LIMIT_GOODBYE, allow_interruptions=False).wait_for_playout(),
                                        timeout=20)
@@ -225,8 +225,7 @@ class VoiceCall:
     async def hang_up(self, reason: str = "caller_hung_up") -> None:
         """The caller (or the transport) ended the call: close the session and the conversation."""
         if self._time_up and self._finishing is not None:  # already ending: the caller left during the goodbye
-            if self._session is not None:
-                self._session.interrupt(force=True)
+            _interrupt(self._session)
             await asyncio.gather(self._finishing, return_exceptions=True)
             return
         if self._closing:
@@ -426,6 +425,16 @@ def _heard_part(text: str, played: float, sent: float) -> str:
     if sent <= 0 or not words:
         return ""
     return " ".join(words[:int(len(words) * min(1.0, played / sent))])
+
+
+def _interrupt(session: AgentSession | None) -> None:
+    """Stop whatever the agent is saying; a session that has already closed has nothing to stop."""
+    if session is None:
+        return
+    try:
+        session.interrupt(force=True)
+    except RuntimeError:
+        pass
 
 
 def _ms(value: float | None) -> int | None:

@@ -1,4 +1,5 @@
-"""How a voice sidecar tells the app it is alive (read by GET /api/health and, later, call assignment)."""
+"""How a voice sidecar tells the app it is alive, how busy it is and where it takes browser calls (read by
+GET /api/health and by ``quantum_voice.services.media`` when it picks a sidecar for a call)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ def default_worker_id() -> str:
 
 
 def report_heartbeat(worker_id: str, *, active_calls: int = 0, capacity: int = 4, transport: str = "embedded",
-                     version: str | None = None) -> None:
+                     version: str | None = None, media_url: str | None = None) -> None:
     with session_scope() as session:
         worker = session.get(VoiceWorker, worker_id)
         if worker is None:
@@ -24,7 +25,7 @@ def report_heartbeat(worker_id: str, *, active_calls: int = 0, capacity: int = 4
                                  last_heartbeat_at=utcnow())
             session.add(worker)
         worker.active_calls, worker.capacity, worker.transport = active_calls, capacity, transport
-        worker.version = version
+        worker.version, worker.media_url = version, media_url
         worker.last_heartbeat_at = utcnow()
 
 

@@ -52,6 +52,15 @@ def service_missing(name: str) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _logs_reach_caplog(monkeypatch) -> None:
+    """configure_logging (run by the CLIs some tests call) stops our loggers propagating; caplog listens at the root."""
+    import logging
+
+    for name in ("quantum_voice", "agent"):
+        monkeypatch.setattr(logging.getLogger(name), "propagate", True)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path, monkeypatch) -> Iterator[None]:
     """Every test gets its own data dir, no SMTP, no Redis, a fresh in-process cache and the real clock."""
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))

@@ -36,6 +36,8 @@ class VoiceWorker(SQLModel, table=True):
     transport: str = Field(default="embedded", max_length=20)  # embedded | livekit
     capacity: int = Field(default=4)
     active_calls: int = Field(default=0)
+    # where the app opens browser calls on it (agent/transports/signalling.py); None: it takes no browser calls
+    media_url: str | None = Field(default=None, max_length=500)
     started_at: datetime = created_at_field()
     last_heartbeat_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
 

@@ -1,0 +1,156 @@
+"""The sidecar's media server: the app's signalling for browser calls, over HTTP in the sidecar's event loop.
+
+Only the app talks to it (``quantum_voice.services.media``), never browsers: every request carries the key
+derived from the shared SECRET_KEY in ``X-Voice-Sidecar-Key``, anything else gets 401.
+
+* ``POST /calls`` ``{"campaign_id": int, "sdp": str, "type": "offer", "setup": {CallSetup fields}}`` → opens the
+  conversation, computes the greeting and answers ``{"sdp", "type": "answer", "call_id", "conversation_id"}``.
+* ``POST /calls/{call_id}/hangup`` (optional ``{"reason": str}``, default ``caller_hung_up``) →
+  ``{"call_id", "ended": true, "reason"}``; 404 when the call is not (or no longer) here.
+* ``GET /health`` → ``{"status": "ok", "worker_id", "active_calls", "capacity"}``.
+
+Errors are ``{"error": {"code", "message"}}`` (and ``field`` where one is at fault): an unknown campaign 404, a
+campaign with no published flow 409, a bad offer 400, a wrong setup 422, this sidecar at capacity 503.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import socket
+from typing import Any
+
+from aiohttp import web
+
+from agent.transports.webrtc import BrowserCalls
+from quantum_voice.core.config import Settings, get_settings
+from quantum_voice.core.errors import DomainError, NotFound, ValidationFailed
+from quantum_voice.services.media import SIGNALLING_HEADER, setup_from_json, signalling_key
+
+log = logging.getLogger(__name__)
+
+_CALLS = web.AppKey("calls", BrowserCalls)
+MAX_REASON_CHARS = 60  # conversations.end_reason
+
+
+def signalling_app(calls: BrowserCalls, key: str) -> web.Application:
+    app = web.Application(middlewares=[_guard(key.encode())])
+    app[_CALLS] = calls
+    app.router.add_post("/calls", open_call)
+    app.router.add_post("/calls/{call_id}/hangup", hang_up_call)
+    app.router.add_get("/health", health)
+    return app
+
+
+def _guard(key: bytes):
+    @web.middleware
+    async def guard(request: web.Request, handler) -> web.StreamResponse:
+        given = request.headers.get(SIGNALLING_HEADER, "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, key):
+            return _error(401, "not_authenticated", "Missing or wrong signalling key: only the app opens calls "
+                          "here, and it must share SECRET_KEY (or the data dir it is kept in) with the sidecar.")
+        try:
+            return await handler(request)
+        except DomainError as exc:
+            return _error(exc.status, exc.code, exc.message, exc.field)
+        except web.HTTPException as exc:  # no such route or method
+            return _error(exc.status, "not_found" if exc.status == 404 else "bad_request",
+                          f"{request.method} {request.path} is not part of the sidecar's signalling: see "
+                          "agent/transports/signalling.py.")
+        except Exception:
+            log.exception("signalling request %s %s failed", request.method, request.path)
+            return _error(500, "internal_error", "The voice sidecar failed to handle the request; its log says "
+                          "why. Try again.")
+    return guard
+
+
+async def open_call(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    campaign_id = body.get("campaign_id")
+    if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
+        raise ValidationFailed("campaign_id must be the campaign's id (an integer).", field="campaign_id")
+    if body.get("type") != "offer" or not isinstance(body.get("sdp"), str):
+        raise DomainError('Send the browser\'s WebRTC offer: {"sdp": "...", "type": "offer"}.', code="bad_offer",
+                          field="sdp")
+    setup = setup_from_json(body.get("setup"))
+    browser_call, answer = await request.app[_CALLS].open(campaign_id, body["sdp"], setup)
+    return web.json_response({"sdp": answer, "type": "answer", "call_id": browser_call.id,
+                              "conversation_id": browser_call.conversation_id})
+
+
+async def hang_up_call(request: web.Request) -> web.Response:
+    body = await _json_body(request, required=False)
+    reason = body.get("reason") or "caller_hung_up"
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS:
+        raise ValidationFailed(f"reason must be a short text (at most {MAX_REASON_CHARS} characters).",
+                               field="reason")
+    call_id = request.match_info["call_id"]
+    if not await request.app[_CALLS].hang_up(call_id, reason):
+        raise NotFound(f"No call {call_id} on this voice sidecar: it has ended already.")
+    return web.json_response({"call_id": call_id, "ended": True, "reason": reason})
+
+
+async def health(request: web.Request) -> web.Response:
+    calls = request.app[_CALLS]
+    return web.json_response({"status": "ok", "worker_id": calls.worker_id, "active_calls": calls.active,
+                              "capacity": calls.capacity})
+
+
+async def _json_body(request: web.Request, *, required: bool = True) -> dict[str, Any]:
+    text = await request.text()
+    if not text.strip() and not required:
+        return {}
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise DomainError("The request body must be a JSON object.", code="bad_request")
+    return body
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> web.Response:
+    error = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return web.json_response({"error": error}, status=status)
+
+
+class MediaServer:
+    """The signalling server's lifetime: listen (port 0 → a free one), say where, stop (hanging up every call)."""
+
+    def __init__(self, calls: BrowserCalls, settings: Settings | None = None) -> None:
+        self.calls = calls
+        self.settings = settings or get_settings()
+        self._runner: web.AppRunner | None = None
+        self.url: str | None = None
+
+    async def start(self) -> str:
+        s = self.settings
+        self._runner = web.AppRunner(signalling_app(self.calls, signalling_key(s)), access_log=None)
+        await self._runner.setup()
+        try:
+            await web.TCPSite(self._runner, s.voice_media_host, s.voice_media_port).start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            raise DomainError(f"The voice sidecar cannot listen on {s.voice_media_host}:{s.voice_media_port} "
+                              f"({exc.strerror or exc}). Set VOICE_MEDIA_PORT to a free port, or 0 for any.",
+                              code="media_port_unavailable") from None
+        port = self._runner.addresses[0][1]
+        self.url = s.voice_media_url.rstrip("/") or f"http://{_reachable_host(s.voice_media_host)}:{port}"
+        log.info("voice sidecar media server listening on %s:%s (app reaches it at %s)", s.voice_media_host, port,
+                 self.url)
+        return self.url
+
+    async def stop(self, reason: str = "voice_worker_stopped") -> None:
+        await self.calls.hang_up_all(reason)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def _reachable_host(host: str) -> str:
+    if host in ("", "0.0.0.0", "::"):  # listening everywhere: the app finds us by our name
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host

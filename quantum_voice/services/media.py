@@ -1,0 +1,190 @@
+"""Browser calls on a voice sidecar: the app's side of the signalling, and the contract both sides share.
+
+A caller's browser sends its WebRTC offer to the app; ``open_browser_call`` picks a live sidecar (fresh heartbeat,
+a media URL, room for one more call; least loaded first), posts the offer to the sidecar's media server
+(``agent/transports/signalling.py``) and returns its answer. The browser's media then goes straight to that
+sidecar over WebRTC; the app only ever talks to the sidecar for signalling.
+
+Every request carries ``SIGNALLING_HEADER``: a key derived from the app's SECRET_KEY, so only the app (which
+shares the key with the sidecar, or the data dir it is kept in) can open or end calls. ``setup_as_json`` /
+``setup_from_json`` are the wire form of ``CallSetup``, used by both sides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import logging
+import types
+import typing
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlmodel import Session, select
+
+from quantum_voice.core.clock import utcnow
+from quantum_voice.core.config import Settings, get_settings
+from quantum_voice.core.errors import (Conflict, DomainError, NotFound, PermissionDenied, ServiceUnavailable,
+                                       ValidationFailed)
+from quantum_voice.models.system import VoiceWorker
+from quantum_voice.services.conversations import CallSetup
+
+log = logging.getLogger(__name__)
+
+SIGNALLING_HEADER = "X-Voice-Sidecar-Key"
+_SIGNALLING_LABEL = b"quantum-voice/sidecar-signalling/v1"
+# the sidecar opens the conversation and computes the greeting before it answers
+OPEN_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
+HANG_UP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+UNAVAILABLE = "The voice agent is not available right now. Please try again in a minute."
+
+# a sidecar's 4xx, as the app's own error (its message says what to do)
+_ERRORS_BY_STATUS: dict[int, type[DomainError]] = {400: DomainError, 403: PermissionDenied, 404: NotFound,
+                                                   409: Conflict, 422: ValidationFailed}
+
+
+@dataclass
+class BrowserCallAnswer:
+    sdp: str
+    type: str  # "answer"
+    call_id: str
+    conversation_id: int
+    worker_id: str
+
+
+def signalling_key(settings: Settings | None = None) -> str:
+    """The shared key the app sends and the sidecar checks (never the SECRET_KEY itself)."""
+    secret = (settings or get_settings()).effective_secret_key.encode()
+    return hmac.new(secret, _SIGNALLING_LABEL, hashlib.sha256).hexdigest()
+
+
+def live_sidecars(session: Session, *, settings: Settings | None = None) -> list[VoiceWorker]:
+    """Sidecars that can take a browser call now: a fresh heartbeat, a media URL and a free slot, least loaded
+    first (then the most recently heard from)."""
+    settings = settings or get_settings()
+    cutoff = utcnow() - timedelta(seconds=settings.sidecar_heartbeat_timeout_seconds)
+    query = (select(VoiceWorker)
+             .where(VoiceWorker.last_heartbeat_at >= cutoff, VoiceWorker.media_url.is_not(None),
+                    VoiceWorker.active_calls < VoiceWorker.capacity)
+             .order_by(VoiceWorker.active_calls, VoiceWorker.last_heartbeat_at.desc()))
+    return list(session.exec(query).all())
+
+
+def open_browser_call(session: Session, *, campaign_id: int, sdp: str, setup: CallSetup) -> BrowserCallAnswer:
+    """Start a call on a live sidecar from the browser's offer and return the sidecar's answer.
+
+    Raises the sidecar's own error for a call it refuses (unknown campaign, no published flow, a bad offer), and
+    ``ServiceUnavailable`` when no sidecar is running, reachable and free."""
+    settings = get_settings()
+    workers = [(w.id, w.media_url) for w in live_sidecars(session, settings=settings)]
+    if not workers:
+        log.warning("a browser call for campaign %s found no live voice sidecar with a media URL: start "
+                    "`python -m agent` (make run does) and check its heartbeat in /api/health", campaign_id)
+        raise ServiceUnavailable(UNAVAILABLE)
+    body = {"campaign_id": campaign_id, "sdp": sdp, "type": "offer", "setup": setup_as_json(setup)}
+    with httpx.Client(timeout=OPEN_TIMEOUT, headers={SIGNALLING_HEADER: signalling_key(settings)}) as client:
+        for worker_id, media_url in workers:
+            answer = _post_offer(client, worker_id, media_url, body)
+            if answer is not None:
+                return BrowserCallAnswer(sdp=answer["sdp"], type=answer["type"], call_id=answer["call_id"],
+                                         conversation_id=int(answer["conversation_id"]), worker_id=worker_id)
+    log.error("no voice sidecar took a browser call for campaign %s (tried %s): see their logs", campaign_id,
+              ", ".join(w for w, _ in workers))
+    raise ServiceUnavailable(UNAVAILABLE)
+
+
+def _post_offer(client: httpx.Client, worker_id: str, media_url: str, body: dict) -> dict | None:
+    """The sidecar's answer; ``None`` when this sidecar cannot take the call now (the next one is tried)."""
+    try:
+        response = client.post(f"{media_url.rstrip('/')}/calls", json=body)
+    except httpx.HTTPError as exc:
+        log.warning("voice sidecar %s at %s is unreachable (%s); trying the next one", worker_id, media_url,
+                    exc.__class__.__name__)
+        return None
+    if response.status_code == 200:
+        try:
+            answer = response.json()
+            if {"sdp", "type", "call_id", "conversation_id"} <= answer.keys():
+                return answer
+        except (ValueError, AttributeError):
+            pass
+        log.error("voice sidecar %s answered a browser call with something that is not an answer; is %s the "
+                  "sidecar's media server?", worker_id, media_url)
+        return None
+    if response.status_code == 401:
+        log.error("voice sidecar %s refused the app's signalling key: the app and the sidecar must share "
+                  "SECRET_KEY (or the data dir it is kept in)", worker_id)
+        return None
+    error = _error_of(response)
+    if response.status_code in _ERRORS_BY_STATUS:
+        raise _ERRORS_BY_STATUS[response.status_code](error.get("message") or UNAVAILABLE, code=error.get("code"),
+                                                      field=error.get("field"))
+    log.warning("voice sidecar %s could not take a browser call (%s: %s); trying the next one", worker_id,
+                response.status_code, error.get("message"))
+    return None
+
+
+def hang_up_browser_call(session: Session, *, worker_id: str, call_id: str) -> None:
+    """End a browser call on the sidecar running it. A call that is already over (or whose sidecar is gone, which
+    closes its calls) needs nothing."""
+    worker = session.get(VoiceWorker, worker_id)
+    if worker is None or not worker.media_url:
+        return
+    try:
+        response = httpx.post(f"{worker.media_url.rstrip('/')}/calls/{call_id}/hangup", json={},
+                              headers={SIGNALLING_HEADER: signalling_key()}, timeout=HANG_UP_TIMEOUT)
+    except httpx.HTTPError as exc:
+        log.warning("could not reach voice sidecar %s to end call %s (%s)", worker_id, call_id,
+                    exc.__class__.__name__)
+        raise ServiceUnavailable("The call could not be ended from here right now; closing the call page ends "
+                                 "it.") from None
+    if response.status_code in (200, 404):  # 404: it ended already
+        return
+    log.error("voice sidecar %s would not end call %s (%s: %s)", worker_id, call_id, response.status_code,
+              _error_of(response).get("message"))
+    raise ServiceUnavailable("The call could not be ended from here right now; closing the call page ends it.")
+
+
+def _error_of(response: httpx.Response) -> dict[str, Any]:
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+# ---------------------------------------------------------------- the wire form of CallSetup
+
+
+def setup_as_json(setup: CallSetup) -> dict[str, Any]:
+    return dataclasses.asdict(setup)
+
+
+def setup_from_json(data: Any) -> CallSetup:
+    """A ``CallSetup`` from its JSON form: unknown keys are ignored, a value of the wrong type is refused."""
+    if data is None:
+        return CallSetup()
+    if not isinstance(data, dict):
+        raise ValidationFailed("The call's setup must be a JSON object of CallSetup fields.", field="setup")
+    hints = typing.get_type_hints(CallSetup)
+    values = {}
+    for field in dataclasses.fields(CallSetup):
+        if field.name not in data:
+            continue
+        value, allowed = data[field.name], _types_of(hints[field.name])
+        # bool is an int to Python, but true is not a QR code id
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
+            raise ValidationFailed(f"setup.{field.name} must be {names}, not {type(value).__name__}.",
+                                   field=f"setup.{field.name}")
+        values[field.name] = value
+    return CallSetup(**values)
+
+
+def _types_of(hint: Any) -> tuple[type, ...]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return tuple(typing.get_args(hint))
+    return (hint,)
