@@ -1,0 +1,129 @@
+"""The product's main loop, end to end: a caller opens the campaign's call link in headless Chromium, passes the
+email gate, hears the rings and talks with the agent — a WAV of caller turns synthesized here plays as the
+microphone — sees the live transcript with the knowledge base's answer, hangs up; the call, its transcript and a
+scored lead with the typed email and consent are in the database."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import numpy as np
+import pytest
+from sqlalchemy import create_engine
+from sqlmodel import Session, select
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ARTIFACTS
+
+pytestmark = pytest.mark.e2e
+
+DEMO_SLUG = "harbor-view-spring-open-house"  # the demo campaign `make run` seeds (with its brochure)
+RATE = 48000
+
+
+def caller_wav(path) -> None:
+    """Silence while the page rings and the agent greets, then two turns with room for each answer."""
+    from agent.providers.audio import as_int16, resample, write_wav
+    from agent.providers.piper_tts import synthesize_pcm
+
+    def silence(seconds: float) -> np.ndarray:
+        return np.zeros(int(RATE * seconds), dtype=np.int16)
+
+    def said(text: str) -> np.ndarray:
+        pcm, rate = synthesize_pcm(text)
+        return resample(as_int16(pcm), rate, RATE)
+
+    write_wav(path, np.concatenate([silence(17), said("My name is John Smith."), silence(9),
+                                    said("How much is the monthly HOA fee?"), silence(40)]), RATE)
+
+
+def wait_for_sidecar(url: str, log_path) -> None:
+    deadline = time.monotonic() + 240  # it loads Whisper, Piper, the VAD and the intent model first
+    detail = None
+    while time.monotonic() < deadline:
+        detail = httpx.get(f"{url}/api/health", timeout=10).json()["components"]["voice_sidecar"]
+        if detail["status"] == "ok":
+            return
+        time.sleep(2)
+    raise AssertionError(f"the voice sidecar never came up: {detail}\n{log_path.read_text()[-3000:]}")
+
+
+def wait_for_brochure(url: str) -> None:
+    api = httpx.Client(base_url=url, timeout=30)
+    token = api.post("/api/auth/login", json={"email": "demo@example.com",
+                                              "password": "demo-password-123"}).json()["token"]
+    api.headers["Authorization"] = f"Bearer {token}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        found = api.post("/api/knowledge/search", json={"knowledge_base_id": _demo_kb(api),
+                                                       "query": "How much is the HOA fee?", "top_k": 1}).json()
+        if found.get("answer"):
+            return
+        time.sleep(2)
+    raise AssertionError("the seeded brochure never became searchable")
+
+
+def _demo_kb(api: httpx.Client) -> int:
+    [campaign] = [c for c in api.get("/api/campaigns").json() if c["slug"] == DEMO_SLUG]
+    return campaign["knowledge_base_id"]
+
+
+def test_a_caller_talks_with_the_agent_in_the_browser_and_becomes_a_lead(live_app, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    wait_for_sidecar(live_app.url, live_app.log_path)
+    wait_for_brochure(live_app.url)
+    wav = tmp_path / "caller.wav"
+    caller_wav(wav)
+    args = CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                            f"--use-file-for-fake-audio-capture={wav}%noloop", "--autoplay-policy=no-user-gesture-required"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone: the page is mobile-first
+        try:
+            page.goto(f"{live_app.url}/call/{DEMO_SLUG}?audio=raw")
+            expect(page.locator("#call-campaign-name")).to_have_text("Spring Open House", timeout=60_000)
+            page.fill("#call-email", "john.smith@example.com")
+            page.check("#call-consent")
+            page.click("#call-start")
+            expect(page.locator("#qv-status")).to_have_text("Ringing…", timeout=15_000)
+            agent = page.locator("#qv-transcript .qv-agent")
+            expect(agent.first).to_contain_text("Harbor View", timeout=30_000)
+            expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
+            page.screenshot(path=str(ARTIFACTS / "call-in-browser-live.png"), full_page=True)
+            caller_text = " ".join(page.locator("#qv-transcript .qv-caller").all_inner_texts()).lower()
+            assert "john" in caller_text and "fee" in caller_text, caller_text
+            assert float(page.locator("#qv-level").get_attribute("data-level") or 0) >= 0
+            consent_id = page.locator("#call-consent-id").inner_text()
+            page.click("#qv-hangup")
+            expect(page.locator("#qv-status[data-ended='true']")).to_contain_text("Call ended", timeout=10_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "call-in-browser.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+    from quantum_voice.models.calls import ConsentRecord, Conversation, TranscriptTurn
+    from quantum_voice.models.leads import Lead
+
+    engine = create_engine(live_app.database_url)
+    deadline = time.monotonic() + 30
+    while True:
+        with Session(engine) as session:
+            consent = session.exec(select(ConsentRecord).where(ConsentRecord.public_id == consent_id)).one()
+            conversation = session.get(Conversation, consent.conversation_id)
+            if conversation.status == "ended" or time.monotonic() > deadline:
+                break
+        time.sleep(1)
+    with Session(engine) as session:
+        assert conversation.status == "ended" and conversation.end_reason == "caller_hung_up"
+        assert conversation.channel == "web" and not conversation.is_test
+        turns = session.exec(select(TranscriptTurn).where(TranscriptTurn.conversation_id == conversation.id)
+                             .order_by(TranscriptTurn.seq)).all()
+        said = " ".join(t.text.lower() for t in turns if t.speaker == "caller")
+        assert "fee" in said and any("$450" in t.text for t in turns if t.speaker == "agent")
+        lead = session.exec(select(Lead).where(Lead.conversation_id == conversation.id)).one()
+        assert lead.email == "john.smith@example.com" and lead.consent_record_id == consent.id
+        assert consent.granted and consent.email == "john.smith@example.com" and consent.wording
+        assert lead.score is not None and lead.band and lead.name and "john" in lead.name.lower()
+    engine.dispose()
