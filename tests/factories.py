@@ -45,3 +45,31 @@ def add_member(session: Session, owner: User, email: str, role: Role | str) -> U
     repo = repo_for(session, owner)
     _, token = team.invite(repo, email=email, role=str(role))
     return team.accept_invitation(session, token, password=PASSWORD, full_name=email.split("@")[0])
+
+
+# ---------------------------------------------------------------- the REST API as a signed-in person
+
+def api_login(client, email: str) -> dict[str, str]:
+    """The bearer header of ``email`` (created with PASSWORD) signing in through POST /api/auth/login."""
+    response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def api_owner(client, org: str = "Harbor View") -> dict[str, str]:
+    """owner@example.com, owner of ``org``, signed in."""
+    from quantum_voice.core.db import session_scope
+
+    with session_scope() as session:
+        verified_owner(session, email="owner@example.com", org=org)
+    return api_login(client, "owner@example.com")
+
+
+def api_member(client, role: str, email: str) -> dict[str, str]:
+    """A member of owner@example.com's organisation with ``role``, signed in."""
+    from quantum_voice.core.db import session_scope
+
+    with session_scope() as session:
+        owner_user = session.exec(select(User).where(User.email == "owner@example.com")).one()
+        add_member(session, owner_user, email, role)
+    return api_login(client, email)

@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from quantum_voice.components.listing import pager
+
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE
 from quantum_voice.components.layout import app_layout, page_header
 from quantum_voice.states.flows import FlowRow, FlowsState as S
@@ -93,17 +95,6 @@ def table() -> rx.Component:
     )
 
 
-def pager() -> rx.Component:
-    return rx.cond(S.page_count > 1, rx.hstack(
-        rx.text("Page ", S.page + 1, " of ", S.page_count, size="1", color_scheme="gray"),
-        rx.icon_button(rx.icon("chevron-left", size=14), size="1", variant="soft", on_click=S.previous_page,
-                       disabled=S.page == 0, aria_label="Previous page"),
-        rx.icon_button(rx.icon("chevron-right", size=14), size="1", variant="soft", on_click=S.next_page,
-                       disabled=S.page >= S.page_count - 1, aria_label="Next page"),
-        justify="end", align="center", width="100%",
-    ))
-
-
 def empty_state() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -130,7 +121,7 @@ def flows_page() -> rx.Component:
         rx.cond(
             ~S.loaded, rx.skeleton(height="200px", width="100%"),
             rx.cond(S.rows.length() == 0, empty_state(), rx.vstack(
-                filters(), rx.cond(S.filtered.length() > 0, table(), no_match()), pager(),
+                filters(), rx.cond(S.filtered.length() > 0, table(), no_match()), pager(S),
                 spacing="3", width="100%")),
         ),
         spacing="5", width="100%",

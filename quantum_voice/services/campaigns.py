@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from sqlmodel import Session, select
-
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.errors import Conflict, NotFound, ValidationFailed

@@ -13,6 +13,7 @@ from quantum_voice.services.flows.templates import DEFAULT_TEMPLATE, TEMPLATES
 from quantum_voice.services.knowledge.documents import list_knowledge_bases
 from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.states.format import day
+from quantum_voice.states.listing import ListControls
 from quantum_voice.states.forms import FormErrors
 from quantum_voice.states.session import SessionState
 
@@ -71,13 +72,10 @@ def campaign_row(view: campaigns.CampaignView) -> CampaignRow:
                        created=day(c.created_at), created_key=c.created_at.isoformat() if c.created_at else "")
 
 
-class CampaignsState(FormErrors, SessionState):
+class CampaignsState(ListControls, FormErrors, SessionState):
     loaded: bool = False
     rows: list[CampaignRow] = []
-    query: str = ""
-    status_filter: str = "all"
     sort_by: str = "created"  # created | name | status | version
-    page: int = 0
     can_edit: bool = False
     # the "New campaign" dialog
     create_open: bool = False
@@ -113,28 +111,6 @@ class CampaignsState(FormErrors, SessionState):
             return rx.toast.error(exc.message)
         self.loaded = True
         return None
-
-    # ------------------------------------------------------------ filters
-
-    @rx.event
-    def set_query(self, value: str):
-        self.query, self.page = value, 0
-
-    @rx.event
-    def set_status_filter(self, value: str):
-        self.status_filter, self.page = value, 0
-
-    @rx.event
-    def sort(self, column: str):
-        self.sort_by, self.page = column, 0
-
-    @rx.event
-    def next_page(self):
-        self.page = min(self.page + 1, self.page_count - 1)
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(self.page - 1, 0)
 
     # ------------------------------------------------------------ new campaign
 

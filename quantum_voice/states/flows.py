@@ -14,6 +14,7 @@ from quantum_voice.services.flows.validation import check_flow
 from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states.format import moment
+from quantum_voice.states.listing import ListControls
 from quantum_voice.states.session import SessionState
 
 PAGE_SIZE = 20
@@ -35,13 +36,10 @@ class FlowRow:
     updated: str = ""
 
 
-class FlowsState(SessionState):
+class FlowsState(ListControls, SessionState):
     loaded: bool = False
     rows: list[FlowRow] = []
-    query: str = ""
-    status_filter: str = "all"  # all | live | unpublished | changes
     sort_by: str = "campaign"  # campaign | flow | updated | version
-    page: int = 0
     can_edit: bool = False
 
     @rx.var
@@ -95,23 +93,3 @@ class FlowsState(SessionState):
         row.pending = live is None or draft_sum != live.checksum
         row.nodes, row.updated = len((flow.draft or {}).get("nodes", [])), moment(flow.updated_at)
         return row
-
-    @rx.event
-    def set_query(self, value: str):
-        self.query, self.page = value, 0
-
-    @rx.event
-    def set_status_filter(self, value: str):
-        self.status_filter, self.page = value, 0
-
-    @rx.event
-    def sort(self, column: str):
-        self.sort_by, self.page = column, 0
-
-    @rx.event
-    def next_page(self):
-        self.page = min(self.page + 1, self.page_count - 1)
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(self.page - 1, 0)

@@ -22,7 +22,7 @@ from quantum_voice.models.accounts import User
 from quantum_voice.models.campaigns import Campaign, QRCode, QRScanEvent
 from quantum_voice.models.system import AuditLog
 from quantum_voice.services import campaigns, deployment, public_calls
-from tests.factories import PASSWORD, add_member, repo_for, verified_owner
+from tests.factories import api_login, api_member, api_owner, repo_for, verified_owner
 
 APP_URL = "https://voice.example.com"
 
@@ -34,24 +34,12 @@ def client(engine, monkeypatch) -> TestClient:
     return TestClient(create_api(), follow_redirects=False)
 
 
-def login(client: TestClient, email: str) -> dict[str, str]:
-    response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
+login, member = api_login, api_member
 
 
 @pytest.fixture
 def owner(client) -> dict[str, str]:
-    with session_scope() as session:
-        verified_owner(session, email="owner@example.com", org="Harbor View")
-    return login(client, "owner@example.com")
-
-
-def member(client, role: str, email: str) -> dict[str, str]:
-    with session_scope() as session:
-        owner_user = session.exec(select(User).where(User.email == "owner@example.com")).one()
-        add_member(session, owner_user, email, role)
-    return login(client, email)
+    return api_owner(client)
 
 
 def new_campaign(client, auth, name: str = "Spring Open House") -> dict:

@@ -6,15 +6,13 @@ import copy
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
 
 from quantum_voice.api import campaigns as campaigns_api
 from quantum_voice.api import create_api
 from quantum_voice.api import flows as flows_api
 from quantum_voice.api import leads as leads_api
 from quantum_voice.core.db import session_scope
-from quantum_voice.models.accounts import User
-from tests.factories import PASSWORD, add_member, verified_owner
+from tests.factories import api_login, api_member, api_owner, verified_owner
 from tests.unit.flows.support import FixedPassages
 
 
@@ -27,24 +25,12 @@ def client(engine) -> TestClient:
     return TestClient(app)
 
 
-def login(client: TestClient, email: str) -> dict[str, str]:
-    response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
+login, member = api_login, api_member
 
 
 @pytest.fixture
 def owner(client) -> dict[str, str]:
-    with session_scope() as session:
-        verified_owner(session, email="owner@example.com", org="Harbor View")
-    return login(client, "owner@example.com")
-
-
-def member(client, role: str, email: str) -> dict[str, str]:
-    with session_scope() as session:
-        owner_user = session.exec(select(User).where(User.email == "owner@example.com")).one()
-        add_member(session, owner_user, email, role)
-    return login(client, email)
+    return api_owner(client)
 
 
 def new_campaign(client, auth, **body) -> dict:
