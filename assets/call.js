@@ -3,6 +3,9 @@
  * window.QVCall.start({ticket, color, rootId, rawAudio}) draws the call inside #rootId and runs it:
  * microphone → two rings → WebRTC to a voice sidecar (the offer goes to POST /api/public/calls with the ticket
  * from the email gate) → live transcript from the "events" data channel, an audio level ring, mute and hang-up.
+ * When WebRTC cannot connect, the same call goes as 16 kHz PCM over a WebSocket on this origin
+ * (/api/public/calls/socket; the app relays it to the sidecar): see Call.prototype.connect. ?transport=socket
+ * goes straight to the socket (for networks known to block UDP, and for tests).
  * Caller-side metrics (connection time, round trip, jitter, packet loss, audio drops) go to
  * POST /api/public/calls/metrics when the call ends.
  */
@@ -10,6 +13,16 @@
   "use strict";
 
   var STATES = { listening: "Listening…", thinking: "Thinking…", speaking: "Speaking" };
+  var CONNECT_TIMEOUT_MS = 8000; // WebRTC not "connected" by then: UDP is blocked, or a NAT needs a TURN server
+  var PCM_RATE = 16000; // the socket's audio, both ways: 16 kHz mono s16le
+  var FRAME_SAMPLES = 320; // 20 ms of it per message
+  var JITTER_SECONDS = 0.1; // how far ahead of the clock the agent's audio is scheduled
+  var MAX_BUFFERED_BYTES = 64000; // the socket is this far behind (2 s of microphone): drop rather than lag
+  var NO_CALLS = "This browser can't make calls. Try an up-to-date Chrome, Safari or Firefox.";
+  // The microphone's samples, off the audio thread, as they come (128 at a time).
+  var CAPTURE_WORKLET = "class QVCapture extends AudioWorkletProcessor {\n" +
+    "  process(inputs) { var input = inputs[0]; if (input && input[0]) this.port.postMessage(input[0].slice(0));" +
+    " return true; }\n}\nregisterProcessor('qv-capture', QVCapture);\n";
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -113,10 +126,8 @@
   };
 
   Call.prototype.rings = async function (count) {
-    var Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!Ctx) return;
-    this.context = this.context || new Ctx();
-    var ctx = this.context;
+    var ctx = this.audioContext();
+    if (!ctx) return;
     for (var i = 0; i < count && !this.ended; i++) {
       var gain = ctx.createGain();
       gain.gain.value = 0.08;
@@ -134,44 +145,185 @@
     }
   };
 
+  // WebRTC first: media peer to peer, with the browser's own jitter buffer and echo cancellation. When it cannot
+  // connect, the call goes as PCM over a WebSocket on this origin instead — the same call, not a second one: the
+  // gate's ticket works once and its consent belongs to one call.
+  // - Known before the call is placed (no RTCPeerConnection, ?transport=socket, the offer cannot even be made, or
+  //   POST /api/public/calls answers webrtc_unavailable, which leaves the ticket unused): the socket opens with the
+  //   ticket.
+  // - Found out after (not "connected" within CONNECT_TIMEOUT_MS, or failed before connecting): the page closes its
+  //   peer connection and opens the socket with the call token of that WebRTC call; the sidecar moves the call,
+  //   its greeting not spoken yet, onto the socket. One conversation, one consent ticket, and the call token keeps
+  //   working for hang-up and metrics.
   Call.prototype.connect = async function () {
+    if (socketOnly() || !window.RTCPeerConnection) return this.connectSocket({ ticket: this.options.ticket });
+    var connected;
+    try {
+      connected = await this.connectWebRTC();
+    } catch (error) {
+      if (!error.webrtcUnavailable) throw error;
+      this.closePeer();
+      return this.connectSocket({ ticket: this.options.ticket });
+    }
+    if (!connected && !this.ended) {
+      this.closePeer();
+      return this.connectSocket({ call_token: this.callToken });
+    }
+  };
+
+  /* Resolves true once connected, false when not connected within CONNECT_TIMEOUT_MS (or failed first); throws an
+   * error with webrtcUnavailable when the ticket was not used, so the socket can have it. */
+  Call.prototype.connectWebRTC = async function () {
     var self = this;
     var began = performance.now();
-    var pc = this.pc = new RTCPeerConnection({ iceServers: [] });
-    this.events = pc.createDataChannel("events");
-    this.events.onmessage = function (ev) { self.onEvent(JSON.parse(ev.data)); };
-    this.mic.getTracks().forEach(function (track) { pc.addTrack(track, self.mic); });
-    pc.ontrack = function (ev) {
-      var stream = ev.streams && ev.streams[0] ? ev.streams[0] : new MediaStream([ev.track]);
-      self.audio.srcObject = stream;
-      var played = self.audio.play();
-      if (played && played.catch) played.catch(function () {});
-      self.watchLevel(stream);
-    };
-    pc.onconnectionstatechange = function () {
-      if (pc.connectionState === "connected" && self.stats.connect_ms == null) {
-        self.stats.connect_ms = Math.round(performance.now() - began);
-        self.say("Connected");
-        self.statsTimer = setInterval(function () { self.readStats(); }, 3000);
-      } else if (pc.connectionState === "failed") {
-        self.hangUp("connection_failed", "The connection dropped. Please start a new call.");
-      }
-    };
-    await pc.setLocalDescription(await pc.createOffer());
-    await gathered(pc, 3000);
+    this.setTransport("webrtc");
+    var pc, settled;
+    var connected = new Promise(function (resolve) { settled = resolve; });
+    try {
+      pc = this.pc = new RTCPeerConnection({ iceServers: [] });
+      this.events = pc.createDataChannel("events");
+      this.events.onmessage = function (ev) { self.onEvent(JSON.parse(ev.data)); };
+      this.mic.getTracks().forEach(function (track) { pc.addTrack(track, self.mic); });
+      pc.ontrack = function (ev) {
+        var stream = ev.streams && ev.streams[0] ? ev.streams[0] : new MediaStream([ev.track]);
+        self.audio.srcObject = stream;
+        var played = self.audio.play();
+        if (played && played.catch) played.catch(function () {});
+        var ctx = self.audioContext();
+        if (ctx) self.watchLevel([ctx.createMediaStreamSource(stream), ctx.createMediaStreamSource(self.mic)]);
+      };
+      pc.onconnectionstatechange = function () {
+        if (pc.connectionState === "connected" && self.stats.connect_ms == null) {
+          self.stats.connect_ms = Math.round(performance.now() - began);
+          self.say("Connected");
+          self.statsTimer = setInterval(function () { self.readStats(); }, 3000);
+          settled(true);
+        } else if (pc.connectionState === "failed") {
+          if (self.stats.connect_ms == null) settled(false);
+          else self.hangUp("connection_failed", "The connection dropped. Please start a new call.");
+        }
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc, 3000);
+    } catch (error) {
+      throw webrtcUnavailable(error);
+    }
     var response = await fetch("/api/public/calls", { method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ ticket: this.options.ticket, sdp: pc.localDescription.sdp, type: "offer" }) });
     var body = await response.json().catch(function () { return {}; });
     if (!response.ok) {
-      var message = body.error && body.error.message;
+      var code = body.error && body.error.code, message = body.error && body.error.message;
+      if (code === "webrtc_unavailable") throw webrtcUnavailable(new Error(message));
       var error = new Error(message || "call refused");
       error.userMessage = response.status === 503
-        ? (message || "Our assistant is busy right now.") + " Please try again in a minute."
+        ? (message || "Our assistant is busy right now. Please try again in a minute.")
         : message;
       throw error;
     }
     this.callToken = body.call_token;
     await pc.setRemoteDescription({ type: "answer", sdp: body.sdp });
+    return Promise.race([connected, sleep(CONNECT_TIMEOUT_MS).then(function () { return false; })]);
+  };
+
+  Call.prototype.closePeer = function () {
+    if (!this.pc) return;
+    this.pc.onconnectionstatechange = this.pc.ontrack = null;
+    try { this.pc.close(); } catch (e) { /* already closed */ }
+    this.pc = this.events = null;
+  };
+
+  /* The call over /api/public/calls/socket, with {ticket} or {call_token}: resolves once the call has started. */
+  Call.prototype.connectSocket = async function (credential) {
+    var self = this;
+    var began = performance.now();
+    this.setTransport("socket");
+    var ctx = this.audioContext();
+    if (!ctx || !window.WebSocket) throw userError(NO_CALLS);
+    if (ctx.state === "suspended") await ctx.resume().catch(function () {});
+    var query = credential.ticket ? "ticket=" + encodeURIComponent(credential.ticket)
+      : "call_token=" + encodeURIComponent(credential.call_token);
+    var socket = this.socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host +
+                                             "/api/public/calls/socket?" + query);
+    socket.binaryType = "arraybuffer";
+    var player = this.player = new PcmPlayer(ctx, this.stats);
+    var started = false;
+    await new Promise(function (resolve, reject) {
+      socket.onmessage = function (ev) {
+        if (typeof ev.data !== "string") return player.play(new Int16Array(ev.data));
+        var event = JSON.parse(ev.data);
+        if (event.type === "started") {
+          started = true;
+          self.callToken = event.call_token;
+          self.stats.connect_ms = Math.round(performance.now() - began);
+          self.say("Connected");
+          resolve();
+        } else if (event.type === "error") {
+          reject(userError(event.message));
+        } else {
+          self.onEvent(event);
+        }
+      };
+      socket.onclose = function () {
+        if (!started) reject(userError("We couldn't connect the call. Check your connection and try again."));
+        else if (!self.ended) self.hangUp(null, "The connection dropped. Please start a new call.");
+      };
+    });
+    if (this.ended) return; // hung up while connecting
+    await this.capture(socket);
+    this.watchLevel([player.output, ctx.createMediaStreamSource(this.mic)]);
+  };
+
+  /* The microphone into the socket: 16 kHz Int16 frames of 20 ms, from an AudioWorklet (or a ScriptProcessor where
+   * there is none). */
+  Call.prototype.capture = async function (socket) {
+    var ctx = this.context;
+    var source = ctx.createMediaStreamSource(this.mic);
+    var silent = ctx.createGain(); // the capture node must reach the destination to be run; it adds nothing
+    silent.gain.value = 0;
+    silent.connect(ctx.destination);
+    var framer = pcmFramer(ctx.sampleRate, function (frame) {
+      if (socket.readyState === WebSocket.OPEN && socket.bufferedAmount < MAX_BUFFERED_BYTES) socket.send(frame);
+    });
+    var node = null;
+    if (ctx.audioWorklet && window.AudioWorkletNode) {
+      var url = URL.createObjectURL(new Blob([CAPTURE_WORKLET], { type: "application/javascript" }));
+      try {
+        await ctx.audioWorklet.addModule(url);
+        node = new AudioWorkletNode(ctx, "qv-capture");
+        node.port.onmessage = function (ev) { framer(ev.data); };
+      } catch (e) {
+        node = null; // the module was refused (an older browser): the older node below does the same
+      } finally {
+        URL.revokeObjectURL(url);
+      }
+    }
+    if (!node) {
+      node = ctx.createScriptProcessor(2048, 1, 1);
+      node.onaudioprocess = function (ev) { framer(ev.inputBuffer.getChannelData(0)); };
+    }
+    source.connect(node);
+    node.connect(silent); // closing the context at the end stops it
+  };
+
+  /* A message to the sidecar over whichever carries the call's events (the data channel, or the socket). */
+  Call.prototype.sendEvent = function (message) {
+    var open = this.transport === "socket" ? this.socket && this.socket.readyState === WebSocket.OPEN
+      : this.events && this.events.readyState === "open";
+    if (!open) return;
+    try { (this.transport === "socket" ? this.socket : this.events).send(JSON.stringify(message)); }
+    catch (e) { /* closing anyway */ }
+  };
+
+  Call.prototype.setTransport = function (transport) {
+    this.transport = transport;
+    this.status.setAttribute("data-transport", transport);
+  };
+
+  Call.prototype.audioContext = function () {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    this.context = this.context || new Ctx();
+    return this.context;
   };
 
   Call.prototype.onEvent = function (event) {
@@ -192,15 +344,13 @@
     this.say(this.muted ? "Muted" : "Listening…");
   };
 
-  Call.prototype.watchLevel = function (remote) {
-    var Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!Ctx) return;
-    this.context = this.context || new Ctx();
+  /* The ring follows the louder of the agent and the caller (nodes: their audio in this.context). */
+  Call.prototype.watchLevel = function (nodes) {
     var ctx = this.context, self = this;
-    var analysers = [remote, this.mic].filter(Boolean).map(function (stream) {
+    var analysers = nodes.map(function (node) {
       var analyser = ctx.createAnalyser();
       analyser.fftSize = 512;
-      ctx.createMediaStreamSource(stream).connect(analyser);
+      node.connect(analyser);
       return analyser;
     });
     var samples = new Uint8Array(512);
@@ -233,9 +383,7 @@
 
   Call.prototype.hangUp = async function (reason, message) {
     if (this.ended) return;
-    if (reason && this.events && this.events.readyState === "open") {
-      try { this.events.send(JSON.stringify({ type: "hangup", reason: reason })); } catch (e) { /* closing anyway */ }
-    }
+    if (reason) this.sendEvent({ type: "hangup", reason: reason });
     await this.readStats().catch(function () {});
     this.stats.duration_s = this.startedAt ? Math.round((Date.now() - this.startedAt) / 1000) : undefined;
     if (this.callToken) {
@@ -250,6 +398,7 @@
     this.ended = true;
     clearInterval(this.statsTimer);
     if (this.pc) { try { this.pc.close(); } catch (e) { /* already closed */ } }
+    if (this.socket) { this.socket.onclose = null; try { this.socket.close(1000); } catch (e) { /* closed */ } }
     (this.mic ? this.mic.getTracks() : []).forEach(function (t) { t.stop(); });
     if (this.context) this.context.close().catch(function () {});
     this.say(message);
@@ -278,6 +427,72 @@
   }
 
   function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  function socketOnly() { return new URLSearchParams(location.search).get("transport") === "socket"; }
+
+  function userError(message) {
+    var error = new Error(message);
+    error.userMessage = message;
+    return error;
+  }
+
+  function webrtcUnavailable(cause) {
+    var error = new Error("WebRTC unavailable: " + (cause && cause.message));
+    error.webrtcUnavailable = true;
+    return error;
+  }
+
+  /* Microphone samples (floats at the context's rate, any count) → 20 ms Int16 frames at 16 kHz, to send(). Each
+   * output sample is the mean of the input samples in its 1/16000 s: a plain low-pass before dropping the rest. */
+  function pcmFramer(fromRate, send) {
+    var step = fromRate / PCM_RATE, position = 0, sum = 0, count = 0;
+    var frame = new Int16Array(FRAME_SAMPLES), filled = 0;
+    return function (samples) {
+      for (var i = 0; i < samples.length; i++) {
+        sum += samples[i];
+        count++;
+        position += 1;
+        if (position < step) continue;
+        position -= step;
+        var value = Math.max(-1, Math.min(1, sum / count));
+        sum = count = 0;
+        frame[filled++] = value < 0 ? value * 32768 : value * 32767;
+        if (filled === FRAME_SAMPLES) {
+          send(frame.buffer.slice(0));
+          filled = 0;
+        }
+      }
+    };
+  }
+
+  /* The agent's 16 kHz PCM from the socket, played as it comes: each chunk is scheduled right after the previous
+   * one, a little ahead of the clock (jitter). When the audio stops (between replies, or a barge-in dropped the
+   * rest), playback starts afresh with the next chunk. A chunk that comes late in the middle of speech is a drop. */
+  function PcmPlayer(ctx, stats) {
+    this.ctx = ctx;
+    this.stats = stats;
+    this.next = 0;
+    this.output = ctx.createGain();
+    this.output.connect(ctx.destination);
+  }
+
+  PcmPlayer.prototype.play = function (pcm) {
+    var ctx = this.ctx;
+    if (!pcm.length || ctx.state === "closed") return;
+    var buffer = ctx.createBuffer(1, pcm.length, PCM_RATE);
+    var data = buffer.getChannelData(0);
+    for (var i = 0; i < pcm.length; i++) data[i] = pcm[i] / 32768;
+    var source = ctx.createBufferSource();
+    source.buffer = buffer;
+    source.connect(this.output);
+    var now = ctx.currentTime;
+    if (this.next < now) {
+      if (this.next && now - this.next < 0.5) this.stats.audio_drops = (this.stats.audio_drops || 0) + 1;
+      this.next = now + JITTER_SECONDS;
+    }
+    source.start(this.next);
+    this.next += buffer.duration;
+  };
 
   window.QVCall = {
     current: null,

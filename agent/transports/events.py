@@ -13,7 +13,8 @@ Sidecar → browser:
 Browser → sidecar: ``{"type": "hangup"}``, optionally with ``"reason"`` (lowercase and underscores, at most 60
 characters, e.g. ``caller_left_page``; default ``caller_hung_up``), kept as the conversation's end reason.
 
-The browser opens the channel; messages sent before it is open wait in order and go out when it opens.
+The browser opens the channel; messages sent before it is open wait in order and go out when it opens. A call over
+the WebSocket fallback carries the same messages as the socket's text messages (``pcm_socket.py``).
 """
 
 from __future__ import annotations

@@ -5,12 +5,16 @@ derived from the shared SECRET_KEY in ``X-Voice-Sidecar-Key``, anything else get
 
 * ``POST /calls`` ``{"campaign_id": int, "sdp": str, "type": "offer", "setup": {CallSetup fields}}`` → opens the
   conversation, computes the greeting and answers ``{"sdp", "type": "answer", "call_id", "conversation_id"}``.
+* ``GET /calls/socket`` (a WebSocket) → a call whose media is PCM over that socket, or a WebRTC call that never
+  connected moved onto it: the protocol is in ``agent/transports/pcm_socket.py``. The app relays the browser's
+  socket here.
 * ``POST /calls/{call_id}/hangup`` (optional ``{"reason": str}``, default ``caller_hung_up``) →
   ``{"call_id", "ended": true, "reason"}``; 404 when the call is not (or no longer) here.
 * ``GET /health`` → ``{"status": "ok", "worker_id", "active_calls", "capacity"}``.
 
 Errors are ``{"error": {"code", "message"}}`` (and ``field`` where one is at fault): an unknown campaign 404, a
-campaign with no published flow 409, a bad offer 400, a wrong setup 422, this sidecar at capacity 503.
+campaign with no published flow 409, a bad offer 400, a wrong setup 422, this sidecar at capacity 503 (on the
+socket, the same as its ``error`` message).
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ import logging
 import socket
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
-from agent.transports.webrtc import BrowserCalls
+from agent.transports import pcm_socket
+from agent.transports.browser_calls import BrowserCalls
+from agent.transports.pcm_socket import SocketPeer
+from agent.transports.webrtc import WebRTCPeer
 from quantum_voice.core.config import Settings, get_settings
 from quantum_voice.core.errors import DomainError, NotFound, ValidationFailed
 from quantum_voice.services.media import SIGNALLING_HEADER, setup_from_json, signalling_key
@@ -38,6 +45,7 @@ def signalling_app(calls: BrowserCalls, key: str) -> web.Application:
     app = web.Application(middlewares=[_guard(key.encode())])
     app[_CALLS] = calls
     app.router.add_post("/calls", open_call)
+    app.router.add_get("/calls/socket", socket_call)
     app.router.add_post("/calls/{call_id}/hangup", hang_up_call)
     app.router.add_get("/health", health)
     return app
@@ -67,16 +75,80 @@ def _guard(key: bytes):
 
 async def open_call(request: web.Request) -> web.Response:
     body = await _json_body(request)
-    campaign_id = body.get("campaign_id")
-    if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
-        raise ValidationFailed("campaign_id must be the campaign's id (an integer).", field="campaign_id")
+    campaign_id = _campaign_id(body)
     if body.get("type") != "offer" or not isinstance(body.get("sdp"), str):
         raise DomainError('Send the browser\'s WebRTC offer: {"sdp": "...", "type": "offer"}.', code="bad_offer",
                           field="sdp")
     setup = setup_from_json(body.get("setup"))
-    browser_call, answer = await request.app[_CALLS].open(campaign_id, body["sdp"], setup)
-    return web.json_response({"sdp": answer, "type": "answer", "call_id": browser_call.id,
+    peer = WebRTCPeer(body["sdp"])
+    browser_call = await request.app[_CALLS].open(campaign_id, setup, peer)
+    return web.json_response({"sdp": peer.answer_sdp, "type": "answer", "call_id": browser_call.id,
                               "conversation_id": browser_call.conversation_id})
+
+
+async def socket_call(request: web.Request) -> web.WebSocketResponse:
+    """A browser call over this WebSocket (pcm_socket.py): its start message, then the call until it closes."""
+    ws = web.WebSocketResponse(max_msg_size=pcm_socket.MAX_MESSAGE_BYTES, compress=False)
+    if not ws.can_prepare(request).ok:
+        raise DomainError("GET /calls/socket is a WebSocket: open it with a WebSocket client (the protocol is in "
+                          "agent/transports/pcm_socket.py).", code="bad_request")
+    await ws.prepare(request)
+    peer = SocketPeer(ws)
+    try:
+        start = await _start_message(ws)
+        calls = request.app[_CALLS]
+        if start.get("type") == "take_over":
+            call_id = start.get("call_id")
+            if not isinstance(call_id, str) or not call_id:
+                raise ValidationFailed("call_id must be the id of the call to move onto this socket.",
+                                       field="call_id")
+            browser_call = await calls.take_over(call_id, peer)
+        else:
+            browser_call = await calls.open(_campaign_id(start), setup_from_json(start.get("setup")), peer)
+    except DomainError as exc:
+        await _refuse(ws, exc.status, exc.code, exc.message)
+        return ws
+    except Exception:
+        log.exception("opening a socket call failed")
+        await _refuse(ws, 500, "internal_error", "The voice sidecar failed to open the call; its log says why. "
+                      "Try again.")
+        return ws
+    peer.start(browser_call.id, browser_call.conversation_id)
+    await peer.run()
+    return ws
+
+
+async def _start_message(ws: web.WebSocketResponse) -> dict[str, Any]:
+    how = ('Send {"type": "start", "campaign_id": ..., "setup": {...}} (or {"type": "take_over", "call_id": ...}) '
+           "as the socket's first message.")
+    try:
+        message = await ws.receive(timeout=pcm_socket.START_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise DomainError(f"No start message within {pcm_socket.START_TIMEOUT_SECONDS:.0f} s. {how}",
+                          code="bad_request") from None
+    try:
+        start = json.loads(message.data) if message.type == WSMsgType.TEXT else None
+    except ValueError:
+        start = None
+    if not isinstance(start, dict) or start.get("type") not in ("start", "take_over"):
+        raise DomainError(how, code="bad_request")
+    return start
+
+
+async def _refuse(ws: web.WebSocketResponse, status: int, code: str, message: str) -> None:
+    if not ws.closed:
+        try:
+            await ws.send_json(pcm_socket.error(status, code, message))
+            await ws.close(code=1011 if status >= 500 else 1008, message=code.encode()[:120])
+        except (ConnectionError, RuntimeError):
+            pass  # the other side left first
+
+
+def _campaign_id(body: dict[str, Any]) -> int:
+    campaign_id = body.get("campaign_id")
+    if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
+        raise ValidationFailed("campaign_id must be the campaign's id (an integer).", field="campaign_id")
+    return campaign_id
 
 
 async def hang_up_call(request: web.Request) -> web.Response:

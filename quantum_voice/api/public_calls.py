@@ -1,17 +1,24 @@
 """/api/public: the caller's side of a campaign, with no sign-in — the call page, the web widget and anyone
 embedding a call use it. Campaign branding, the email gate (consent ticket), placing a WebRTC call on a voice
-sidecar, hang-up and caller-side metrics."""
+sidecar, the WebSocket fallback when WebRTC cannot connect, hang-up and caller-side metrics."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from quantum_voice.api.deps import DB, client_ip
-from quantum_voice.services import public_calls
+from quantum_voice.core.db import session_scope
+from quantum_voice.core.errors import DomainError
+from quantum_voice.services import media, public_calls
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/public", tags=["public calls"])
 
@@ -95,3 +102,77 @@ def hang_up(body: CallTokenIn, session: DB) -> None:
 @router.post("/calls/metrics")
 def report_metrics(body: MetricsIn, session: DB) -> dict[str, int]:
     return {"kept": public_calls.report_metrics(session, body.call_token, body.metrics)}
+
+
+@router.websocket("/calls/socket")
+async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=None, max_length=2000),
+                      call_token: str | None = Query(default=None, max_length=2000)) -> None:
+    """The call page's fallback when WebRTC cannot connect: the call as 16 kHz PCM and JSON events over this
+    socket, relayed to a voice sidecar (protocol: agent/transports/pcm_socket.py). Open it with ``?ticket=`` from
+    the email gate, or ``?call_token=`` of the page's WebRTC call that never connected. The first message is
+    ``{"type": "started", "call_token", "conversation_id"}``, or ``{"type": "error", "code", "message"}`` and the
+    socket closes (1008: refused, 1011: try again later)."""
+    await websocket.accept()
+    try:
+        call = await run_in_threadpool(_checked_socket_call, ticket, call_token, client_ip(websocket),
+                                       websocket.headers.get("user-agent"))
+        sidecar = await media.open_sidecar_socket(call.sidecars, campaign_id=call.campaign_id, setup=call.setup,
+                                                  call_id=call.call_id)
+    except DomainError as exc:
+        await _refuse(websocket, exc.status, exc.code, exc.message)
+        return
+    except Exception:
+        log.exception("a call socket could not be opened")
+        await _refuse(websocket, 500, "internal_error", "Something went wrong on our side. Please try again.")
+        return
+    try:
+        token = public_calls.call_token_for(organization_id=call.organization_id, worker_id=sidecar.worker_id,
+                                            call_id=sidecar.call_id, conversation_id=sidecar.conversation_id)
+        await websocket.send_json({"type": "started", "call_token": token,
+                                   "conversation_id": sidecar.conversation_id})
+        await _relay(websocket, sidecar)
+    finally:
+        await sidecar.close()
+
+
+def _checked_socket_call(ticket: str | None, call_token: str | None, ip: str | None,
+                         user_agent: str | None) -> public_calls.SocketCall:
+    with session_scope() as session:  # only for the checks: the call itself may last an hour
+        return public_calls.open_socket_call(session, ticket=ticket, call_token=call_token, ip=ip,
+                                             user_agent=user_agent)
+
+
+async def _relay(browser: WebSocket, sidecar: media.SidecarSocket) -> None:
+    """Both directions until either side closes."""
+    async def up() -> None:
+        while True:
+            message = await browser.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("bytes") if message.get("bytes") is not None else message.get("text")
+            if data is not None:
+                await sidecar.send(data)
+
+    async def down() -> None:
+        while (data := await sidecar.receive()) is not None:
+            await (browser.send_bytes(data) if isinstance(data, bytes) else browser.send_text(data))
+
+    directions = [asyncio.ensure_future(up()), asyncio.ensure_future(down())]
+    try:
+        await asyncio.wait(directions, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for direction in directions:
+            direction.cancel()
+        await asyncio.gather(*directions, return_exceptions=True)
+    try:
+        await browser.close()
+    except (RuntimeError, WebSocketDisconnect):
+        pass  # the browser left first
+
+
+async def _refuse(websocket: WebSocket, status: int, code: str, message: str) -> None:
+    try:
+        await websocket.send_json({"type": "error", "code": code, "message": message})
+        await websocket.close(code=1011 if status >= 500 else 1008)
+    except (RuntimeError, WebSocketDisconnect):
+        pass  # the browser left first

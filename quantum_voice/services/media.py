@@ -5,6 +5,10 @@ a media URL, room for one more call; least loaded first), posts the offer to the
 (``agent/transports/signalling.py``) and returns its answer. The browser's media then goes straight to that
 sidecar over WebRTC; the app only ever talks to the sidecar for signalling.
 
+When WebRTC cannot connect, the page falls back to PCM over a WebSocket on the app's own origin:
+``open_sidecar_socket`` opens the matching socket to a sidecar (the same choice of sidecar) and the app relays
+between the two (``quantum_voice/api/public_calls.py``; the protocol is ``agent/transports/pcm_socket.py``).
+
 Every request carries ``SIGNALLING_HEADER``: a key derived from the app's SECRET_KEY, so only the app (which
 shares the key with the sidecar, or the data dir it is kept in) can open or end calls. ``setup_as_json`` /
 ``setup_from_json`` are the wire form of ``CallSetup``, used by both sides.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import json
 import logging
 import types
 import typing
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import httpx
 from sqlmodel import Session, select
 
@@ -39,6 +45,9 @@ _SIGNALLING_LABEL = b"quantum-voice/sidecar-signalling/v1"
 # the sidecar opens the conversation and computes the greeting before it answers
 OPEN_TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 HANG_UP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+OPEN_TIMEOUT_SECONDS = 15.0  # the socket's "started" (or "error") after its start message
+SOCKET_CONNECT_TIMEOUT_SECONDS = 3.0
+MAX_SOCKET_MESSAGE_BYTES = 64 * 1024  # as the sidecar's (agent/transports/pcm_socket.py)
 UNAVAILABLE = "The voice agent is not available right now. Please try again in a minute."
 
 # a sidecar's 4xx, as the app's own error (its message says what to do)
@@ -73,17 +82,34 @@ def live_sidecars(session: Session, *, settings: Settings | None = None) -> list
     return list(session.exec(query).all())
 
 
+def sidecars_for_call(session: Session, *, campaign_id: int,
+                      settings: Settings | None = None) -> list[tuple[str, str]]:
+    """``(worker id, media URL)`` of the sidecars to try for a new browser call, best first;
+    ``ServiceUnavailable`` when none is running with room."""
+    workers = [(w.id, w.media_url) for w in live_sidecars(session, settings=settings)]
+    if not workers:
+        log.warning("a browser call for campaign %s found no live voice sidecar with a media URL: start "
+                    "`python -m agent` (make run does) and check its heartbeat in /api/health", campaign_id)
+        raise ServiceUnavailable(UNAVAILABLE)
+    return workers
+
+
+def sidecar_of_call(session: Session, worker_id: str) -> list[tuple[str, str]]:
+    """The sidecar running a call, as ``sidecars_for_call`` gives them; a sidecar that is gone took its calls
+    with it."""
+    worker = session.get(VoiceWorker, worker_id)
+    if worker is None or not worker.media_url:
+        raise NotFound("This call has already ended. Go back and press Call again to start a new one.")
+    return [(worker.id, worker.media_url)]
+
+
 def open_browser_call(session: Session, *, campaign_id: int, sdp: str, setup: CallSetup) -> BrowserCallAnswer:
     """Start a call on a live sidecar from the browser's offer and return the sidecar's answer.
 
     Raises the sidecar's own error for a call it refuses (unknown campaign, no published flow, a bad offer), and
     ``ServiceUnavailable`` when no sidecar is running, reachable and free."""
     settings = get_settings()
-    workers = [(w.id, w.media_url) for w in live_sidecars(session, settings=settings)]
-    if not workers:
-        log.warning("a browser call for campaign %s found no live voice sidecar with a media URL: start "
-                    "`python -m agent` (make run does) and check its heartbeat in /api/health", campaign_id)
-        raise ServiceUnavailable(UNAVAILABLE)
+    workers = sidecars_for_call(session, campaign_id=campaign_id, settings=settings)
     body = {"campaign_id": campaign_id, "sdp": sdp, "type": "offer", "setup": setup_as_json(setup)}
     with httpx.Client(timeout=OPEN_TIMEOUT, headers={SIGNALLING_HEADER: signalling_key(settings)}) as client:
         for worker_id, media_url in workers:
@@ -115,16 +141,25 @@ def _post_offer(client: httpx.Client, worker_id: str, media_url: str, body: dict
                   "sidecar's media server?", worker_id, media_url)
         return None
     if response.status_code == 401:
-        log.error("voice sidecar %s refused the app's signalling key: the app and the sidecar must share "
-                  "SECRET_KEY (or the data dir it is kept in)", worker_id)
+        _log_wrong_key(worker_id)
         return None
-    error = _error_of(response)
-    if response.status_code in _ERRORS_BY_STATUS:
-        raise _ERRORS_BY_STATUS[response.status_code](error.get("message") or UNAVAILABLE, code=error.get("code"),
-                                                      field=error.get("field"))
-    log.warning("voice sidecar %s could not take a browser call (%s: %s); trying the next one", worker_id,
-                response.status_code, error.get("message"))
+    _raise_refusal(worker_id, response.status_code, _error_of(response))
     return None
+
+
+def _log_wrong_key(worker_id: str) -> None:
+    log.error("voice sidecar %s refused the app's signalling key: the app and the sidecar must share SECRET_KEY "
+              "(or the data dir it is kept in)", worker_id)
+
+
+def _raise_refusal(worker_id: str, status: int, error: dict[str, Any]) -> None:
+    """A sidecar's refusal: its 4xx as the app's own error (its message says what to do); anything else (at
+    capacity, stopping) is logged and the next sidecar is tried."""
+    if status in _ERRORS_BY_STATUS:
+        raise _ERRORS_BY_STATUS[status](error.get("message") or UNAVAILABLE, code=error.get("code"),
+                                        field=error.get("field"))
+    log.warning("voice sidecar %s could not take a browser call (%s: %s); trying the next one", worker_id, status,
+                error.get("message"))
 
 
 def hang_up_browser_call(session: Session, *, worker_id: str, call_id: str) -> None:
@@ -154,6 +189,96 @@ def _error_of(response: httpx.Response) -> dict[str, Any]:
     except (ValueError, AttributeError):
         return {}
     return error if isinstance(error, dict) else {}
+
+
+# ---------------------------------------------------------------- the WebSocket fallback
+
+
+@dataclass
+class SidecarSocket:
+    """A browser call's open WebSocket to the sidecar running it (``agent/transports/pcm_socket.py``): PCM as
+    bytes, events as text, both ways."""
+
+    worker_id: str
+    call_id: str
+    conversation_id: int
+    _http: aiohttp.ClientSession
+    _ws: aiohttp.ClientWebSocketResponse
+
+    async def send(self, data: bytes | str) -> None:
+        await (self._ws.send_bytes(data) if isinstance(data, bytes) else self._ws.send_str(data))
+
+    async def receive(self) -> bytes | str | None:
+        """The sidecar's next message; ``None`` once the socket is closed."""
+        message = await self._ws.receive()
+        if message.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+            return message.data
+        return None
+
+    async def close(self) -> None:
+        try:
+            await self._ws.close()
+        finally:
+            await self._http.close()
+
+
+async def open_sidecar_socket(sidecars: list[tuple[str, str]], *, campaign_id: int | None = None,
+                              setup: CallSetup | None = None, call_id: str | None = None) -> SidecarSocket:
+    """Open a browser call's socket on the first of ``sidecars`` that takes it: a new call (``campaign_id`` and
+    ``setup``), or the WebRTC call ``call_id`` that never connected, moved onto the socket. Raises the sidecar's own
+    error for a call it refuses, and ``ServiceUnavailable`` when none takes it."""
+    start = ({"type": "take_over", "call_id": call_id} if call_id is not None else
+             {"type": "start", "campaign_id": campaign_id, "setup": setup_as_json(setup or CallSetup())})
+    key = signalling_key()
+    for worker_id, media_url in sidecars:
+        opened = await _open_socket(worker_id, media_url, start, key)
+        if opened is not None:
+            return opened
+    log.error("no voice sidecar took a browser socket call (tried %s): see their logs",
+              ", ".join(w for w, _ in sidecars))
+    raise ServiceUnavailable(UNAVAILABLE)
+
+
+async def _open_socket(worker_id: str, media_url: str, start: dict[str, Any], key: str) -> SidecarSocket | None:
+    """The sidecar's socket once it said "started"; ``None`` when this sidecar cannot take the call now."""
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=SOCKET_CONNECT_TIMEOUT_SECONDS)
+    http = aiohttp.ClientSession(headers={SIGNALLING_HEADER: key}, timeout=timeout)
+    try:
+        ws = await http.ws_connect(f"{media_url.rstrip('/')}/calls/socket", max_msg_size=MAX_SOCKET_MESSAGE_BYTES)
+        await ws.send_json(start)
+        first = await ws.receive(timeout=OPEN_TIMEOUT_SECONDS)
+    except aiohttp.WSServerHandshakeError as exc:
+        await http.close()
+        if exc.status == 401:
+            _log_wrong_key(worker_id)
+        else:
+            log.warning("voice sidecar %s at %s refused the call socket (%s); trying the next one", worker_id,
+                        media_url, exc.status)
+        return None
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        await http.close()
+        log.warning("voice sidecar %s at %s is unreachable for a call socket (%s); trying the next one", worker_id,
+                    media_url, exc.__class__.__name__)
+        return None
+    answer = _json_object(first.data) if first.type == aiohttp.WSMsgType.TEXT else {}
+    if answer.get("type") == "started" and answer.get("call_id") and answer.get("conversation_id") is not None:
+        return SidecarSocket(worker_id, answer["call_id"], int(answer["conversation_id"]), http, ws)
+    await ws.close()
+    await http.close()
+    if answer.get("type") == "error":
+        _raise_refusal(worker_id, answer.get("status") or 503, answer)
+    else:
+        log.error("voice sidecar %s answered a socket call with something that is not its start; is %s the "
+                  "sidecar's media server?", worker_id, media_url)
+    return None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 # ---------------------------------------------------------------- the wire form of CallSetup

@@ -7,6 +7,12 @@ consent → an immutable consent ticket and a short-lived signed *call ticket*) 
 WebRTC offer and the call ticket → the sidecar's answer; the ticket works once) → ``hang_up`` / ``report_metrics``
 with the signed *call token* returned by ``place_call``.
 
+When WebRTC cannot connect, the page's call goes as PCM over a WebSocket instead (``open_socket_call``): with the
+ticket when the page knows before placing the call (no WebRTC in the browser, ``?transport=socket``, or
+``place_call`` answering ``webrtc_unavailable``, which leaves the ticket unused), or with the call token of its
+WebRTC call that never connected, which the sidecar then moves onto the socket. A consent ticket belongs to one
+call, so the fallback continues that call rather than opening a second one.
+
 Abuse limits: calls started per caller IP and per campaign per hour (the shared cache, so every app process
 counts together), the campaign's hard budget, and a maximum call length (the campaign's ``max_call_seconds``,
 enforced by the sidecar). A test call (the owner's "Test call" button) carries a signed test token: it may run a
@@ -30,7 +36,8 @@ from sqlmodel import Session, select
 from quantum_voice.core.cache import get_cache
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import get_settings
-from quantum_voice.core.errors import NotFound, PermissionDenied, RateLimited, ServiceUnavailable, ValidationFailed
+from quantum_voice.core.errors import (DomainError, NotFound, PermissionDenied, RateLimited, ServiceUnavailable,
+                                       ValidationFailed)
 from quantum_voice.core.security import sign, tokens_equal
 from quantum_voice.models.accounts import Organization
 from quantum_voice.models.billing import Budget, UsageRecord
@@ -81,6 +88,18 @@ class PlacedCall:
     type: str
     call_token: str  # for hang-up and metrics from the page
     conversation_id: int
+
+
+@dataclass(frozen=True)
+class SocketCall:
+    """A call the page makes over the WebSocket fallback, checked: a new call (``campaign_id``, ``setup``) or the
+    page's WebRTC call that never connected (``call_id``), and the sidecars to try for it, best first."""
+
+    organization_id: int
+    sidecars: list[tuple[str, str]]  # (worker id, media URL)
+    campaign_id: int | None = None
+    setup: CallSetup | None = None
+    call_id: str | None = None
 
 
 # ---------------------------------------------------------------- the page
@@ -140,6 +159,10 @@ def open_gate(session: Session, slug: str, *, email: str, consent: bool, ip: str
 
 # ---------------------------------------------------------------- placing the call
 
+WEBRTC_UNAVAILABLE = ("This browser's WebRTC offer could not be used. Connect over the WebSocket instead "
+                      "(/api/public/calls/socket) with the same ticket: it has not been used.")
+
+
 def place_call(session: Session, ticket: str, *, sdp: str, ip: str | None, user_agent: str | None) -> PlacedCall:
     """The browser's WebRTC offer → a voice sidecar's answer. The ticket works once."""
     from quantum_voice.services import media
@@ -147,6 +170,48 @@ def place_call(session: Session, ticket: str, *, sdp: str, ip: str | None, user_
     claims = _open("ticket", ticket, "Your call link has expired. Go back and press Call again.")
     if not sdp or "m=audio" not in sdp:
         raise ValidationFailed("The browser's offer has no audio. Allow the microphone and try again.", field="sdp")
+    campaign, setup = _ticketed_call(session, claims, ip=ip, user_agent=user_agent)
+    try:
+        answer = media.open_browser_call(session, campaign_id=campaign.id, sdp=sdp, setup=setup)
+    except DomainError as exc:
+        if exc.code != "bad_offer":
+            raise
+        _release(claims["nonce"])  # no call was opened: the ticket still works, for the socket
+        raise DomainError(WEBRTC_UNAVAILABLE, code="webrtc_unavailable") from None
+    token = call_token_for(organization_id=campaign.organization_id, worker_id=answer.worker_id,
+                           call_id=answer.call_id, conversation_id=answer.conversation_id)
+    return PlacedCall(sdp=answer.sdp, type=answer.type, call_token=token, conversation_id=answer.conversation_id)
+
+
+def open_socket_call(session: Session, *, ticket: str | None = None, call_token: str | None = None,
+                     ip: str | None, user_agent: str | None) -> SocketCall:
+    """The checks before a call over the WebSocket fallback, with the email gate's ``ticket`` (used up here, as
+    ``place_call`` does) or the ``call_token`` of the page's WebRTC call that never connected."""
+    from quantum_voice.services import media
+
+    if call_token:
+        claims = _open("call", call_token, "This call has already ended. Go back and press Call again.")
+        return SocketCall(organization_id=claims["org"], sidecars=media.sidecar_of_call(session, claims["worker"]),
+                          call_id=claims["call"])
+    if not ticket:
+        raise ValidationFailed("Open the call socket with ?ticket= (from the email gate) or ?call_token= (of a "
+                               "WebRTC call that did not connect).", field="ticket")
+    claims = _open("ticket", ticket, "Your call link has expired. Go back and press Call again.")
+    campaign, setup = _ticketed_call(session, claims, ip=ip, user_agent=user_agent)
+    return SocketCall(organization_id=campaign.organization_id, campaign_id=campaign.id, setup=setup,
+                      sidecars=media.sidecars_for_call(session, campaign_id=campaign.id))
+
+
+def call_token_for(*, organization_id: int, worker_id: str, call_id: str, conversation_id: int) -> str:
+    """The signed token the page keeps for its call: hang-up, metrics, and the WebSocket fallback."""
+    return _seal("call", {"call": call_id, "worker": worker_id, "conversation": conversation_id,
+                          "org": organization_id, "exp": int(time.time()) + 6 * 3600})
+
+
+def _ticketed_call(session: Session, claims: dict[str, Any], *, ip: str | None,
+                   user_agent: str | None) -> tuple[Campaign, CallSetup]:
+    """The checks a call from the email gate's ticket must pass, whatever carries it, and its setup. The ticket
+    is used up here."""
     campaign = session.get(Campaign, claims["campaign"])
     if campaign is None or campaign.deleted_at is not None:
         raise NotFound("This campaign no longer exists.")
@@ -161,10 +226,7 @@ def place_call(session: Session, ticket: str, *, sdp: str, ip: str | None, user_
     setup = CallSetup(channel=claims["channel"], is_test=bool(claims["test"]), qr_code_id=claims["qr"],
                       caller_ip_hash=hash_client_ip(ip), user_agent=(user_agent or None) and user_agent[:400],
                       caller_email=record.email, consent_record_id=record.id)
-    answer = media.open_browser_call(session, campaign_id=campaign.id, sdp=sdp, setup=setup)
-    token = _seal("call", {"call": answer.call_id, "worker": answer.worker_id, "conversation": answer.conversation_id,
-                           "org": campaign.organization_id, "exp": int(time.time()) + 6 * 3600})
-    return PlacedCall(sdp=answer.sdp, type=answer.type, call_token=token, conversation_id=answer.conversation_id)
+    return campaign, setup
 
 
 def hang_up(session: Session, call_token: str) -> None:
@@ -257,6 +319,11 @@ def _first_use(nonce: str) -> bool:
     cache = get_cache()
     count, _ = cache.incr(f"call-ticket:{nonce}", get_settings().call_ticket_ttl_seconds + 60)
     return count == 1
+
+
+def _release(nonce: str) -> None:
+    """The ticket's call was never opened: it may be used once more."""
+    get_cache().delete(f"call-ticket:{nonce}")
 
 
 # ---------------------------------------------------------------- signed tokens

@@ -127,3 +127,75 @@ def test_a_caller_talks_with_the_agent_in_the_browser_and_becomes_a_lead(live_ap
         assert consent.granted and consent.email == "john.smith@example.com" and consent.wording
         assert lead.score is not None and lead.band and lead.name and "john" in lead.name.lower()
     engine.dispose()
+
+
+def chromium_with_microphone(p, wav):
+    """Headless Chromium whose microphone plays ``wav`` once."""
+    args = CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                            f"--use-file-for-fake-audio-capture={wav}%noloop",
+                            "--autoplay-policy=no-user-gesture-required"]
+    return p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+
+
+def ended_conversation(database_url: str, consent_id: str, timeout: float = 30):
+    """The consent ticket and its call once the conversation has ended (or the timeout passed)."""
+    from quantum_voice.models.calls import ConsentRecord, Conversation
+
+    engine = create_engine(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with Session(engine) as session:
+                consent = session.exec(select(ConsentRecord).where(ConsentRecord.public_id == consent_id)).one()
+                conversation = session.get(Conversation, consent.conversation_id)
+                if conversation.status == "ended" or time.monotonic() > deadline:
+                    return consent, conversation
+            time.sleep(1)
+    finally:
+        engine.dispose()
+
+
+def test_a_caller_on_a_network_without_webrtc_talks_over_the_socket_fallback(live_app, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    wait_for_sidecar(live_app.url, live_app.log_path)
+    wait_for_brochure(live_app.url)
+    wav = tmp_path / "caller.wav"
+    caller_wav(wav)
+    with sync_playwright() as p:
+        browser = chromium_with_microphone(p, wav)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        try:
+            page.goto(f"{live_app.url}/call/{DEMO_SLUG}?transport=socket&audio=raw")
+            expect(page.locator("#call-campaign-name")).to_have_text("Spring Open House", timeout=60_000)
+            page.fill("#call-email", "jane.doe@example.com")
+            page.check("#call-consent")
+            page.click("#call-start")
+            agent = page.locator("#qv-transcript .qv-agent")
+            expect(agent.first).to_contain_text("Harbor View", timeout=45_000)
+            expect(page.locator("#qv-status")).to_have_attribute("data-transport", "socket")
+            expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
+            page.screenshot(path=str(ARTIFACTS / "call-over-socket-live.png"), full_page=True)
+            caller_text = " ".join(page.locator("#qv-transcript .qv-caller").all_inner_texts()).lower()
+            assert "john" in caller_text and "fee" in caller_text, caller_text
+            consent_id = page.locator("#call-consent-id").inner_text()
+            page.click("#qv-hangup")
+            expect(page.locator("#qv-status[data-ended='true']")).to_contain_text("Call ended", timeout=10_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "call-over-socket.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+    from quantum_voice.models.calls import TranscriptTurn
+    from quantum_voice.models.leads import Lead
+
+    consent, conversation = ended_conversation(live_app.database_url, consent_id)
+    assert conversation.status == "ended" and conversation.end_reason == "caller_hung_up"
+    engine = create_engine(live_app.database_url)
+    with Session(engine) as session:
+        turns = session.exec(select(TranscriptTurn).where(TranscriptTurn.conversation_id == conversation.id)).all()
+        assert any("$450" in t.text for t in turns if t.speaker == "agent")
+        lead = session.exec(select(Lead).where(Lead.conversation_id == conversation.id)).one()
+        assert lead.email == "jane.doe@example.com" and lead.consent_record_id == consent.id
+    engine.dispose()
