@@ -94,7 +94,8 @@ def call_dispatch(job_metadata: str, caller_identity: str, caller_metadata: str 
 def call_setup(dispatch: CallDispatch) -> CallSetup:
     return CallSetup(channel=dispatch.channel, is_test=dispatch.is_test, use_draft=dispatch.use_draft,
                      qr_code_id=dispatch.qr_code_id, caller_ip_hash=dispatch.caller_ip_hash,
-                     user_agent=dispatch.user_agent)
+                     user_agent=dispatch.user_agent, caller_email=dispatch.caller_email,
+                     consent_record_id=dispatch.consent_record_id)
 
 
 def room_options_for(dispatch: CallDispatch) -> room_io.RoomOptions:

@@ -87,7 +87,8 @@
   Call.prototype.say = function (text) { this.status.textContent = text; };
 
   Call.prototype.bubble = function (speaker, text, seq, interrupted) {
-    var id = speaker === "agent" && seq != null ? "qv-agent-" + seq : null;
+    // an agent turn (seq) or a LiveKit transcription segment ("lk-…", either side) is updated in place
+    var id = seq != null && (speaker === "agent" || typeof seq === "string") ? "qv-" + speaker + "-" + seq : null;
     var node = id ? document.getElementById(id) : null;
     if (!node) {
       var mine = speaker === "caller";
@@ -156,6 +157,7 @@
   //   its greeting not spoken yet, onto the socket. One conversation, one consent ticket, and the call token keeps
   //   working for hang-up and metrics.
   Call.prototype.connect = async function () {
+    if (this.options.media === "livekit") return this.connectLiveKit();
     if (socketOnly() || !window.RTCPeerConnection) return this.connectSocket({ ticket: this.options.ticket });
     var connected;
     try {
@@ -381,6 +383,52 @@
     });
   };
 
+  /* LiveKit mode (the app has a LiveKit server): join the call's room with livekit-client; the voice worker is
+   * dispatched into it. Its transcriptions arrive as "lk.transcription" text streams and its state as the
+   * participant attribute "lk.agent.state" (livekit-agents' room I/O). */
+  Call.prototype.connectLiveKit = async function () {
+    var self = this;
+    var began = performance.now();
+    this.setTransport("livekit");
+    await loadScript("/vendor/livekit-client.umd.js");
+    var LK = window.LivekitClient;
+    var response = await fetch("/api/public/calls/livekit", { method: "POST",
+      headers: { "content-type": "application/json" }, body: JSON.stringify({ ticket: this.options.ticket }) });
+    var body = await response.json().catch(function () { return {}; });
+    if (!response.ok) {
+      var error = new Error("join refused");
+      error.userMessage = (body.error && body.error.message) || "Our assistant is busy right now. Please try again in a minute.";
+      throw error;
+    }
+    this.callToken = body.call_token;
+    var room = this.room = new LK.Room();
+    room.on(LK.RoomEvent.TrackSubscribed, function (track) {
+      if (track.kind !== "audio") return;
+      var element = track.attach();
+      element.id = "qv-remote-audio";
+      self.audio.replaceWith(element);
+      self.audio = element;
+      var ctx = self.audioContext();
+      if (ctx) self.watchLevel([ctx.createMediaStreamSource(new MediaStream([track.mediaStreamTrack])),
+                                ctx.createMediaStreamSource(self.mic)]);
+    });
+    room.on(LK.RoomEvent.ParticipantAttributesChanged, function (changed, participant) {
+      var state = participant && participant.attributes && participant.attributes["lk.agent.state"];
+      if (state) self.onEvent({ type: "agent_state", state: state });
+    });
+    room.on(LK.RoomEvent.Disconnected, function () { self.hangUp(null, "The call has ended. Thanks for calling!"); });
+    room.registerTextStreamHandler("lk.transcription", async function (reader, participant) {
+      var text = await reader.readAll();
+      var attributes = (reader.info && reader.info.attributes) || {};
+      var mine = participant && participant.identity === room.localParticipant.identity;
+      self.bubble(mine ? "caller" : "agent", text, "lk-" + (attributes["lk.segment_id"] || reader.info.id), false);
+    });
+    await room.connect(body.url, body.token);
+    await room.localParticipant.publishTrack(this.mic.getAudioTracks()[0]);
+    this.stats.connect_ms = Math.round(performance.now() - began);
+    this.say("Connected");
+  };
+
   Call.prototype.hangUp = async function (reason, message) {
     if (this.ended) return;
     if (reason) this.sendEvent({ type: "hangup", reason: reason });
@@ -398,6 +446,7 @@
     this.ended = true;
     clearInterval(this.statsTimer);
     if (this.pc) { try { this.pc.close(); } catch (e) { /* already closed */ } }
+    if (this.room) { var room = this.room; this.room = null; room.disconnect().catch(function () {}); }
     if (this.socket) { this.socket.onclose = null; try { this.socket.close(1000); } catch (e) { /* closed */ } }
     (this.mic ? this.mic.getTracks() : []).forEach(function (t) { t.stop(); });
     if (this.context) this.context.close().catch(function () {});
@@ -423,6 +472,21 @@
       pc.addEventListener("icegatheringstatechange", function () {
         if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
       });
+    });
+  }
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      if (document.querySelector('script[src="' + src + '"]')) return resolve();
+      var script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = function () {
+        var error = new Error("could not load " + src);
+        error.userMessage = "The call could not start (a part of this page is missing). Please try again later.";
+        reject(error);
+      };
+      document.head.appendChild(script);
     });
   }
 

@@ -23,8 +23,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# Reflex downloads bun from the internet unless a bun >= 1.4.4 is on PATH: take it from npm instead.
-if [ ! -x tools/node_modules/.bin/bun ]; then
-  echo "setup: installing bun from npm into tools/"
+# Front-end tools from npm (tools/package.json): bun — Reflex downloads its own from the internet unless a
+# bun >= 1.4.4 is on PATH — and livekit-client, whose browser build the call page loads in LiveKit mode.
+npm_stamp=tools/node_modules/.package.sha256
+npm_want=$(cat tools/package.json tools/package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -x tools/node_modules/.bin/bun ] || [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+  echo "setup: installing front-end tools from npm into tools/"
   npm install --prefix tools --no-audit --no-fund --loglevel=error
+  echo "$npm_want" > "$npm_stamp"
 fi
+mkdir -p assets/vendor
+cmp -s tools/node_modules/livekit-client/dist/livekit-client.umd.js assets/vendor/livekit-client.umd.js ||
+  cp tools/node_modules/livekit-client/dist/livekit-client.umd.js assets/vendor/livekit-client.umd.js

@@ -35,6 +35,7 @@ class CampaignPageOut(BaseModel):
     accepting_calls: bool
     unavailable_reason: str | None
     is_test: bool
+    media: str  # embedded: POST /calls (WebRTC) or the socket; livekit: POST /calls/livekit, then join the room
 
 
 class GateIn(BaseModel):
@@ -65,6 +66,18 @@ class CallOut(BaseModel):
     conversation_id: int
 
 
+class LiveKitJoinIn(BaseModel):
+    ticket: str = Field(max_length=2000)
+
+
+class LiveKitJoinOut(BaseModel):
+    url: str
+    room: str
+    identity: str
+    token: str
+    call_token: str
+
+
 class CallTokenIn(BaseModel):
     call_token: str = Field(max_length=2000)
 
@@ -92,6 +105,13 @@ def place_call(body: CallIn, session: DB, request: Request) -> CallOut:
     placed = public_calls.place_call(session, body.ticket, sdp=body.sdp, ip=client_ip(request),
                                      user_agent=request.headers.get("user-agent"))
     return CallOut(**placed.__dict__)
+
+
+@router.post("/calls/livekit", response_model=LiveKitJoinOut, status_code=201)
+def join_livekit_call(body: LiveKitJoinIn, session: DB, request: Request) -> LiveKitJoinOut:
+    joined = public_calls.join_livekit_call(session, body.ticket, ip=client_ip(request),
+                                            user_agent=request.headers.get("user-agent"))
+    return LiveKitJoinOut(**joined.__dict__)
 
 
 @router.post("/calls/hangup", status_code=204)

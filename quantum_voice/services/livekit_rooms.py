@@ -51,6 +51,8 @@ class CallDispatch:
     conversation_public_id: str | None = None  # a call the app already opened (not yet used by the worker)
     caller_ip_hash: str | None = None
     user_agent: str | None = None
+    caller_email: str | None = None  # typed at the call page's email gate (pre-fills the Lead Gate)
+    consent_record_id: int | None = None  # the consent ticket written there
 
     def to_metadata(self) -> str:
         return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, sort_keys=True)

@@ -72,6 +72,7 @@ class CampaignPage:
     accepting_calls: bool
     unavailable_reason: str | None
     is_test: bool
+    media: str = "embedded"  # embedded (WebRTC / WebSocket to a voice sidecar) | livekit (a LiveKit room)
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def campaign_page(session: Session, slug: str, *, test_token: str | None = None)
     return CampaignPage(slug=campaign.slug, name=campaign.name, organization=organization.name if organization else "",
                         greeting=campaign.greeting, brand_color=campaign.brand_color, logo_url=campaign.logo_url,
                         privacy_wording=campaign.privacy_wording, policy_version=campaign.privacy_policy_version,
-                        accepting_calls=reason is None, unavailable_reason=reason, is_test=is_test)
+                        accepting_calls=reason is None, unavailable_reason=reason, is_test=is_test,
+                        media=media_mode())
 
 
 def test_call_link(repo: OrgRepository, campaign_id: int) -> str:
@@ -200,6 +202,42 @@ def open_socket_call(session: Session, *, ticket: str | None = None, call_token:
     campaign, setup = _ticketed_call(session, claims, ip=ip, user_agent=user_agent)
     return SocketCall(organization_id=campaign.organization_id, campaign_id=campaign.id, setup=setup,
                       sidecars=media.sidecars_for_call(session, campaign_id=campaign.id))
+
+
+@dataclass(frozen=True)
+class LiveKitJoin:
+    """LiveKit mode: what the page needs to join the call's room (the worker is dispatched when it joins)."""
+
+    url: str
+    room: str
+    identity: str
+    token: str
+    call_token: str  # for metrics (hang-up is leaving the room)
+
+
+def join_livekit_call(session: Session, ticket: str, *, ip: str | None, user_agent: str | None) -> LiveKitJoin:
+    """With LiveKit configured, the page joins a room for its call instead of connecting to a sidecar: the same
+    ticket checks, then a room and the caller's token whose dispatch carries the call's setup (the typed email and
+    the consent ticket included) to the voice worker. The ticket works once."""
+    from quantum_voice.services import livekit_rooms
+
+    livekit_rooms.livekit_config()  # not configured: a clear 503 before the ticket is used up
+    claims = _open("ticket", ticket, "Your call link has expired. Go back and press Call again.")
+    campaign, setup = _ticketed_call(session, claims, ip=ip, user_agent=user_agent)
+    room = livekit_rooms.open_call_room(livekit_rooms.CallDispatch(
+        campaign_id=campaign.id, channel=setup.channel, is_test=setup.is_test, qr_code_id=setup.qr_code_id,
+        caller_ip_hash=setup.caller_ip_hash, user_agent=setup.user_agent, caller_email=setup.caller_email,
+        consent_record_id=setup.consent_record_id))
+    token = call_token_for(organization_id=campaign.organization_id, worker_id="livekit", call_id=room.room,
+                           conversation_id=0)
+    return LiveKitJoin(url=room.url, room=room.room, identity=room.identity, token=room.token, call_token=token)
+
+
+def media_mode() -> str:
+    """How the page connects: ``livekit`` (a LiveKit server is configured) or ``embedded`` (a voice sidecar)."""
+    from quantum_voice.services import livekit_rooms
+
+    return "livekit" if livekit_rooms.livekit_enabled() else "embedded"
 
 
 def call_token_for(*, organization_id: int, worker_id: str, call_id: str, conversation_id: int) -> str:

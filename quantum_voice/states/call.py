@@ -31,6 +31,7 @@ class CallPageState(FormErrors, rx.State):
     _test_token: str = ""
     _qr: str = ""
     _channel: str = "web"
+    _media: str = "embedded"  # embedded (a voice sidecar) | livekit (a LiveKit room)
     _raw_audio: bool = False  # ?audio=raw: no echo cancellation / noise suppression (a headset, a test)
 
     @rx.event
@@ -52,6 +53,7 @@ class CallPageState(FormErrors, rx.State):
         self.name, self.organization, self.greeting = page.name, page.organization, page.greeting
         self.brand_color, self.logo_url = page.brand_color, page.logo_url or ""
         self.privacy_wording, self.policy_version, self.is_test = page.privacy_wording, page.policy_version, page.is_test
+        self._media = page.media
         self.stage = "gate" if page.accepting_calls else "unavailable"
         self.message = page.unavailable_reason or ""
 
@@ -69,7 +71,7 @@ class CallPageState(FormErrors, rx.State):
             return
         self.stage, self.consent_id = "call", ticket.consent_id
         options = {"ticket": ticket.token, "color": self.brand_color, "rootId": "qv-call-root",
-                   "rawAudio": self._raw_audio}
+                   "rawAudio": self._raw_audio, "media": self._media}
         return rx.call_script(f"window.QVCall.start({json.dumps(options)})")
 
     @rx.event

@@ -199,3 +199,9 @@ def test_a_caller_on_a_network_without_webrtc_talks_over_the_socket_fallback(liv
         lead = session.exec(select(Lead).where(Lead.conversation_id == conversation.id)).one()
         assert lead.email == "jane.doe@example.com" and lead.consent_record_id == consent.id
     engine.dispose()
+
+
+def test_the_app_serves_livekit_clients_browser_build_for_livekit_mode(live_app):
+    # LiveKit mode's page loads it (no LiveKit server runs here, so the room itself is not exercised)
+    served = httpx.get(f"{live_app.url}/vendor/livekit-client.umd.js", timeout=30)
+    assert served.status_code == 200 and "LivekitClient" in served.text

@@ -208,3 +208,62 @@ def test_the_public_api_serves_the_page_and_the_gate(client):
     assert consent_record(opened.json()["consent_id"]).user_agent == UA
     bad_offer = client.post("/api/public/calls", json={"ticket": opened.json()["ticket"], "sdp": "v=0"})
     assert bad_offer.status_code == 422 and "microphone" in bad_offer.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- LiveKit mode
+
+LIVEKIT_KEY, LIVEKIT_SECRET = "APIqv-test-key", "qv-test-secret-0123456789-0123456789-abcdef"
+
+
+@pytest.fixture
+def livekit_env(monkeypatch):
+    monkeypatch.setenv("LIVEKIT_URL", "wss://voice.example.test")
+    monkeypatch.setenv("LIVEKIT_API_KEY", LIVEKIT_KEY)
+    monkeypatch.setenv("LIVEKIT_API_SECRET", LIVEKIT_SECRET)
+    reset_settings()
+
+
+def test_with_livekit_the_page_joins_a_room_whose_dispatch_carries_the_email_and_consent(engine, livekit_env):
+    from livekit import api
+
+    from agent.livekit_worker import call_setup
+    from quantum_voice.services.livekit_rooms import AGENT_NAME, CallDispatch
+
+    campaign_id, slug = live_campaign()
+    with session_scope() as session:
+        assert public_calls.campaign_page(session, slug).media == "livekit"
+    ticket = gate(slug, qr_code=None)
+    record = consent_record(ticket.consent_id)
+    with session_scope() as session:
+        joined = public_calls.join_livekit_call(session, ticket.token, ip="203.0.113.7", user_agent=UA)
+    claims = api.TokenVerifier(LIVEKIT_KEY, LIVEKIT_SECRET).verify(joined.token)
+    assert joined.url == "wss://voice.example.test" and claims.video.room == joined.room
+    assert claims.identity == joined.identity and claims.video.can_publish and not claims.video.room_admin
+    (agent,) = claims.room_config.agents
+    dispatch = CallDispatch.from_metadata(agent.metadata)
+    assert agent.agent_name == AGENT_NAME and dispatch.campaign_id == campaign_id
+    setup = call_setup(dispatch)  # what the voice worker opens the call with
+    assert setup.caller_email == "ana.lopez@example.com" and setup.consent_record_id == record.id
+    assert setup.caller_ip_hash and setup.user_agent == UA and not setup.is_test
+    with session_scope() as session, pytest.raises(ValidationFailed, match="already placed"):
+        public_calls.join_livekit_call(session, ticket.token, ip=None, user_agent=None)
+
+
+def test_without_livekit_the_join_is_refused_and_the_ticket_is_kept(engine):
+    _, slug = live_campaign()
+    with session_scope() as session:
+        assert public_calls.campaign_page(session, slug).media == "embedded"
+    ticket = gate(slug)
+    with session_scope() as session, pytest.raises(ServiceUnavailable, match="LIVEKIT_URL"):
+        public_calls.join_livekit_call(session, ticket.token, ip=None, user_agent=None)
+    with session_scope() as session:  # still unused: the page can place the call on a sidecar
+        assert public_calls._first_use(public_calls._open("ticket", ticket.token, "")["nonce"])
+
+
+def test_the_public_api_joins_a_livekit_room(client, livekit_env):
+    _, slug = live_campaign()
+    assert client.get(f"/api/public/campaigns/{slug}").json()["media"] == "livekit"
+    opened = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "ana@example.com", "consent": True})
+    joined = client.post("/api/public/calls/livekit", json={"ticket": opened.json()["ticket"]})
+    assert joined.status_code == 201, joined.text
+    assert set(joined.json()) == {"url", "room", "identity", "token", "call_token"}
