@@ -33,6 +33,22 @@ def metrics() -> rx.Component:
     )
 
 
+def caller_connection() -> rx.Component:
+    return rx.vstack(
+        rx.heading("How calls connect", size="3"),
+        rx.text("Measured in callers' browsers over the last 7 days, test calls excluded.", size="1",
+                color_scheme="gray"),
+        rx.grid(
+            metric("Calls measured", S.connected_calls, "smartphone", "Reported by the call page"),
+            metric("Time to connect", S.connect_time, "timer", "Median, from Call to connected"),
+            metric("Round trip", S.round_trip, "activity", "Median network round trip"),
+            metric("Calls with audio drops", S.calls_with_drops, "audio-lines", "Lost or concealed audio"),
+            columns=rx.breakpoints(initial="1", xs="2", md="4"), spacing="4", width="100%",
+        ),
+        spacing="2", width="100%", id="dashboard-caller-connection",
+    )
+
+
 def campaign_item(campaign: CampaignRow) -> rx.Component:
     return rx.hstack(
         rx.icon("megaphone", size=16, color="var(--gray-10)"),
@@ -73,6 +89,7 @@ def dashboard_page() -> rx.Component:
                 rx.callout("Your organisation's owner is finishing set-up.", icon="info", width="100%")),
         metrics(),
         rx.cond(S.loaded & (S.call_count == 0), empty_state()),
+        rx.cond(S.loaded & (S.connected_calls > 0), caller_connection()),
         spacing="5", width="100%",
     )
     return app_layout(content, "/dashboard")

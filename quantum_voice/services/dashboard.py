@@ -1,12 +1,21 @@
-"""What the dashboard shows first: headline counts and the organisation's campaigns."""
+"""What the dashboard shows first: headline counts, the organisation's campaigns, and how calls connect from the
+callers' side (what the call page reports)."""
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_
+from sqlmodel import select
+
+from quantum_voice.core.clock import utcnow
 
 from quantum_voice.models.calls import Conversation
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead, LeadBand
+from quantum_voice.models.system import SystemMetric
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
 
@@ -34,7 +43,43 @@ def summary(repo: OrgRepository, campaign_limit: int = 20) -> DashboardSummary:
     return DashboardSummary(
         campaigns=repo.count(Campaign, live),
         calls=repo.count(Conversation, Conversation.is_test.is_(False)),  # type: ignore[attr-defined]
-        leads=repo.count(Lead),
-        hot_leads=repo.count(Lead, Lead.band == LeadBand.HOT.value),
+        leads=repo.count(Lead, _not_from_a_test_call()),
+        hot_leads=repo.count(Lead, Lead.band == LeadBand.HOT.value, _not_from_a_test_call()),
         campaign_list=[CampaignSummary(c.id, c.name, c.status) for c in campaigns],  # type: ignore[arg-type]
     )
+
+
+def _not_from_a_test_call():
+    tests = select(Conversation.id).where(Conversation.is_test.is_(True))  # type: ignore[attr-defined]
+    return or_(Lead.conversation_id.is_(None), Lead.conversation_id.not_in(tests))  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class CallerConnection:
+    """Real calls of the last ``days`` days as callers' browsers measured them (None: nothing reported)."""
+
+    days: int
+    calls: int
+    connect_ms_median: float | None
+    rtt_ms_median: float | None
+    calls_with_audio_drops: int
+
+
+def caller_connection(repo: OrgRepository, days: int = 7) -> CallerConnection:
+    repo.scope.require(Permission.VIEW)
+    rows = repo.list(SystemMetric, SystemMetric.source == "call-page",
+                     SystemMetric.recorded_at >= utcnow() - timedelta(days=days), limit=50_000)
+    by_call: dict[object, dict[str, float]] = {}
+    for row in rows:
+        labels = row.labels or {}
+        if labels.get("test"):
+            continue  # test calls stay out of analytics
+        by_call.setdefault(labels.get("conversation_id") or row.id, {})[row.name] = row.value
+
+    def median(name: str) -> float | None:
+        values = [m[name] for m in by_call.values() if name in m]
+        return round(statistics.median(values), 1) if values else None
+
+    return CallerConnection(days=days, calls=len(by_call), connect_ms_median=median("caller_connect_ms"),
+                            rtt_ms_median=median("caller_rtt_ms"),
+                            calls_with_audio_drops=sum(1 for m in by_call.values() if m.get("caller_audio_drops")))

@@ -41,7 +41,7 @@ from quantum_voice.core.errors import (DomainError, NotFound, PermissionDenied, 
 from quantum_voice.core.security import sign, tokens_equal
 from quantum_voice.models.accounts import Organization
 from quantum_voice.models.billing import Budget, UsageRecord
-from quantum_voice.models.calls import ConsentRecord
+from quantum_voice.models.calls import ConsentRecord, Conversation
 from quantum_voice.models.campaigns import Campaign, CampaignStatus, QRCode
 from quantum_voice.models.system import SystemMetric
 from quantum_voice.services.conversations import CallSetup
@@ -279,13 +279,17 @@ def report_metrics(session: Session, call_token: str, metrics: dict[str, Any]) -
     """Caller-side numbers from the page (connection time, round trip, audio drops) for the dashboard. Returns how
     many were kept; unknown names and non-numbers are ignored."""
     claims = _open("call", call_token, "This call has ended; its metrics can no longer be sent.")
+    conversation = session.get(Conversation, claims["conversation"]) if claims["conversation"] else None
+    if conversation is not None and conversation.organization_id != claims["org"]:
+        conversation = None
+    labels = {"conversation_id": claims["conversation"], "test": bool(conversation and conversation.is_test)}
     kept = 0
     for name in _CLIENT_METRICS:
         value = metrics.get(name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
             continue
         session.add(SystemMetric(organization_id=claims["org"], name=f"caller_{name}", value=float(value),
-                                 labels={"conversation_id": claims["conversation"]}, source="call-page"))
+                                 labels=labels, source="call-page"))
         kept += 1
     return kept
 

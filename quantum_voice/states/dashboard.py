@@ -24,6 +24,11 @@ class DashboardState(SessionState):
     lead_count: int = 0
     hot_lead_count: int = 0
     campaigns: list[CampaignRow] = []
+    # the callers' side of the last 7 days (from the call page)
+    connected_calls: int = 0
+    connect_time: str = "–"
+    round_trip: str = "–"
+    calls_with_drops: int = 0
 
     @rx.event
     def load(self):
@@ -32,10 +37,20 @@ class DashboardState(SessionState):
         try:
             with self._signed_in_repo() as repo:
                 summary = dashboard.summary(repo)
+                connection = dashboard.caller_connection(repo)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.campaign_count, self.call_count = summary.campaigns, summary.calls
         self.lead_count, self.hot_lead_count = summary.leads, summary.hot_leads
         self.campaigns = [CampaignRow(c.name, c.status) for c in summary.campaign_list]
+        self.connected_calls, self.calls_with_drops = connection.calls, connection.calls_with_audio_drops
+        self.connect_time = _ms(connection.connect_ms_median)
+        self.round_trip = _ms(connection.rtt_ms_median)
         self.loaded = True
         return None
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"

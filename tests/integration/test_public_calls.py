@@ -186,7 +186,7 @@ def test_caller_metrics_are_kept_for_the_dashboard(engine):
     assert kept == 3
     with session_scope() as session:
         rows = {m.name: m for m in session.exec(select(SystemMetric).where(SystemMetric.source == "call-page"))}
-    assert rows["caller_connect_ms"].value == 412 and rows["caller_rtt_ms"].labels == {"conversation_id": 42}
+    assert rows["caller_connect_ms"].value == 412 and rows["caller_rtt_ms"].labels == {"conversation_id": 42, "test": False}
     assert rows["caller_connect_ms"].organization_id == organization_id
 
 
