@@ -7,7 +7,8 @@ from quantum_voice.components.listing import pager
 from quantum_voice.components.campaigns import status_badge
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, form_alert, text_input
 from quantum_voice.components.layout import app_layout, page_header
-from quantum_voice.states.campaigns import CampaignRow, CampaignsState as S, KnowledgeOption, TemplateOption
+from quantum_voice.states.campaigns import CampaignRow, CampaignsState as S, KnowledgeOption
+from quantum_voice.states.templates import TemplateOption
 
 WIDE_ONLY = ["none", "none", "table-cell"]
 PHONE_ONLY = ["flex", "flex", "none"]

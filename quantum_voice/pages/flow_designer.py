@@ -14,9 +14,9 @@ from quantum_voice.states.flow_designer import (
     FactRow,
     FlowDesignerState as S,
     ProblemRow,
-    TemplateOption,
     VersionRow,
 )
+from quantum_voice.states.templates import TemplateOption
 from quantum_voice.states.flow_document import NODE_DESCRIPTIONS, NODE_FORMS, FieldSpec
 
 PALETTE = [  # type, label, icon, colour: the same colours as the canvas nodes

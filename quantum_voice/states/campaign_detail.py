@@ -100,10 +100,6 @@ class CampaignDetailState(ConfirmStep, FormErrors, SessionState):
 
     # ------------------------------------------------------------ loading
 
-    def _campaign_from_url(self) -> int:
-        tail = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(tail) if tail.isdigit() else 0
-
     @rx.event
     def load(self):
         if redirect := self._guard():
@@ -111,7 +107,7 @@ class CampaignDetailState(ConfirmStep, FormErrors, SessionState):
         self.loaded, self.missing, self.status_problem = False, "", ""
         self.qr_error = self.widget_error = ""
         self._clear_error()
-        self.campaign_id = self._campaign_from_url()
+        self.campaign_id = self._id_from_url()
         self.can_edit = has_permission(self.role, Permission.MANAGE_CAMPAIGNS)
         self.widget_label = self.widget_label_input = deployment.WIDGET_LABEL_DEFAULT
         self._widget_custom = False

@@ -16,6 +16,7 @@ from quantum_voice.states.format import day
 from quantum_voice.states.listing import ListControls
 from quantum_voice.states.forms import FormErrors
 from quantum_voice.states.session import SessionState
+from quantum_voice.states.templates import TemplateOption, template_options
 
 PAGE_SIZE = 20
 CAMPAIGN_LIMIT = 500
@@ -33,13 +34,6 @@ class CampaignRow:
     template: str = ""
     created: str = ""  # "03 May 2025", for reading
     created_key: str = ""  # ISO time, for sorting
-
-
-@dataclass
-class TemplateOption:
-    key: str = ""
-    name: str = ""
-    description: str = ""
 
 
 @dataclass
@@ -101,7 +95,7 @@ class CampaignsState(ListControls, FormErrors, SessionState):
         if redirect := self._guard():
             return redirect
         self.can_edit = has_permission(self.role, Permission.MANAGE_CAMPAIGNS)
-        self.templates = [TemplateOption(t.key, t.name, t.description) for t in TEMPLATES.values()]
+        self.templates = template_options()
         try:
             with self._signed_in_repo() as repo:
                 self.rows = [campaign_row(v) for v in campaigns.list_campaigns(repo, limit=CAMPAIGN_LIMIT)]

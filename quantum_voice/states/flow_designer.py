@@ -17,7 +17,6 @@ from quantum_voice.services import conversations, team
 from quantum_voice.services.flows import editing, publishing
 from quantum_voice.services.flows.conditions import OUTCOMES
 from quantum_voice.services.flows.schema import NODE_LABELS, NodeType, default_variables
-from quantum_voice.services.flows.templates import TEMPLATES
 from quantum_voice.services.flows.validation import FlowProblem, check_flow
 from quantum_voice.services.knowledge.documents import list_knowledge_bases
 from quantum_voice.services.permissions import Permission, has_permission
@@ -25,6 +24,7 @@ from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states import flow_document as fd
 from quantum_voice.states.format import moment
 from quantum_voice.states.session import SessionState
+from quantum_voice.states.templates import TemplateOption, template_options
 
 AUTOSAVE_DELAY_SECONDS = 1.2
 HISTORY_LIMIT = 100
@@ -57,13 +57,6 @@ class VersionRow:
     by: str = ""
     live: bool = False
     node_count: int = 0
-
-
-@dataclass
-class TemplateOption:
-    key: str = ""
-    name: str = ""
-    description: str = ""
 
 
 @dataclass
@@ -176,23 +169,19 @@ class FlowDesignerState(SessionState):
 
     # ------------------------------------------------------------ loading
 
-    def _campaign_from_url(self) -> int:
-        tail = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(tail) if tail.isdigit() else 0
-
     @rx.event
     def load(self):
         if redirect := self._guard():
             return redirect
         self.loaded, self.missing, self.no_flow = False, "", False
-        self.campaign_ref = self._campaign_from_url()
+        self.campaign_ref = self._id_from_url()
         self.can_edit = has_permission(self.role, Permission.MANAGE_CAMPAIGNS)
         try:
             with self._signed_in_repo() as repo:
                 self._load_from(repo)
         except DomainError as exc:
             self.no_flow = exc.code == "no_flow"
-            self.templates = [TemplateOption(t.key, t.name, t.description) for t in TEMPLATES.values()]
+            self.templates = template_options()
             self.missing = exc.message if not self.no_flow else ""
             return None
         self._undo, self._redo = [], []

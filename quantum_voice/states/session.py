@@ -55,6 +55,11 @@ class SessionState(rx.State):
         raw = self.router.headers.raw_headers.get("cookie", "")
         return parse_cookie_header(raw, get_settings().session_cookie_name)
 
+    def _id_from_url(self) -> int:
+        """The id at the end of this page's path (``/campaigns/12`` → 12); 0 when there is none."""
+        tail = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
     def _client_ip(self) -> str | None:
         return self.router.session.client_ip or None
 
