@@ -30,11 +30,10 @@ from quantum_voice.services.flows.knowledge_adapter import ServiceKnowledgeSearc
 from quantum_voice.services.knowledge import rephrasing
 from quantum_voice.services.knowledge.qna import create_pair
 from tests.factories import repo_for
-from tests.integration.agent.support import brochure_campaign
+from tests.integration.agent.support import brochure_campaign, sqlite_only
 from tests.integration.agent.test_voice_loop import spoken, words
 from tests.unit.agent.test_cloud_providers import DEEPGRAM_KEY, FakeDeepgram
 
-sqlite_only = pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="module")

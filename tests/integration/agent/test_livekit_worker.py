@@ -22,22 +22,15 @@ from agent.call import VoiceCall
 from agent.heartbeat import default_worker_id
 from agent.livekit_worker import (accept_call, active_calls, agent_server, build_call, call_dispatch, call_setup,
                                   entrypoint, prewarm, room_options_for, run_call, worker_options)
-from agent.voice import LocalVoice
 from quantum_voice.core.config import reset_settings
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import ServiceUnavailable, ValidationFailed
 from quantum_voice.models.calls import Conversation
 from quantum_voice.models.system import VoiceWorker
 from quantum_voice.services.livekit_rooms import AGENT_NAME, ROLE_ATTRIBUTE, CallDispatch
-from tests.integration.agent.support import brochure_campaign
+from tests.integration.agent.support import brochure_campaign, sqlite_only
 
 KEY, SECRET = "APIqv-test-key", "qv-test-secret-0123456789-0123456789-abcdef"
-sqlite_only = pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
-
-
-@pytest.fixture(scope="module")
-def voice() -> LocalVoice:
-    return LocalVoice.load()
 
 
 def use_livekit(monkeypatch, url: str) -> None:

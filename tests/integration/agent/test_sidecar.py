@@ -14,7 +14,7 @@ from agent.heartbeat import report_heartbeat
 from quantum_voice.core.db import session_scope
 from quantum_voice.models.calls import Conversation, TranscriptTurn
 from quantum_voice.services.conversations import CallSetup
-from tests.integration.agent.support import brochure_campaign
+from tests.integration.agent.support import brochure_campaign, conversation
 
 
 def ask(flow_llm: FlowLLM, text: str) -> str:
@@ -27,11 +27,6 @@ def ask(flow_llm: FlowLLM, text: str) -> str:
                 chunks.append(chunk.delta.content if chunk.delta else "")
         return "".join(chunks)
     return asyncio.run(run())
-
-
-def conversation(conversation_id: int) -> Conversation:
-    with session_scope() as session:
-        return session.get(Conversation, conversation_id)
 
 
 def test_the_flow_answers_as_the_sessions_llm_and_a_failed_step_is_an_apology_not_silence(engine):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 import time
 
@@ -23,7 +22,6 @@ from sqlmodel import select
 from agent.heartbeat import report_heartbeat
 from agent.providers.audio import as_int16, resample
 from agent.providers.piper_tts import synthesize_pcm
-from agent.transports.browser_calls import BrowserCalls
 from agent.transports.signalling import MediaServer
 from agent.voice import LocalVoice
 from quantum_voice.api import create_api
@@ -33,30 +31,11 @@ from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead
 from quantum_voice.services import public_calls
 from quantum_voice.services.media import SIGNALLING_HEADER, signalling_key
-from tests.integration.agent.support import brochure_campaign
+from tests.integration.agent.support import brochure_campaign, sqlite_only, words, conversation, is_agent, started_server
 
-sqlite_only = pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
 RATE = 16000
 CHUNK = 320  # 20 ms
 WAIT = 45.0  # seconds for anything the voice loop does (2 shared cores)
-
-
-@pytest.fixture(scope="module")
-def voice() -> LocalVoice:
-    return LocalVoice.load()
-
-
-def words(text: str | None) -> set[str]:
-    return set(re.findall(r"[a-z0-9']+", (text or "").lower()))
-
-
-def conversation(conversation_id: int) -> Conversation:
-    with session_scope() as session:
-        return session.get(Conversation, conversation_id)
-
-
-def is_agent(seq: int | None = None):
-    return lambda m: m["type"] == "transcript" and m["speaker"] == "agent" and (seq is None or m["seq"] == seq)
 
 
 def is_caller(m: dict) -> bool:
@@ -130,12 +109,6 @@ class SocketBrowser:
                 return
             sent += 1
             await asyncio.sleep(max(0.0, began + sent * 0.02 - time.monotonic()))
-
-
-async def started_server(voice: LocalVoice, *, capacity: int = 4, worker_id: str = "media-host:1") -> MediaServer:
-    server = MediaServer(BrowserCalls(voice, worker_id=worker_id, capacity=capacity))
-    await server.start()
-    return server
 
 
 async def open_socket(http: aiohttp.ClientSession, server: MediaServer, start: dict) -> tuple[SocketBrowser, dict]:

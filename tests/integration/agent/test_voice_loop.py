@@ -6,39 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 
 import numpy as np
-import pytest
 from sqlmodel import select
 
-from agent.call import TurnTaking
 from agent.providers.audio import as_int16
 from agent.providers.piper_tts import synthesize_pcm
 from agent.simulate import CallerTurn, simulate_call
-from agent.voice import LocalVoice
 from quantum_voice.core.db import session_scope
 from quantum_voice.models.billing import UsageRecord
 from quantum_voice.models.calls import ConsentRecord, Conversation, TranscriptTurn
 from quantum_voice.models.leads import Lead
-from tests.integration.agent.support import brochure_campaign
+from tests.integration.agent.support import brochure_campaign, sqlite_only, words
 
-sqlite_only = pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
-
-
-@pytest.fixture(scope="module")
-def voice() -> LocalVoice:
-    return LocalVoice.load()
 
 
 def spoken(text: str, **options) -> CallerTurn:
     pcm, rate = synthesize_pcm(text)
     pad = np.zeros(rate // 2, dtype=np.int16)
     return CallerTurn(np.concatenate([pad, as_int16(pcm), pad]), rate, **options)
-
-
-def words(text: str | None) -> set[str]:
-    return set(re.findall(r"[a-z0-9']+", (text or "").lower()))
 
 
 def rows(model, *where):

@@ -6,9 +6,9 @@ and the app's side (``open_browser_call``) picks the sidecar from the heartbeats
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fractions
 import json
-import re
 import time
 from datetime import timedelta
 
@@ -24,8 +24,6 @@ from agent.heartbeat import report_heartbeat
 from agent.providers.audio import as_int16, resample
 from agent.providers.piper_tts import synthesize_pcm
 from agent.transports.signalling import MediaServer
-from agent.transports.webrtc import BrowserCalls
-from agent.voice import LocalVoice
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.db import get_engine, session_scope
 from quantum_voice.core.errors import NotFound, ServiceUnavailable
@@ -34,25 +32,10 @@ from quantum_voice.models.system import VoiceWorker
 from quantum_voice.services.conversations import CallSetup
 from quantum_voice.services.media import (SIGNALLING_HEADER, hang_up_browser_call, live_sidecars, open_browser_call,
                                           signalling_key)
-from tests.integration.agent.support import brochure_campaign
+from tests.integration.agent.support import brochure_campaign, sqlite_only, words, conversation, is_agent, started_server
 
-sqlite_only = pytest.mark.parametrize("migrated_engine", ["sqlite"], indirect=True)
 RATE = 48000
 WAIT = 45.0  # seconds for anything the voice loop does (2 shared cores)
-
-
-@pytest.fixture(scope="module")
-def voice() -> LocalVoice:
-    return LocalVoice.load()
-
-
-def words(text: str | None) -> set[str]:
-    return set(re.findall(r"[a-z0-9']+", (text or "").lower()))
-
-
-def conversation(conversation_id: int) -> Conversation:
-    with session_scope() as session:
-        return session.get(Conversation, conversation_id)
 
 
 class Microphone(MediaStreamTrack):
@@ -150,14 +133,20 @@ class Browser:
         self._listening = asyncio.ensure_future(listen())
 
 
-def is_agent(seq: int | None = None):
-    return lambda m: m["type"] == "transcript" and m["speaker"] == "agent" and (seq is None or m["seq"] == seq)
-
-
-async def started_server(voice: LocalVoice, *, capacity: int = 4, worker_id: str = "media-host:1") -> MediaServer:
-    server = MediaServer(BrowserCalls(voice, worker_id=worker_id, capacity=capacity))
-    await server.start()
-    return server
+@contextlib.asynccontextmanager
+async def connected_call(voice, campaign_id: int, **offer):
+    """A media server and a browser whose offer it answered (``offer``: more of the offer's body)."""
+    server = await started_server(voice)
+    browser = Browser()
+    try:
+        response = await post_offer(server, {"campaign_id": campaign_id, "sdp": await browser.offer(), "type": "offer",
+                                             **offer})
+        assert response.status_code == 200, response.text
+        await browser.accept(response.json()["sdp"])
+        yield server, browser, response.json()
+    finally:
+        await browser.close()
+        await server.stop()
 
 
 async def post_offer(server: MediaServer, body: dict, *, key: str | None = None) -> httpx.Response:
@@ -171,16 +160,8 @@ def test_a_browser_call_greets_hears_the_caller_answers_and_ends_when_the_browse
     campaign_id = brochure_campaign()
 
     async def scenario():
-        server = await started_server(voice)
-        browser = Browser()
-        try:
-            response = await post_offer(server, {"campaign_id": campaign_id, "sdp": await browser.offer(),
-                                                 "type": "offer", "setup": {"channel": "web", "is_test": True,
-                                                                            "future_field": "ignored"}})
-            assert response.status_code == 200, response.text
-            answer = response.json()
-            await browser.accept(answer["sdp"])
-
+        setup = {"channel": "web", "is_test": True, "future_field": "ignored"}
+        async with connected_call(voice, campaign_id, setup=setup) as (server, browser, answer):
             _, greeting = await browser.wait_for(is_agent(0))
             heard_greeting = await browser.wait_until_agent_listens()
             browser.microphone.say("My name is John Smith.")
@@ -191,9 +172,6 @@ def test_a_browser_call_greets_hears_the_caller_answers_and_ends_when_the_browse
             _, ended = await browser.wait_for(lambda m: m["type"] == "ended")
             await asyncio.sleep(0.2)
             return answer, greeting, caller, reply, ended, browser.loud_frames, len(server.calls.calls)
-        finally:
-            await browser.close()
-            await server.stop()
 
     answer, greeting, caller, reply, ended, loud_frames, calls_left = asyncio.run(scenario())
     assert answer["type"] == "answer" and answer["call_id"] and answer["sdp"].startswith("v=0")
@@ -212,12 +190,7 @@ def test_talking_over_the_agent_updates_its_turn_on_the_page_with_what_was_heard
     campaign_id = brochure_campaign()
 
     async def scenario():
-        server = await started_server(voice)
-        browser = Browser()
-        try:
-            response = await post_offer(server, {"campaign_id": campaign_id, "sdp": await browser.offer(),
-                                                 "type": "offer"})
-            await browser.accept(response.json()["sdp"])
+        async with connected_call(voice, campaign_id) as (_, browser, _answer):
             first, greeting = await browser.wait_for(is_agent(0))
             await asyncio.sleep(1.5)
             browser.microphone.say("Sorry to interrupt, is parking included?")
@@ -225,9 +198,6 @@ def test_talking_over_the_agent_updates_its_turn_on_the_page_with_what_was_heard
             _, caller = await browser.wait_for(lambda m: m["type"] == "transcript" and m["speaker"] == "caller")
             _, answer = await browser.wait_for(is_agent(1))
             return greeting, update, caller, answer
-        finally:
-            await browser.close()
-            await server.stop()
 
     greeting, update, caller, answer = asyncio.run(scenario())
     assert update["interrupted"] and update["text"] == greeting["text"]
@@ -240,12 +210,7 @@ def test_when_the_flow_says_goodbye_the_connection_closes_after_the_goodbye_has_
     campaign_id = brochure_campaign()
 
     async def scenario():
-        server = await started_server(voice)
-        browser = Browser()
-        try:
-            response = await post_offer(server, {"campaign_id": campaign_id, "sdp": await browser.offer(),
-                                                 "type": "offer"})
-            await browser.accept(response.json()["sdp"])
+        async with connected_call(voice, campaign_id) as (_, browser, answer):
             await browser.wait_for(is_agent(0))
             listening = await browser.wait_until_agent_listens()
             browser.microphone.say("Goodbye.")
@@ -255,11 +220,8 @@ def test_when_the_flow_says_goodbye_the_connection_closes_after_the_goodbye_has_
                 if browser.pc.connectionState == "closed":
                     break
                 await asyncio.sleep(0.02)
-            return (response.json(), goodbye, ended, browser.arrived[finished] - browser.arrived[started],
+            return (answer, goodbye, ended, browser.arrived[finished] - browser.arrived[started],
                     browser.pc.connectionState)
-        finally:
-            await browser.close()
-            await server.stop()
 
     answer, goodbye, ended, heard_for, connection = asyncio.run(scenario())
     pcm, rate = synthesize_pcm(goodbye["text"])
@@ -280,17 +242,9 @@ def test_at_the_campaigns_time_limit_the_page_gets_the_goodbye_and_the_call_ends
         session.get(Campaign, campaign_id).max_call_seconds = 3  # the API allows 30 s and up; short for the test
 
     async def scenario():
-        server = await started_server(voice)
-        browser = Browser()
-        try:
-            response = await post_offer(server, {"campaign_id": campaign_id, "sdp": await browser.offer(),
-                                                 "type": "offer"})
-            await browser.accept(response.json()["sdp"])
+        async with connected_call(voice, campaign_id) as (_, browser, answer):
             _, ended = await browser.wait_for(lambda m: m["type"] == "ended")
-            return response.json(), [m for m in browser.messages if is_agent()(m)], ended
-        finally:
-            await browser.close()
-            await server.stop()
+            return answer, [m for m in browser.messages if is_agent()(m)], ended
 
     answer, agent_turns, ended = asyncio.run(scenario())
     assert agent_turns[0]["seq"] == 0 and agent_turns[-1]["text"] == TIME_LIMIT_GOODBYE
