@@ -106,7 +106,10 @@ class SocketCall:
 # ---------------------------------------------------------------- the page
 
 def campaign_page(session: Session, slug: str, *, test_token: str | None = None) -> CampaignPage:
-    campaign = _campaign(session, slug)
+    return _page_of(session, _campaign(session, slug), test_token)
+
+
+def _page_of(session: Session, campaign: Campaign, test_token: str | None) -> CampaignPage:
     is_test = bool(test_token) and _test_token_valid(campaign, test_token)
     if test_token and not is_test:
         raise PermissionDenied("This test-call link has expired or is not valid. Open a new one from the "
@@ -134,8 +137,8 @@ def test_call_link(repo: OrgRepository, campaign_id: int) -> str:
 def open_gate(session: Session, slug: str, *, email: str, consent: bool, ip: str | None, user_agent: str | None,
               test_token: str | None = None, qr_code: str | None = None, channel: str = "web") -> CallTicket:
     """Email and consent from the call page → the consent ticket (written once, never changed) and a call ticket."""
-    page = campaign_page(session, slug, test_token=test_token)
     campaign = _campaign(session, slug)
+    page = _page_of(session, campaign, test_token)
     if not page.accepting_calls:
         raise ServiceUnavailable(page.unavailable_reason or UNAVAILABLE, code="not_accepting_calls")
     address = valid_email((email or "").strip())
