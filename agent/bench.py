@@ -10,6 +10,10 @@ caller turns with Piper, and runs whole calls through the real loop (``agent.sim
   that keeps p95 ≤ 1.0 s is reported.
 
 Targets (issue "The voice loop"): p50 ≤ 0.6 s, p95 ≤ 0.9 s, ≥ 8 concurrent calls. Nothing here is asserted.
+
+``python -m agent.bench --stt`` measures the recogniser alone instead: word error rate and time per utterance of
+Whisper's fitted window against its full 30-second one, on 70 spoken questions and lead-capture lines
+(``bench/fixtures/questions.json`` plus the call script) in two synthetic voices (Piper's Joe and espeak-ng).
 """
 
 from __future__ import annotations
@@ -106,6 +110,62 @@ async def _calls(campaign_id: int, voice, concurrent: int, questions: int) -> li
     return [t for r in results for t in r]
 
 
+LEAD_LINES = ["My name is John Smith.", "My email is john dot smith at example dot com.", "Yes, I agree.",
+              "No, thanks.", "My phone number is five five five, one two three, four five six seven.", "Sure.",
+              "I'd like to talk to a person please.", "Maria Garcia", "It's jane at gmail dot com.",
+              "Can you repeat that?"]
+
+
+def stt_table(model: str) -> list[tuple[str, str, float, float]]:
+    """(voice, window, word error rate %, ms per utterance) for the fitted and the full window."""
+    import json
+    import re
+    import difflib
+
+    from agent.providers.audio import as_int16, resample_to_16k_mono
+    from agent.providers.espeak_tts import synthesize_espeak_pcm
+    from agent.providers.piper_tts import synthesize_pcm
+    from agent.providers.whisper_stt import DEFAULT_WINDOW_SECONDS, build_prompt, load_whisper, transcribe_pcm
+
+    fixture = json.loads((Path(__file__).resolve().parent.parent / "bench/fixtures/questions.json").read_text())
+    texts = [q["question"] for key in ("answerable", "unanswerable") for q in fixture.get(key, [])] + LEAD_LINES
+    prompt = build_prompt(["Harbor View Residences", "Meridian Homes"])
+
+    def words(text: str) -> list[str]:
+        return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
+
+    def errors(said: str, heard: str) -> int:
+        a, b = words(said), words(heard)
+        return max(len(a), len(b)) - sum(m.size for m in difflib.SequenceMatcher(a=a, b=b).get_matching_blocks())
+
+    load_whisper(model)
+    rows = []
+    for voice, synth in (("piper", synthesize_pcm), ("espeak-ng", synthesize_espeak_pcm)):
+        clips = []
+        for text in texts:
+            pcm, rate = synth(text)
+            clips.append(resample_to_16k_mono(as_int16(pcm), rate))
+        for label, window in ((f"fitted ({DEFAULT_WINDOW_SECONDS:.0f} s)", DEFAULT_WINDOW_SECONDS), ("full (30 s)", 0)):
+            wrong = said = 0
+            started = time.perf_counter()
+            for text, clip in zip(texts, clips, strict=True):
+                heard = transcribe_pcm(clip, model=model, prompt=prompt, window_seconds=window).text
+                wrong += errors(text, heard)
+                said += len(words(text))
+            rows.append((voice, label, 100 * wrong / said, (time.perf_counter() - started) * 1000 / len(texts)))
+    return rows
+
+
+def _print_stt(model: str) -> None:
+    rows = stt_table(model)
+    print()
+    print(f"Whisper {model} on this machine ({os.cpu_count()} cores), 70 utterances per voice")
+    print(f"{'voice':<12}{'window':<16}{'WER %':>8}{'ms / utterance':>16}")
+    print("-" * 52)
+    for voice, label, wer, ms in rows:
+        print(f"{voice:<12}{label:<16}{wer:>8.1f}{ms:>16.0f}")
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -118,7 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=50, help="caller turns for the latency figures (≥ 50)")
     parser.add_argument("--levels", default="1,2,4,8", help="simultaneous calls to try for capacity")
     parser.add_argument("--questions", type=int, default=3, help="questions per call in the capacity runs")
+    parser.add_argument("--stt", action="store_true", help="recogniser accuracy and speed only (fitted vs 30 s)")
     args = parser.parse_args(argv)
+    if args.stt:
+        from quantum_voice.core.config import get_settings
+
+        _print_stt(get_settings().voice_stt_model)
+        return 0
 
     folder = Path(tempfile.mkdtemp(prefix="qv-voice-bench-"))
     campaign_id = _prepare_database(folder)
@@ -134,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     for turn in _turns(QUESTIONS):
         pcm = resample_to_16k_mono(turn.pcm, turn.rate)
         started = time.perf_counter()
-        transcribe_pcm(pcm, model=settings.voice_stt_model)
+        transcribe_pcm(pcm, model=settings.voice_stt_model, window_seconds=settings.voice_stt_window_seconds)
         elapsed += time.perf_counter() - started
         audio += len(pcm) / 16000
 
@@ -154,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     best = max((lvl for lvl, _, _, p95 in capacity_rows if p95 <= 1000), default=0)
 
     print()
-    print(f"Voice loop on this machine ({os.cpu_count()} cores) — STT {settings.voice_stt_model}, TTS "
+    print(f"Voice loop on this machine ({os.cpu_count()} cores) — STT {settings.voice_stt_model} "
+          f"({settings.voice_stt_window_seconds:g} s window), TTS "
           f"{settings.voice_tts}, VAD silence {settings.voice_vad_min_silence_seconds}s, endpointing "
           f"{settings.voice_min_endpointing_seconds}-{settings.voice_max_endpointing_seconds}s")
     print(f"{'measure':<44}{'value':>12}{'target':>12}")

@@ -82,7 +82,8 @@ class LocalVoice:
         from agent.providers.whisper_stt import WhisperSTT
 
         s = self.settings
-        whisper = WhisperSTT(model=s.voice_stt_model, cpu_threads=s.voice_stt_threads or None)
+        whisper = WhisperSTT(model=s.voice_stt_model, cpu_threads=s.voice_stt_threads or None,
+                             window_seconds=s.voice_stt_window_seconds)
         if vocabulary:
             whisper.set_vocabulary(vocabulary)
         sphinx = SphinxSTT()

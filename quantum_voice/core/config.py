@@ -87,10 +87,14 @@ class Settings(BaseSettings):
     calls_per_ip_per_hour: int = 20
     calls_per_campaign_per_hour: int = 300
     call_ticket_ttl_seconds: int = 900
+    # A call whose voice sidecar vanished (crashed, killed) stays open this long after its last sign of life, so the
+    # call page can resume it on another sidecar; then it is closed as voice_worker_lost.
+    call_resume_grace_seconds: int = 60
 
     # The voice loop (agent/). Local models from PyPI wheels; nothing is downloaded.
     voice_stt_model: str = "tiny.en"  # tiny.en (fast) | base (more accurate, ~2x slower)
     voice_stt_threads: int = 0  # CPU threads per transcription; 0 → all cores
+    voice_stt_window_seconds: float = 10.0  # Whisper's window for a short turn (0 → the full 30 s: ~4x slower)
     voice_tts: str = "piper"  # piper (Joe, natural) | espeak (robotic; also the automatic fallback)
     voice_vad_min_silence_seconds: float = 0.25  # silence that ends a stretch of speech
     voice_min_endpointing_seconds: float = 0.2  # wait after speech when the end-of-turn model is confident
