@@ -18,6 +18,7 @@ from livekit.agents import inference
 
 from agent import resilience
 from agent.call import TurnTaking
+from agent.turns import TranscriptTurnDetector
 from agent.providers import cloud  # imports the cloud plugins now: livekit wants them registered on the main thread
 from quantum_voice.core.config import Settings, get_settings
 
@@ -53,7 +54,7 @@ class LocalVoice:
         from livekit.local_inference import init_eot, init_vad
 
         init_vad()
-        if self.settings.voice_turn_model:
+        if self.settings.voice_turn_detector == "audio":
             init_eot()
         from quantum_voice.services.flows import semantic
 
@@ -64,7 +65,7 @@ class LocalVoice:
         return TurnTaking(vad_min_silence=s.voice_vad_min_silence_seconds,
                           min_endpointing_delay=s.voice_min_endpointing_seconds,
                           max_endpointing_delay=s.voice_max_endpointing_seconds,
-                          use_turn_model=s.voice_turn_model,
+                          use_turn_model=s.voice_turn_detector != "vad",
                           interruption_min_duration=s.voice_interruption_seconds)
 
     def session_parts(self, vocabulary: list[str] | None = None) -> dict[str, Any]:
@@ -74,8 +75,8 @@ class LocalVoice:
         vad = inference.VAD(min_silence_duration=s.voice_vad_min_silence_seconds)
         stt, stt_meters = self._stt_chain(vad, vocabulary)
         tts, tts_meters = self._tts_chain()
-        detector = inference.TurnDetector(version="v1-mini") if s.voice_turn_model else None
-        return {"stt": stt, "tts": tts, "vad": vad, "turn_detector": detector, "meters": stt_meters + tts_meters}
+        return {"stt": stt, "tts": tts, "vad": vad, "turn_detector": turn_detector(s.voice_turn_detector),
+                "meters": stt_meters + tts_meters}
 
     def _stt_chain(self, vad, vocabulary: list[str] | None) -> tuple[resilience.ChainSTT, list[Meter]]:
         from agent.providers.sphinx_stt import SphinxSTT
@@ -117,6 +118,21 @@ class LocalVoice:
             guards.insert(0, guard)
             meters.insert(0, Meter(primary.name, "tts", primary.model, guard.usage, "characters", "characters"))
         return resilience.tts_chain(guards), meters
+
+
+TURN_DETECTORS = ("transcript", "audio", "vad")
+
+
+def turn_detector(kind: str) -> Any:
+    """The end-of-turn judge for ``VOICE_TURN_DETECTOR``: the transcript rules (agent/turns.py, the default),
+    livekit's offline audio model, or none (VAD silence alone)."""
+    if kind == "transcript":
+        return TranscriptTurnDetector()
+    if kind == "audio":
+        return inference.TurnDetector(version="v1-mini")
+    if kind == "vad":
+        return None
+    raise ValueError(f"VOICE_TURN_DETECTOR={kind!r} is not known: use one of {', '.join(TURN_DETECTORS)}.")
 
 
 @dataclass

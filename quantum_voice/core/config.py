@@ -9,6 +9,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -99,7 +100,9 @@ class Settings(BaseSettings):
     voice_vad_min_silence_seconds: float = 0.25  # silence that ends a stretch of speech
     voice_min_endpointing_seconds: float = 0.2  # wait after speech when the end-of-turn model is confident
     voice_max_endpointing_seconds: float = 1.0  # the longest wait when the caller seems mid-sentence
-    voice_turn_model: bool = True  # the offline end-of-turn model (off → silence alone ends a turn)
+    # who decides the caller has finished (agent/turns.py): transcript (Whisper's words and punctuation and the
+    # question asked) | audio (livekit's offline end-of-turn model) | vad (silence alone)
+    voice_turn_detector: Literal["transcript", "audio", "vad"] = "transcript"
     voice_interruption_seconds: float = 0.3  # caller speech this long over the agent stops it (barge-in)
     # Cloud speech in front of the local models (agent/providers/cloud.py), each needing its key (DEEPGRAM_API_KEY,
     # OPENAI_API_KEY + OPENAI_BASE_URL): local | deepgram | openai. The local chain stays behind as the fallback.

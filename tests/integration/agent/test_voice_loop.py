@@ -66,6 +66,26 @@ def test_a_caller_gives_details_asks_the_knowledge_base_and_hangs_up(engine, voi
     assert usage[("local-whisper", "seconds")] > 5 and usage[("piper", "characters")] > 100
 
 
+@sqlite_only  # turn-taking has nothing to do with the database
+def test_a_caller_who_pauses_while_spelling_an_email_is_heard_as_one_turn(engine, voice):
+    # real-time pacing: the pause is a pause. After "...smith at" the transcript is unfinished (it ends on "at", and
+    # an email was asked for), so the session waits its long endpointing delay and the rest joins the same turn
+    campaign_id = brochure_campaign()
+    first, rate = synthesize_pcm("My email is john dot smith at")
+    rest, _ = synthesize_pcm("example dot com.")
+    pad, pause = np.zeros(rate // 2, np.int16), np.zeros(int(rate * 0.6), np.int16)
+    email = CallerTurn(np.concatenate([pad, as_int16(first), pause, as_int16(rest), pad]), rate)
+    result = asyncio.run(simulate_call(campaign_id, [spoken("My name is John Smith."), email], voice=voice))
+
+    heard = [r.caller for r in result.reports[1:]]
+    assert len(heard) == 2, heard
+    assert {"john", "example"} <= words(heard[1]), heard
+    assert not result.reports[-1].unspoken
+    callers = [t.text for t in rows(TranscriptTurn, TranscriptTurn.conversation_id == result.conversation_id)
+               if t.speaker == "caller"]
+    assert len(callers) == 2, callers
+
+
 @sqlite_only
 def test_talking_over_the_agent_stops_it_and_it_answers_the_new_turn(engine, voice):
     campaign_id = brochure_campaign()
