@@ -231,8 +231,16 @@ class ExampleMatcher:
 def _local_model_embed(texts: list[str]) -> np.ndarray:
     """all-MiniLM-L6-v2, the process-wide copy when the knowledge service has it loaded. The threshold is
     calibrated for this model, so a test double set with ``embeddings.set_embedder`` is not used: the matcher
-    then loads its own copy of MiniLM."""
-    return _minilm().embed(texts)
+    then loads its own copy of MiniLM. A caller's single utterance goes through the knowledge service's query
+    cache when that holds the same model: the knowledge search embeds the same question a moment later, and one
+    forward pass (~15-35 ms on two cores) is enough for both."""
+    model = _minilm()
+    if len(texts) == 1:
+        from quantum_voice.services.knowledge import embeddings
+
+        if embeddings.get_embedder() is model:
+            return embeddings.embed_query(texts[0])[None, :]
+    return model.embed(texts)
 
 
 _model = None

@@ -95,6 +95,18 @@ def test_a_paraphrased_goodbye_ends_the_call(model):
 
 # ---------------------------------------------------------------- without it
 
+def test_a_callers_utterance_is_embedded_once_for_intents_and_the_knowledge_search(model):
+    from quantum_voice.services.knowledge import embeddings
+
+    if not isinstance(embeddings.get_embedder(), embeddings.MiniLMEmbedder):
+        pytest.skip("another embedder is set for the knowledge service")
+    said = "Could you tell me whether the garage spaces come with electric chargers"
+    model.match(said, {"handoff", "goodbye"})  # the intent stage embeds it first...
+    cached = embeddings._query_cache._items[" ".join(said.lower().split())]
+    # ...and the knowledge search, a moment later, finds the same vector waiting
+    assert embeddings.embed_query(said) is cached
+
+
 def test_rules_only_when_no_matcher_is_given():
     assert understand("is there a real person I could chat with", None).intent == "question"
     assert hear(FLOW, "I need a proper human", semantic=None).understanding.intent == "statement"
