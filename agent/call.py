@@ -158,6 +158,7 @@ class VoiceCall:
         else:  # no AgentAudio to see the first frame: the agent starts speaking at its first audio frame
             session.on("agent_state_changed", self._on_agent_state)
         session.on("user_state_changed", self._on_user_state)
+        session.on("agent_false_interruption", self._on_false_interruption)
         session.on("user_input_transcribed", self._on_transcribed)
         session.on("conversation_item_added", self._on_item)
         session.on("speech_created", self._on_speech_created)
@@ -260,6 +261,12 @@ class VoiceCall:
         elif ev.old_state == "speaking" and ev.new_state == "listening":
             if self._pending.speech_ended is None or self._pending.speech_ended < (self._pending.speech_started or 0):
                 self._pending.speech_ended = ev.created_at - self.turn_taking.vad_min_silence
+
+    def _on_false_interruption(self, _ev) -> None:
+        """The sound the caller made over the agent had no words (a cough, a hum): it was no turn. Forget it, or the
+        caller's next speech would be taken for its continuation and timed from it."""
+        if not self._pending.claimed:
+            self._pending = _Pending()
 
     def _on_transcribed(self, ev) -> None:
         if ev.is_final:

@@ -105,6 +105,8 @@ class AgentAudio(io.AudioOutput):
         if not self._pushed:
             self._started_at = self.playing_since = time.monotonic()
             self._interrupted, self._paused_total = False, 0.0
+            if self._paused_at is not None:  # paused before it began: none of it has been heard yet
+                self._paused_at = self._started_at
             self.on_playback_started(created_at=time.time())
             for listener in self.first_frame_listeners:
                 listener(self._started_at)
@@ -161,7 +163,9 @@ class AgentAudio(io.AudioOutput):
         interrupted = self._interrupted
         played = min(duration, self._heard(started_at)) if interrupted else duration
         self.last_segment = (played, duration)
-        self._interrupted, self._paused_at, self._paused_total = False, None, 0.0
+        # a pause outlives the segment (livekit's own room output keeps it too): only resume() lifts it, and must
+        # reach the sink, or a sink that holds its audio while paused would never play the next reply
+        self._interrupted = False
         if not self._pushed:
             self.playing_since = None
         self.on_playback_finished(playback_position=played, interrupted=interrupted)
