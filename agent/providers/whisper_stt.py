@@ -129,6 +129,26 @@ def spell_vocabulary(text: str, vocabulary: Iterable[str]) -> str:
     return " ".join(words)
 
 
+# Sounds that carry no words: a hum or a hesitation over the agent must not count as talking (barge-in), and a
+# turn of nothing else is no turn. "Mhm", "uh-huh" and "yeah" stay: they can be answers.
+_HESITATIONS = frozenset({"mm", "mmm", "hmm", "hm", "um", "umm", "uh", "er", "erm", "ah", "eh", "oh"})
+# What Whisper writes for a hum or breath it cannot place (its training subtitles): only dropped when unsure.
+_PHANTOMS = frozenset({"you", "thank you", "thanks for watching", "the end", "the end of the video", "bye",
+                       "subtitles by the amara org community"})
+_PHANTOM_CONFIDENCE = 0.5
+
+
+def words_or_nothing(text: str, confidence: float) -> str:
+    """``text``, or "" when it is only hesitation sounds ("Mm.", "Hmm, uh.") or, heard with low confidence, one of
+    the phrases Whisper makes up for a hum ("The end of the video.")."""
+    said = re.findall(r"[a-z']+", text.lower())
+    if said and all(word in _HESITATIONS for word in said):
+        return ""
+    if confidence < _PHANTOM_CONFIDENCE and " ".join(said) in _PHANTOMS:
+        return ""
+    return text
+
+
 def _letters(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -284,7 +304,8 @@ class WhisperSTT(stt.STT):
         except (ModelNotAvailable, RuntimeError, OSError, ValueError) as exc:
             raise APIConnectionError(f"whisper failed: {exc}", retryable=False) from exc
         self.usage.add(result.audio_seconds)
-        text = spell_vocabulary(result.text, [*self._vocabulary, *self._session_keyterms])
+        text = spell_vocabulary(words_or_nothing(result.text, result.confidence),
+                                [*self._vocabulary, *self._session_keyterms])
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,
             request_id=utils.shortuuid(),

@@ -9,7 +9,7 @@ from livekit.agents import stt
 from agent.providers.audio import pcm_to_frames, resample
 from agent.providers.espeak_tts import synthesize_espeak_pcm
 from agent.providers.piper_tts import synthesize_pcm
-from agent.providers.whisper_stt import WhisperSTT, _drop_repeated_tail, build_prompt, spell_vocabulary, transcribe_pcm
+from agent.providers.whisper_stt import WhisperSTT, _drop_repeated_tail, build_prompt, spell_vocabulary, transcribe_pcm, words_or_nothing
 from tests.unit.agent.speech_checks import BOOKING_SENTENCE, require_espeak, word_errors, words
 
 
@@ -172,3 +172,13 @@ def test_a_repeat_the_audio_can_hold_is_kept():
 ])
 def test_the_campaigns_names_are_spelled_its_way(heard, written):
     assert spell_vocabulary(heard, ["Harborview", "Harbor View Residences", "HOA"]) == written
+
+
+@pytest.mark.parametrize("heard, confidence, kept", [
+    ("Mm.", 0.9, ""), ("Hmm, uh...", 0.8, ""), ("Um.", 0.3, ""),  # a hum over the agent is no barge-in
+    ("The end of the video.", 0.3, ""), ("Thank you.", 0.2, ""),  # Whisper's phantoms for a sound, when unsure
+    ("Thank you.", 0.8, "Thank you."), ("Mhm.", 0.9, "Mhm."), ("Uh-huh.", 0.9, "Uh-huh."),  # words, answers
+    ("Oh, is parking included?", 0.7, "Oh, is parking included?"),
+])
+def test_sounds_without_words_are_no_words(heard, confidence, kept):
+    assert words_or_nothing(heard, confidence) == kept
