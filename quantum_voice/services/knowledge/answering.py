@@ -144,8 +144,10 @@ class ExtractiveAnswerer:
         """The best sentence, after a bare "Yes."/"No." before it, and with the next sentence when both fit."""
         sentences, index = chosen.sentences, chosen.index
         text = chosen.text
-        if index and len(sentences[index - 1].split()) <= 2 and not sentences[index - 1].endswith("?"):
-            text = f"{sentences[index - 1]} {text}"
+        before = sentences[index - 1] if index else ""
+        # "Yes." / "No, sorry." lead the answer; a heading ("Fees", no full stop) is a label, never read out
+        if before and len(before.split()) <= 2 and before.endswith((".", "!")):
+            text = f"{before} {text}"
         if index + 1 < len(sentences) and not sentences[index + 1].endswith("?"):
             following = sentences[index + 1]
             score_of_next = next((c.score for c in candidates

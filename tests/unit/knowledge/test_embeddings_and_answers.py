@@ -50,5 +50,11 @@ def test_in_faq_text_the_sentence_after_the_matching_question_is_the_answer():
     assert answer.text == "Yes. Our preferred lenders are Harbour Savings Bank and Northstar Credit Union."
 
 
+def test_a_section_heading_above_the_answer_is_not_read_out():
+    answer = ExtractiveAnswerer().answer("How much is the monthly HOA fee?", [passage(
+        "Fees\nThe monthly HOA fee is $450. It covers water, trash collection and the fitness centre.")])
+    assert answer.text.startswith("The monthly HOA fee is $450."), answer.text
+
+
 def test_nothing_to_say_without_passages():
     assert ExtractiveAnswerer().answer("Anything?", []) is None
