@@ -1,10 +1,11 @@
 """``python -m agent``: the voice sidecar. ``make run`` starts it beside the app; both share the database.
 
 It loads the local voice stack once (Whisper, Piper, the VAD and end-of-turn models, the intent model), closes
-calls that a previous sidecar left open (their audio died with it), and reports a heartbeat that
-``GET /api/health`` shows. Calls reach it through a transport: browser calls over WebRTC, which the app opens
-through the sidecar's media server (``agent/transports/``; its URL goes out with the heartbeat), or, when
-``LIVEKIT_URL`` is set, LiveKit rooms: the sidecar then also runs the livekit-agents worker
+calls that a previous sidecar left open (their audio died with it) once their grace period for being resumed on
+another sidecar is over (CALL_RESUME_GRACE_SECONDS; the app's background worker closes the later ones), and
+reports a heartbeat that ``GET /api/health`` shows. Calls reach it through a transport: browser calls over
+WebRTC, which the app opens through the sidecar's media server (``agent/transports/``; its URL goes out with the
+heartbeat), or, when ``LIVEKIT_URL`` is set, LiveKit rooms: the sidecar then also runs the livekit-agents worker
 (``agent/livekit_worker.py``) in its event loop. The heartbeat counts the calls of both.
 """
 
@@ -13,9 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import timedelta
-
-from sqlmodel import select
 
 from agent.heartbeat import default_worker_id, remove_worker, report_heartbeat
 from agent.providers.cloud import close_http_session
@@ -24,29 +22,24 @@ from agent.livekit_worker import active_calls, agent_server
 from agent.transports.signalling import MediaServer
 from agent.transports.webrtc import BrowserCalls
 from agent.voice import LocalVoice
-from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import DomainError
-from quantum_voice.models.system import VoiceWorker
-from quantum_voice.services.voice_calls import close_orphaned_calls
+from quantum_voice.services.voice_calls import close_lost_calls, release_calls_of_worker
 
 log = logging.getLogger("agent")
 HEARTBEAT_SECONDS = 10
 DRAIN_SECONDS = 30  # on shutdown, LiveKit calls in progress get this long to finish
 
 
-def live_worker_ids(timeout_seconds: int) -> set[str]:
-    cutoff = utcnow() - timedelta(seconds=timeout_seconds)
-    with session_scope() as session:
-        return set(session.exec(select(VoiceWorker.id).where(VoiceWorker.last_heartbeat_at >= cutoff)).all())
-
-
 def recover(worker_id: str) -> list[int]:
-    """Close the calls of sidecars that are gone (this one included, if it restarted under the same id)."""
-    live = live_worker_ids(get_settings().sidecar_heartbeat_timeout_seconds) - {worker_id}
+    """Close the calls of sidecars that are gone (this one's predecessor included, if it restarted under the same
+    id) whose grace period for resuming is over; the others stay open, resumable, and close later. Returns the
+    closed conversation ids."""
     with session_scope() as session:
-        closed = close_orphaned_calls(session, live)
+        closed = close_lost_calls(session, also_gone={worker_id})
+        # what the predecessor under this id left open is not this process's: it must not look served by it
+        release_calls_of_worker(session, worker_id)
     if closed:
         log.warning("closed %d call(s) left open by a voice sidecar that is gone: %s", len(closed), closed)
     return closed

@@ -71,6 +71,13 @@ class CallBrain:
         """Open the conversation and return the greeting."""
         return await asyncio.to_thread(self._start)
 
+    async def resume(self) -> BrainReply:
+        """Carry on the open conversation ``conversation_id`` of this campaign, whose sidecar was lost: no new
+        conversation and no greeting; this sidecar takes it over, and the reply is the line that picks the call up
+        ("Sorry, we got cut off." and what the flow was waiting for). The flow state, the lead and the transcript
+        carry on from the database."""
+        return await asyncio.to_thread(self._resume)
+
     async def respond(self, utterance: str, confidence: float | None = None) -> BrainReply:
         return await asyncio.to_thread(self._respond, utterance, confidence)
 
@@ -106,6 +113,19 @@ class CallBrain:
                 voice_calls.assign_worker(repo, self.conversation_id, self.worker_id)
             return self._remember(repo, outcome, began)
 
+    def _resume(self) -> BrainReply:
+        began = time.perf_counter()
+        with _one_step(), session_scope() as session:
+            conversation = voice_calls.resumable_conversation(session, self.conversation_id, self.campaign_id)
+            self.organization_id = conversation.organization_id
+            if self.max_call_seconds is None:  # the limit counts from the call's start, not from the resume
+                self.max_call_seconds = voice_calls.remaining_call_seconds(session, conversation)
+            repo = voice_calls.system_repo(session, self.organization_id)
+            outcome = conversations.resume_conversation(repo, self.conversation_id, self.services)
+            if self.worker_id:
+                voice_calls.assign_worker(repo, self.conversation_id, self.worker_id)
+            return self._remember(repo, outcome, began)
+
     def _respond(self, utterance: str, confidence: float | None) -> BrainReply:
         began = time.perf_counter()
         with _one_step(), session_scope() as session:
@@ -118,13 +138,25 @@ class CallBrain:
         began = time.perf_counter()
         with _one_step(), session_scope() as session:
             repo = voice_calls.system_repo(session, self.organization_id)
+            if not self._still_ours(repo):
+                return None
             outcome = conversations.tick(repo, self.conversation_id, self.services)
             return self._remember(repo, outcome, began) if outcome is not None else None
 
     def _hang_up(self, reason: str) -> None:
         with _one_step(), session_scope() as session:
-            conversations.end_conversation(voice_calls.system_repo(session, self.organization_id),
-                                           self.conversation_id, reason)
+            repo = voice_calls.system_repo(session, self.organization_id)
+            if self._still_ours(repo):
+                conversations.end_conversation(repo, self.conversation_id, reason)
+
+    def _still_ours(self, repo) -> bool:
+        """False once another sidecar has resumed this call (this one lost its caller and was given up for lost):
+        what is left of the call here must not end or move the conversation."""
+        if self.worker_id is None or voice_calls.served_by(repo, self.conversation_id, self.worker_id):
+            return True
+        log.info("conversation %s was resumed on another voice sidecar; this one leaves it alone",
+                 self.conversation_id)
+        return False
 
     def _remember(self, repo, outcome: TurnOutcome, began: float) -> BrainReply:
         handoff = next((a.data for a in outcome.step.of_kind("handoff")), None)

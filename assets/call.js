@@ -6,7 +6,12 @@
  * When WebRTC cannot connect, the same call goes as 16 kHz PCM over a WebSocket on this origin
  * (/api/public/calls/socket; the app relays it to the sidecar): see Call.prototype.connect. ?transport=socket
  * goes straight to the socket (for networks known to block UDP, and for tests).
- * Caller-side metrics (connection time, round trip, jitter, packet loss, audio drops) go to
+ * When the media connection drops without the call having ended (its voice sidecar died: WebRTC disconnected or
+ * failed for RESUME_AFTER_MS, or the socket closed without an "ended" event), the page says "Reconnecting…" and
+ * resumes the same call on another sidecar with its call token (POST /api/public/calls/resume, or the socket with
+ * ?resume=), a few times with backoff within the server's grace period; the transcript carries on. See
+ * Call.prototype.reconnect.
+ * Caller-side metrics (connection time, round trip, jitter, packet loss, audio drops, reconnects) go to
  * POST /api/public/calls/metrics when the call ends.
  */
 (function () {
@@ -19,6 +24,10 @@
   var JITTER_SECONDS = 0.1; // how far ahead of the clock the agent's audio is scheduled
   var MAX_BUFFERED_BYTES = 64000; // the socket is this far behind (2 s of microphone): drop rather than lag
   var NO_CALLS = "This browser can't make calls. Try an up-to-date Chrome, Safari or Firefox.";
+  var RESUME_AFTER_MS = 2000; // a WebRTC connection disconnected (or failed) this long has lost its sidecar
+  // waits before each try to resume a dropped call: ~45 s in all, inside the server's CALL_RESUME_GRACE_SECONDS (60)
+  var RESUME_DELAYS_MS = [0, 2000, 4000, 6000, 8000, 10000, 15000];
+  var RECONNECT_FAILED = "We couldn't reconnect your call. Press Call to start again.";
   // The microphone's samples, off the audio thread, as they come (128 at a time).
   var CAPTURE_WORKLET = "class QVCapture extends AudioWorkletProcessor {\n" +
     "  process(inputs) { var input = inputs[0]; if (input && input[0]) this.port.postMessage(input[0].slice(0));" +
@@ -53,6 +62,8 @@
     this.ended = false;
     this.muted = false;
     this.stats = {};
+    this.seqBase = 0; // agent turns are numbered per connection: a resumed call's follow those already shown
+    this.nextSeq = 0;
   }
 
   Call.prototype.draw = function (root) {
@@ -88,6 +99,10 @@
 
   Call.prototype.bubble = function (speaker, text, seq, interrupted) {
     // an agent turn (seq) or a LiveKit transcription segment ("lk-…", either side) is updated in place
+    if (typeof seq === "number") {
+      seq += this.seqBase;
+      this.nextSeq = Math.max(this.nextSeq, seq + 1);
+    }
     var id = seq != null && (speaker === "agent" || typeof seq === "string") ? "qv-" + speaker + "-" + seq : null;
     var node = id ? document.getElementById(id) : null;
     if (!node) {
@@ -174,12 +189,13 @@
   };
 
   /* Resolves true once connected, false when not connected within CONNECT_TIMEOUT_MS (or failed first); throws an
-   * error with webrtcUnavailable when the ticket was not used, so the socket can have it. */
-  Call.prototype.connectWebRTC = async function () {
+   * error with webrtcUnavailable when the ticket was not used, so the socket can have it. With resume, the offer
+   * goes with the call token to POST /api/public/calls/resume instead (the call's sidecar died). */
+  Call.prototype.connectWebRTC = async function (resume) {
     var self = this;
     var began = performance.now();
     this.setTransport("webrtc");
-    var pc, settled;
+    var pc, settled, lost;
     var connected = new Promise(function (resolve) { settled = resolve; });
     try {
       pc = this.pc = new RTCPeerConnection({ iceServers: [] });
@@ -194,15 +210,27 @@
         var ctx = self.audioContext();
         if (ctx) self.watchLevel([ctx.createMediaStreamSource(stream), ctx.createMediaStreamSource(self.mic)]);
       };
+      var up = false;
       pc.onconnectionstatechange = function () {
-        if (pc.connectionState === "connected" && self.stats.connect_ms == null) {
-          self.stats.connect_ms = Math.round(performance.now() - began);
+        var state = pc.connectionState;
+        if (state === "connected") {
+          clearTimeout(lost);
+          if (self.lost && self.lost.pc === pc) self.lost.back(); // back by itself while resuming
+          if (up) return; // back by itself after a short drop
+          up = true;
+          if (self.stats.connect_ms == null) self.stats.connect_ms = Math.round(performance.now() - began);
           self.say("Connected");
+          clearInterval(self.statsTimer);
           self.statsTimer = setInterval(function () { self.readStats(); }, 3000);
           settled(true);
-        } else if (pc.connectionState === "failed") {
-          if (self.stats.connect_ms == null) settled(false);
-          else self.hangUp("connection_failed", "The connection dropped. Please start a new call.");
+        } else if (!up) {
+          if (state === "failed") settled(false);
+        } else if (state === "failed" || state === "disconnected") {
+          // no "ended" came: the sidecar may be gone. Give the connection a moment to come back, then resume
+          clearTimeout(lost);
+          lost = setTimeout(function () {
+            if (pc === self.pc && pc.connectionState !== "connected") self.reconnect();
+          }, state === "failed" ? 0 : RESUME_AFTER_MS);
         }
       };
       await pc.setLocalDescription(await pc.createOffer());
@@ -210,16 +238,19 @@
     } catch (error) {
       throw webrtcUnavailable(error);
     }
-    var response = await fetch("/api/public/calls", { method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ ticket: this.options.ticket, sdp: pc.localDescription.sdp, type: "offer" }) });
+    var response = await fetch(resume ? "/api/public/calls/resume" : "/api/public/calls", { method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(resume ? { call_token: this.callToken, sdp: pc.localDescription.sdp, type: "offer" }
+                                  : { ticket: this.options.ticket, sdp: pc.localDescription.sdp, type: "offer" }) });
     var body = await response.json().catch(function () { return {}; });
     if (!response.ok) {
       var code = body.error && body.error.code, message = body.error && body.error.message;
       if (code === "webrtc_unavailable") throw webrtcUnavailable(new Error(message));
       var error = new Error(message || "call refused");
-      error.userMessage = response.status === 503
+      error.userMessage = response.status === 503 && !resume
         ? (message || "Our assistant is busy right now. Please try again in a minute.")
         : message;
+      error.retry = resumable(response.status, code);
       throw error;
     }
     this.callToken = body.call_token;
@@ -230,19 +261,107 @@
   Call.prototype.closePeer = function () {
     if (!this.pc) return;
     this.pc.onconnectionstatechange = this.pc.ontrack = null;
+    if (this.events) this.events.onmessage = null;
     try { this.pc.close(); } catch (e) { /* already closed */ }
     this.pc = this.events = null;
   };
 
-  /* The call over /api/public/calls/socket, with {ticket} or {call_token}: resolves once the call has started. */
+  /* The call's media dropped without it having ended (its voice sidecar died): resume the same call, over the same
+   * kind of connection, on another sidecar — a few tries with backoff while the server keeps the call open. The
+   * transcript stays; the agent says they got cut off and asks again. A WebRTC connection that was only briefly
+   * lost may come back by itself meanwhile (the app refuses to resume a call its sidecar still runs): then it
+   * simply carries on. A final refusal (the call has ended, the token is not valid) or no sidecar within the tries
+   * ends the call with the reason. */
+  Call.prototype.reconnect = async function () {
+    if (this.ended || this.reconnecting) return;
+    this.reconnecting = true;
+    this.stats.reconnects = (this.stats.reconnects || 0) + 1;
+    this.status.setAttribute("data-reconnecting", "true");
+    this.say("Reconnecting…");
+    var lost = this.transport === "webrtc" && this.pc ? { pc: this.pc, events: this.events, seqBase: this.seqBase }
+      : null;
+    var back = null;
+    if (lost) {
+      this.lost = lost;
+      this.pc = this.events = null; // kept open, apart, in case it comes back
+      back = new Promise(function (resolve) { lost.back = resolve; });
+    }
+    var failure = null, recovered = false;
+    for (var i = 0; i < RESUME_DELAYS_MS.length && !this.ended; i++) {
+      await Promise.race(back ? [sleep(RESUME_DELAYS_MS[i]), back] : [sleep(RESUME_DELAYS_MS[i])]);
+      if (this.ended) break;
+      if (lost && lost.pc.connectionState === "connected") { recovered = true; break; }
+      try {
+        await this.resumeOnce();
+        failure = null;
+        break;
+      } catch (error) {
+        failure = error;
+        if (error.retry === false) break;
+      }
+    }
+    this.lost = null;
+    if (recovered) {
+      this.closePeer();
+      this.pc = lost.pc;
+      this.events = lost.events;
+      this.seqBase = lost.seqBase;
+      this.setTransport("webrtc");
+      this.say("Connected");
+      failure = null;
+    } else if (lost) {
+      lost.pc.onconnectionstatechange = lost.pc.ontrack = null;
+      if (lost.events) lost.events.onmessage = null;
+      try { lost.pc.close(); } catch (e) { /* already closed */ }
+    }
+    this.reconnecting = false;
+    this.status.removeAttribute("data-reconnecting");
+    if (failure && !this.ended) {
+      this.hangUp("connection_failed", (failure.retry === false && failure.userMessage) || RECONNECT_FAILED, true);
+    }
+  };
+
+  /* One try: a new connection that resumes the call, settled once it carries it; throws (retry false: final)
+   * otherwise. */
+  Call.prototype.resumeOnce = async function () {
+    this.seqBase = this.nextSeq;
+    var token = this.callToken;
+    if (this.transport === "socket") {
+      this.closeSocket();
+      return this.connectSocket({ resume: token });
+    }
+    var connected;
+    try {
+      connected = await this.connectWebRTC(true);
+    } catch (error) {
+      this.closePeer();
+      if (!error.webrtcUnavailable) throw error;
+      return this.connectSocket({ resume: token });
+    }
+    if (!connected && !this.ended) { // resumed, but WebRTC does not connect any more: the socket takes the call over
+      this.closePeer();
+      return this.connectSocket({ call_token: this.callToken });
+    }
+  };
+
+  Call.prototype.closeSocket = function () {
+    if (!this.socket) return;
+    this.socket.onclose = this.socket.onmessage = null;
+    try { this.socket.close(1000); } catch (e) { /* already closed */ }
+    this.socket = null;
+  };
+
+  /* The call over /api/public/calls/socket, with {ticket}, {call_token} (a WebRTC call that did not connect) or
+   * {resume} (the call token of a call that dropped): resolves once the call has started. */
   Call.prototype.connectSocket = async function (credential) {
     var self = this;
     var began = performance.now();
     this.setTransport("socket");
     var ctx = this.audioContext();
-    if (!ctx || !window.WebSocket) throw userError(NO_CALLS);
+    if (!ctx || !window.WebSocket) { var none = userError(NO_CALLS); none.retry = false; throw none; }
     if (ctx.state === "suspended") await ctx.resume().catch(function () {});
     var query = credential.ticket ? "ticket=" + encodeURIComponent(credential.ticket)
+      : credential.resume ? "resume=" + encodeURIComponent(credential.resume)
       : "call_token=" + encodeURIComponent(credential.call_token);
     var socket = this.socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host +
                                              "/api/public/calls/socket?" + query);
@@ -260,14 +379,21 @@
           self.say("Connected");
           resolve();
         } else if (event.type === "error") {
-          reject(userError(event.message));
+          var refused = userError(event.message);
+          refused.retry = resumable(event.status, event.code);
+          reject(refused);
         } else {
           self.onEvent(event);
         }
       };
       socket.onclose = function () {
-        if (!started) reject(userError("We couldn't connect the call. Check your connection and try again."));
-        else if (!self.ended) self.hangUp(null, "The connection dropped. Please start a new call.");
+        if (!started) {
+          var closed = userError("We couldn't connect the call. Check your connection and try again.");
+          closed.retry = true;
+          reject(closed);
+        } else if (!self.ended && socket === self.socket) {
+          self.reconnect(); // closed without an "ended" event: the sidecar (or the way to it) is gone
+        }
       };
     });
     if (this.ended) return; // hung up while connecting
@@ -279,6 +405,7 @@
    * there is none). */
   Call.prototype.capture = async function (socket) {
     var ctx = this.context;
+    if (this.captureNode) { this.captureNode.disconnect(); this.captureNode = null; } // a resumed call's new socket
     var source = ctx.createMediaStreamSource(this.mic);
     var silent = ctx.createGain(); // the capture node must reach the destination to be run; it adds nothing
     silent.gain.value = 0;
@@ -290,7 +417,8 @@
     if (ctx.audioWorklet && window.AudioWorkletNode) {
       var url = URL.createObjectURL(new Blob([CAPTURE_WORKLET], { type: "application/javascript" }));
       try {
-        await ctx.audioWorklet.addModule(url);
+        if (!this.workletAdded) await ctx.audioWorklet.addModule(url); // once per context: a name registers once
+        this.workletAdded = true;
         node = new AudioWorkletNode(ctx, "qv-capture");
         node.port.onmessage = function (ev) { framer(ev.data); };
       } catch (e) {
@@ -305,6 +433,7 @@
     }
     source.connect(node);
     node.connect(silent); // closing the context at the end stops it
+    this.captureNode = node;
   };
 
   /* A message to the sidecar over whichever carries the call's events (the data channel, or the socket). */
@@ -332,7 +461,7 @@
     if (event.type === "transcript") {
       this.bubble(event.speaker, event.text, event.seq, event.interrupted);
     } else if (event.type === "agent_state" && STATES[event.state]) {
-      if (!this.ended) this.say(this.muted ? "Muted" : STATES[event.state]);
+      if (!this.ended && !this.reconnecting) this.say(this.muted ? "Muted" : STATES[event.state]);
     } else if (event.type === "ended") {
       this.hangUp(null, "The call has ended. Thanks for calling!");
     }
@@ -349,6 +478,7 @@
   /* The ring follows the louder of the agent and the caller (nodes: their audio in this.context). */
   Call.prototype.watchLevel = function (nodes) {
     var ctx = this.context, self = this;
+    var watching = this.watching = {}; // a resumed call watches its new audio; the older loop stops
     var analysers = nodes.map(function (node) {
       var analyser = ctx.createAnalyser();
       analyser.fftSize = 512;
@@ -357,7 +487,7 @@
     });
     var samples = new Uint8Array(512);
     (function draw() {
-      if (self.ended) return;
+      if (self.ended || self.watching !== watching) return;
       var level = 0;
       analysers.forEach(function (analyser) {
         analyser.getByteTimeDomainData(samples);
@@ -429,7 +559,7 @@
     this.say("Connected");
   };
 
-  Call.prototype.hangUp = async function (reason, message) {
+  Call.prototype.hangUp = async function (reason, message, failed) {
     if (this.ended) return;
     if (reason) this.sendEvent({ type: "hangup", reason: reason });
     await this.readStats().catch(function () {});
@@ -439,7 +569,7 @@
       if (reason) post("/api/public/calls/hangup", { call_token: token });
       post("/api/public/calls/metrics", { call_token: token, metrics: this.stats });
     }
-    this.finish(message || "Call ended. Thanks for calling!");
+    this.finish(message || "Call ended. Thanks for calling!", failed);
   };
 
   Call.prototype.finish = function (message, failed) {
@@ -498,6 +628,12 @@
     var error = new Error(message);
     error.userMessage = message;
     return error;
+  }
+
+  /* Whether a refused resume may work a little later: no sidecar could take it yet (503), or the call's own
+   * sidecar still holds it (its connection may yet come back or be dropped). Anything else is final. */
+  function resumable(status, code) {
+    return status >= 500 || code === "call_still_connected" || code === "resume_unavailable";
   }
 
   function webrtcUnavailable(cause) {

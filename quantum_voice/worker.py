@@ -1,4 +1,5 @@
-"""The background worker: runs queued jobs (document processing, File Search sync, …) and rescues abandoned ones.
+"""The background worker: runs queued jobs (document processing, File Search sync, …), rescues abandoned ones and
+closes calls whose voice sidecar vanished once they can no longer be resumed.
 
 In the app: ``start_background_worker()`` at start-up runs a worker thread (the in-process queue when REDIS_URL
 is unset, the Redis queue otherwise; WORKER_IN_APP=false leaves Redis jobs to dedicated workers).
@@ -37,6 +38,20 @@ def rescue_abandoned_work(*, include_fresh_queued: bool = False) -> None:
 
     recover_stuck_documents(include_fresh_queued=include_fresh_queued)
     recover_stuck_syncs(include_fresh=include_fresh_queued)
+    close_lost_calls()
+
+
+def close_lost_calls() -> list[int]:
+    """Calls whose voice sidecar vanished stay open for CALL_RESUME_GRACE_SECONDS (the page may resume them on
+    another sidecar); past it they are closed here, so none stays "active" when no sidecar comes back."""
+    from quantum_voice.core.db import session_scope
+    from quantum_voice.services import voice_calls
+
+    with session_scope() as session:
+        closed = voice_calls.close_lost_calls(session)
+    if closed:
+        log.warning("closed %d call(s) whose voice sidecar is gone: %s", len(closed), closed)
+    return closed
 
 
 def build_worker(**options) -> Worker:

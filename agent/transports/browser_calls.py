@@ -6,7 +6,9 @@ a ``VoiceCall`` starts and speaks the greeting, so the caller hears all of it. T
 (``webrtc.py``: aiortc, the "events" data channel) and a WebSocket of PCM (``pcm_socket.py``: the fallback when
 WebRTC cannot connect). ``BrowserCalls.take_over`` moves a call whose browser has not connected yet onto another
 transport: the same call and conversation, its greeting still unspoken, so the page can fall back from WebRTC to
-the socket without a second conversation (the consent ticket belongs to one call).
+the socket without a second conversation (the consent ticket belongs to one call). ``BrowserCalls.resume`` carries
+on a call whose sidecar was lost (it crashed mid-call) on this one: the same conversation, no greeting; once the
+browser is connected again the agent says they got cut off and asks again what the flow was waiting for.
 
 A call ends when the browser sends ``{"type": "hangup"}``, its connection fails or closes, its microphone ends, the
 app asks (``POST /calls/{id}/hangup``), the flow ends it (after the goodbye has played), or the sidecar stops
@@ -45,14 +47,20 @@ _END_REASON = re.compile(r"[a-z][a-z_]{0,59}")  # conversations.end_reason: 60 c
 
 @dataclass
 class OpenedCallBrain(CallBrain):
-    """A ``CallBrain`` whose conversation is opened before the call's session starts: the app gets the
-    conversation id at once, and the greeting is spoken once the media is connected."""
+    """A ``CallBrain`` whose conversation is opened (or resumed) before the call's session starts: the app gets the
+    conversation id at once, and the first line — the greeting, or the resume line — is spoken once the media is
+    connected."""
 
     greeting: BrainReply | None = None
 
     async def start(self) -> BrainReply:
         if self.greeting is None:
             self.greeting = await super().start()
+        return self.greeting
+
+    async def resume(self) -> BrainReply:
+        if self.greeting is None:
+            self.greeting = await super().resume()
         return self.greeting
 
 
@@ -241,6 +249,7 @@ class BrowserCalls:
         self.connect_timeout = connect_timeout
         self.calls: dict[str, BrowserCall] = {}
         self._opening = 0
+        self._resuming: set[int] = set()  # conversations being resumed here (not in calls yet)
         self.stopping = False
 
     @property
@@ -251,21 +260,39 @@ class BrowserCalls:
         """Open the conversation for the browser ``caller``; the call then runs until it ends. The caller's
         ``accept`` runs before the conversation opens (a refused browser opens none), its ``answer`` after; a
         refused caller is closed."""
+        return await self._open(OpenedCallBrain(campaign_id, setup=setup, worker_id=self.worker_id), caller)
+
+    async def resume(self, campaign_id: int, conversation_id: int, caller: CallerPeer) -> BrowserCall:
+        """Carry on the open conversation ``conversation_id`` of ``campaign_id``, whose sidecar was lost, with the
+        browser ``caller``: this sidecar takes the conversation over (no greeting: the resume line once the browser
+        is connected). Refused (and the caller closed) for a call that has ended or runs here already."""
+        if self.running(conversation_id) is not None or conversation_id in self._resuming:
+            await caller.close()
+            raise Conflict("This call is already connected on this voice sidecar.", code="call_still_connected")
+        self._resuming.add(conversation_id)
+        try:
+            brain = OpenedCallBrain(campaign_id, worker_id=self.worker_id, conversation_id=conversation_id)
+            return await self._open(brain, caller, resume=True)
+        finally:
+            self._resuming.discard(conversation_id)
+
+    async def _open(self, brain: OpenedCallBrain, caller: CallerPeer, *, resume: bool = False) -> BrowserCall:
         try:
             self._check_room()
         except ServiceUnavailable:
             await caller.close()
             raise
         self._opening += 1
-        brain = OpenedCallBrain(campaign_id, setup=setup, worker_id=self.worker_id)
+        bound = False  # the conversation is this call's: opened, or taken over
         try:
             await caller.accept()
-            await brain.start()
-            voice_call = self._voice_call_factory(brain, await campaign_vocabulary(campaign_id))
+            await (brain.resume() if resume else brain.start())
+            bound = True
+            voice_call = self._voice_call_factory(brain, await campaign_vocabulary(brain.campaign_id))
             await caller.answer()
         except BaseException:
             await caller.close()
-            if brain.conversation_id is not None:
+            if bound:
                 await brain.hang_up("call_not_connected")
             raise
         finally:
@@ -274,9 +301,14 @@ class BrowserCalls:
         self.calls[browser_call.id] = browser_call
         browser_call.task = asyncio.ensure_future(browser_call.run(self.connect_timeout))
         browser_call.task.add_done_callback(lambda _t: self.calls.pop(browser_call.id, None))
-        log.info("browser call %s opened over %s (conversation %s, campaign %s)", browser_call.id,
-                 type(caller).__name__, brain.conversation_id, campaign_id)
+        log.info("browser call %s %s over %s (conversation %s, campaign %s)", browser_call.id,
+                 "resumed" if resume else "opened", type(caller).__name__,
+                 brain.conversation_id, brain.campaign_id)
         return browser_call
+
+    def running(self, conversation_id: int) -> BrowserCall | None:
+        """The call of this conversation on this sidecar, if it runs here."""
+        return next((c for c in self.calls.values() if c.conversation_id == conversation_id), None)
 
     async def take_over(self, call_id: str, caller: CallerPeer) -> BrowserCall:
         """Move a call whose browser has not connected onto the browser ``caller`` (the page's fallback from

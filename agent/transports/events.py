@@ -6,7 +6,9 @@ Sidecar → browser:
 * ``{"type": "transcript", "speaker": "agent", "text": str, "seq": int, "interrupted": bool, "heard": str|null}``
   — an agent turn as soon as it starts playing (``interrupted`` false, ``heard`` null); the same ``seq`` again
   when the caller talked over it (``interrupted`` true, ``heard`` the part that played). ``seq`` numbers the agent
-  turns the caller heard, 0 for the greeting. A reply the caller spoke over before any of it played is not sent.
+  turns the caller heard on this connection, 0 for the greeting (on a resumed call, for the line that picks it up
+  again: the page numbers on after what it already shows). A reply the caller spoke over before any of it played is
+  not sent.
 * ``{"type": "agent_state", "state": "listening" | "thinking" | "speaking"}``
 * ``{"type": "ended", "reason": str}`` — the last message of the call, whoever ended it.
 

@@ -4,7 +4,9 @@ the app relays it to ``GET /calls/socket`` here (``signalling.py``; the same ``X
 
 * First, one text message: ``{"type": "start", "campaign_id": int, "setup": {CallSetup fields}}`` opens a call as
   ``POST /calls`` does; ``{"type": "take_over", "call_id": str}`` moves a WebRTC call whose browser never
-  connected onto this socket (the same conversation, its greeting not spoken yet). The answer is
+  connected onto this socket (the same conversation, its greeting not spoken yet);
+  ``{"type": "resume", "conversation_id": int, "campaign_id": int}`` carries on an open call whose sidecar was lost,
+  as ``POST /calls/resume`` does. The answer is
   ``{"type": "started", "call_id", "conversation_id"}``, or ``{"type": "error", "status", "code", "message"}``
   (``status`` as the HTTP routes would answer) and the socket closes: 1008 for a refused call, 1011 when this
   sidecar cannot take it now.

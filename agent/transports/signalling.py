@@ -5,9 +5,14 @@ derived from the shared SECRET_KEY in ``X-Voice-Sidecar-Key``, anything else get
 
 * ``POST /calls`` ``{"campaign_id": int, "sdp": str, "type": "offer", "setup": {CallSetup fields}}`` → opens the
   conversation, computes the greeting and answers ``{"sdp", "type": "answer", "call_id", "conversation_id"}``.
-* ``GET /calls/socket`` (a WebSocket) → a call whose media is PCM over that socket, or a WebRTC call that never
-  connected moved onto it: the protocol is in ``agent/transports/pcm_socket.py``. The app relays the browser's
-  socket here.
+* ``POST /calls/resume`` ``{"conversation_id": int, "campaign_id": int, "sdp": str, "type": "offer"}`` → carries on
+  an open conversation whose sidecar was lost (no new conversation, no greeting: the agent says they got cut off
+  once the browser is connected) and answers as ``POST /calls``; 409 ``call_ended`` for a call that has ended.
+* ``GET /calls/socket`` (a WebSocket) → a call whose media is PCM over that socket, a WebRTC call that never
+  connected moved onto it, or a lost call resumed on it: the protocol is in ``agent/transports/pcm_socket.py``.
+  The app relays the browser's socket here.
+* ``GET /conversations/{conversation_id}/call`` → ``{"call_id", "conversation_id"}`` while that conversation's call
+  runs here, else 404 (the app asks before resuming a call elsewhere).
 * ``POST /calls/{call_id}/hangup`` (optional ``{"reason": str}``, default ``caller_hung_up``) →
   ``{"call_id", "ended": true, "reason"}``; 404 when the call is not (or no longer) here.
 * ``GET /health`` → ``{"status": "ok", "worker_id", "active_calls", "capacity"}``.
@@ -28,7 +33,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from agent.transports import pcm_socket
-from agent.transports.browser_calls import BrowserCalls
+from agent.transports.browser_calls import BrowserCall, BrowserCalls
 from agent.transports.pcm_socket import SocketPeer
 from agent.transports.webrtc import WebRTCPeer
 from quantum_voice.core.config import Settings, get_settings
@@ -45,8 +50,10 @@ def signalling_app(calls: BrowserCalls, key: str) -> web.Application:
     app = web.Application(middlewares=[_guard(key.encode())])
     app[_CALLS] = calls
     app.router.add_post("/calls", open_call)
+    app.router.add_post("/calls/resume", resume_call)
     app.router.add_get("/calls/socket", socket_call)
     app.router.add_post("/calls/{call_id}/hangup", hang_up_call)
+    app.router.add_get("/conversations/{conversation_id}/call", call_of_conversation)
     app.router.add_get("/health", health)
     return app
 
@@ -75,15 +82,41 @@ def _guard(key: bytes):
 
 async def open_call(request: web.Request) -> web.Response:
     body = await _json_body(request)
-    campaign_id = _campaign_id(body)
+    campaign_id, offer, setup = _campaign_id(body), _offer(body), setup_from_json(body.get("setup"))
+    peer = WebRTCPeer(offer)
+    browser_call = await request.app[_CALLS].open(campaign_id, setup, peer)
+    return _answer(peer, browser_call)
+
+
+async def resume_call(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    campaign_id, conversation_id, offer = _campaign_id(body), _conversation_id(body), _offer(body)
+    peer = WebRTCPeer(offer)
+    browser_call = await request.app[_CALLS].resume(campaign_id, conversation_id, peer)
+    return _answer(peer, browser_call)
+
+
+def _offer(body: dict[str, Any]) -> str:
     if body.get("type") != "offer" or not isinstance(body.get("sdp"), str):
         raise DomainError('Send the browser\'s WebRTC offer: {"sdp": "...", "type": "offer"}.', code="bad_offer",
                           field="sdp")
-    setup = setup_from_json(body.get("setup"))
-    peer = WebRTCPeer(body["sdp"])
-    browser_call = await request.app[_CALLS].open(campaign_id, setup, peer)
+    return body["sdp"]
+
+
+def _answer(peer: WebRTCPeer, browser_call: BrowserCall) -> web.Response:
     return web.json_response({"sdp": peer.answer_sdp, "type": "answer", "call_id": browser_call.id,
                               "conversation_id": browser_call.conversation_id})
+
+
+async def call_of_conversation(request: web.Request) -> web.Response:
+    try:
+        conversation_id = int(request.match_info["conversation_id"])
+    except ValueError:
+        raise ValidationFailed("The conversation id must be an integer.", field="conversation_id") from None
+    browser_call = request.app[_CALLS].running(conversation_id)
+    if browser_call is None:
+        raise NotFound(f"Conversation {conversation_id} has no call on this voice sidecar.")
+    return web.json_response({"call_id": browser_call.id, "conversation_id": conversation_id})
 
 
 async def socket_call(request: web.Request) -> web.WebSocketResponse:
@@ -103,6 +136,8 @@ async def socket_call(request: web.Request) -> web.WebSocketResponse:
                 raise ValidationFailed("call_id must be the id of the call to move onto this socket.",
                                        field="call_id")
             browser_call = await calls.take_over(call_id, peer)
+        elif start.get("type") == "resume":
+            browser_call = await calls.resume(_campaign_id(start), _conversation_id(start), peer)
         else:
             browser_call = await calls.open(_campaign_id(start), setup_from_json(start.get("setup")), peer)
     except DomainError as exc:
@@ -119,8 +154,8 @@ async def socket_call(request: web.Request) -> web.WebSocketResponse:
 
 
 async def _start_message(ws: web.WebSocketResponse) -> dict[str, Any]:
-    how = ('Send {"type": "start", "campaign_id": ..., "setup": {...}} (or {"type": "take_over", "call_id": ...}) '
-           "as the socket's first message.")
+    how = ('Send {"type": "start", "campaign_id": ..., "setup": {...}} (or {"type": "take_over", "call_id": ...}, '
+           'or {"type": "resume", "conversation_id": ..., "campaign_id": ...}) as the socket\'s first message.')
     try:
         message = await ws.receive(timeout=pcm_socket.START_TIMEOUT_SECONDS)
     except TimeoutError:
@@ -130,7 +165,7 @@ async def _start_message(ws: web.WebSocketResponse) -> dict[str, Any]:
         start = json.loads(message.data) if message.type == WSMsgType.TEXT else None
     except ValueError:
         start = None
-    if not isinstance(start, dict) or start.get("type") not in ("start", "take_over"):
+    if not isinstance(start, dict) or start.get("type") not in ("start", "take_over", "resume"):
         raise DomainError(how, code="bad_request")
     return start
 
@@ -149,6 +184,14 @@ def _campaign_id(body: dict[str, Any]) -> int:
     if not isinstance(campaign_id, int) or isinstance(campaign_id, bool):
         raise ValidationFailed("campaign_id must be the campaign's id (an integer).", field="campaign_id")
     return campaign_id
+
+
+def _conversation_id(body: dict[str, Any]) -> int:
+    conversation_id = body.get("conversation_id")
+    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+        raise ValidationFailed("conversation_id must be the id of the call to resume (an integer).",
+                               field="conversation_id")
+    return conversation_id
 
 
 async def hang_up_call(request: web.Request) -> web.Response:

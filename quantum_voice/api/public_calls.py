@@ -1,6 +1,7 @@
 """/api/public: the caller's side of a campaign, with no sign-in — the call page, the web widget and anyone
 embedding a call use it. Campaign branding, the email gate (consent ticket), placing a WebRTC call on a voice
-sidecar, the WebSocket fallback when WebRTC cannot connect, hang-up and caller-side metrics."""
+sidecar, the WebSocket fallback when WebRTC cannot connect, resuming a call whose sidecar died, hang-up and
+caller-side metrics."""
 
 from __future__ import annotations
 
@@ -66,6 +67,12 @@ class CallOut(BaseModel):
     conversation_id: int
 
 
+class ResumeIn(BaseModel):
+    call_token: str = Field(max_length=2000)
+    sdp: str = Field(max_length=100_000)
+    type: str = Field(default="offer", pattern="^offer$")
+
+
 class LiveKitJoinIn(BaseModel):
     ticket: str = Field(max_length=2000)
 
@@ -107,6 +114,16 @@ def place_call(body: CallIn, session: DB, request: Request) -> CallOut:
     return CallOut(**placed.__dict__)
 
 
+@router.post("/calls/resume", response_model=CallOut, status_code=201)
+def resume_call(body: ResumeIn, session: DB, request: Request) -> CallOut:
+    """The page's call dropped without ending (its voice sidecar died): carry the same conversation on on another
+    live sidecar from the page's new WebRTC offer and its call token. 409 ``call_ended`` once the call has ended,
+    409 ``call_still_connected`` while its sidecar still runs it, 503 ``resume_unavailable`` when no sidecar can take
+    it (try again within CALL_RESUME_GRACE_SECONDS)."""
+    resumed = public_calls.resume_call(session, body.call_token, sdp=body.sdp, ip=client_ip(request))
+    return CallOut(**resumed.__dict__)
+
+
 @router.post("/calls/livekit", response_model=LiveKitJoinOut, status_code=201)
 def join_livekit_call(body: LiveKitJoinIn, session: DB, request: Request) -> LiveKitJoinOut:
     joined = public_calls.join_livekit_call(session, body.ticket, ip=client_ip(request),
@@ -126,18 +143,20 @@ def report_metrics(body: MetricsIn, session: DB) -> dict[str, int]:
 
 @router.websocket("/calls/socket")
 async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=None, max_length=2000),
-                      call_token: str | None = Query(default=None, max_length=2000)) -> None:
+                      call_token: str | None = Query(default=None, max_length=2000),
+                      resume: str | None = Query(default=None, max_length=2000)) -> None:
     """The call page's fallback when WebRTC cannot connect: the call as 16 kHz PCM and JSON events over this
     socket, relayed to a voice sidecar (protocol: agent/transports/pcm_socket.py). Open it with ``?ticket=`` from
-    the email gate, or ``?call_token=`` of the page's WebRTC call that never connected. The first message is
-    ``{"type": "started", "call_token", "conversation_id"}``, or ``{"type": "error", "code", "message"}`` and the
-    socket closes (1008: refused, 1011: try again later)."""
+    the email gate, ``?call_token=`` of the page's WebRTC call that never connected, or ``?resume=`` with the call
+    token of a call that dropped (its sidecar died), carried on on another sidecar. The first message is
+    ``{"type": "started", "call_token", "conversation_id"}``, or ``{"type": "error", "status", "code", "message"}``
+    and the socket closes (1008: refused, 1011: try again later)."""
     await websocket.accept()
     try:
-        call = await run_in_threadpool(_checked_socket_call, ticket, call_token, client_ip(websocket),
+        call = await run_in_threadpool(_checked_socket_call, ticket, call_token, resume, client_ip(websocket),
                                        websocket.headers.get("user-agent"))
         sidecar = await media.open_sidecar_socket(call.sidecars, campaign_id=call.campaign_id, setup=call.setup,
-                                                  call_id=call.call_id)
+                                                  call_id=call.call_id, resume=call.resume)
     except DomainError as exc:
         await _refuse(websocket, exc.status, exc.code, exc.message)
         return
@@ -147,7 +166,8 @@ async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=N
         return
     try:
         token = public_calls.call_token_for(organization_id=call.organization_id, worker_id=sidecar.worker_id,
-                                            call_id=sidecar.call_id, conversation_id=sidecar.conversation_id)
+                                            call_id=sidecar.call_id, conversation_id=sidecar.conversation_id,
+                                            campaign_id=call.campaign_id)
         await websocket.send_json({"type": "started", "call_token": token,
                                    "conversation_id": sidecar.conversation_id})
         await _relay(websocket, sidecar)
@@ -155,11 +175,11 @@ async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=N
         await sidecar.close()
 
 
-def _checked_socket_call(ticket: str | None, call_token: str | None, ip: str | None,
+def _checked_socket_call(ticket: str | None, call_token: str | None, resume: str | None, ip: str | None,
                          user_agent: str | None) -> public_calls.SocketCall:
     with session_scope() as session:  # only for the checks: the call itself may last an hour
-        return public_calls.open_socket_call(session, ticket=ticket, call_token=call_token, ip=ip,
-                                             user_agent=user_agent)
+        return public_calls.open_socket_call(session, ticket=ticket, call_token=call_token, resume_token=resume,
+                                             ip=ip, user_agent=user_agent)
 
 
 async def _relay(browser: WebSocket, sidecar: media.SidecarSocket) -> None:
@@ -192,7 +212,7 @@ async def _relay(browser: WebSocket, sidecar: media.SidecarSocket) -> None:
 
 async def _refuse(websocket: WebSocket, status: int, code: str, message: str) -> None:
     try:
-        await websocket.send_json({"type": "error", "code": code, "message": message})
+        await websocket.send_json({"type": "error", "status": status, "code": code, "message": message})
         await websocket.close(code=1011 if status >= 500 else 1008)
     except (RuntimeError, WebSocketDisconnect):
         pass  # the browser left first

@@ -2,7 +2,8 @@
 
 ``start_conversation`` opens a Conversation on the campaign's live flow (the simulator: its draft) and greets;
 ``take_turn`` feeds one caller utterance through the engine; ``end_conversation`` closes a call that ended
-outside the flow (hang-up). After each step the engine's state is saved in ``Conversation.flow_state`` (so a
+outside the flow (hang-up); ``resume_conversation`` carries on a call whose voice connection was lost (its voice
+sidecar restarted). After each step the engine's state is saved in ``Conversation.flow_state`` (so a
 restarted process carries on), both sides of the turn go into the transcript, and the lead is written
 progressively by ``call_records``: consent record, lead fields, score, hand-off, finalisation.
 """
@@ -32,6 +33,8 @@ from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
 
 MAX_UTTERANCE_CHARS = 2000
+OPEN_STATUSES = (ConversationStatus.RINGING.value, ConversationStatus.ACTIVE.value)  # a call that can be resumed
+CALL_ENDED = "This call has already ended, so it can't be reconnected. Press Call to start a new one."
 
 
 @dataclass
@@ -149,6 +152,23 @@ def end_conversation(repo: OrgRepository, conversation_id: int, reason: str = "c
     return conversation
 
 
+def resume_conversation(repo: OrgRepository, conversation_id: int,
+                        services: CallServices | None = None) -> TurnOutcome:
+    """Carry on a call whose voice connection was lost: the same conversation, flow state, lead and transcript;
+    the agent says they got cut off and asks again what the flow was waiting for (one agent turn, no greeting).
+    Only an open call (ringing or active) can be resumed."""
+    services = services or CallServices()
+    conversation = _locked_conversation(repo, conversation_id)
+    if conversation.status not in OPEN_STATUSES:
+        raise Conflict(CALL_ENDED, code="call_ended")
+    flow = flow_of(repo, conversation)
+    campaign = repo.get(Campaign, conversation.campaign_id) if conversation.campaign_id else None
+    state = FlowState.from_json(conversation.flow_state["engine"])
+    step = engine.resume(flow, state, _context(repo, conversation, campaign, services))
+    conversation.status = ConversationStatus.ACTIVE.value
+    return _save(repo, conversation, flow, step, None, services)
+
+
 def resume_after_handoff(repo: OrgRepository, conversation_id: int,
                          services: CallServices | None = None) -> TurnOutcome:
     """A person gives the call back to the AI (Dispatch node's ``returned`` edge)."""
@@ -172,7 +192,8 @@ def flow_of(repo: OrgRepository, conversation: Conversation) -> FlowDefinition:
 
 def _locked_conversation(repo: OrgRepository, conversation_id: int) -> Conversation:
     """One turn at a time per call: the row is locked (PostgreSQL) until the turn is saved."""
-    stmt = repo.select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    stmt = (repo.select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+            .execution_options(populate_existing=True))  # as saved now, even if this session read it before
     conversation = repo.session.exec(stmt).first()
     if conversation is None or "engine" not in (conversation.flow_state or {}):
         raise NotFound(f"No conversation with id {conversation_id} in your organisation.")

@@ -9,6 +9,10 @@ When WebRTC cannot connect, the page falls back to PCM over a WebSocket on the a
 ``open_sidecar_socket`` opens the matching socket to a sidecar (the same choice of sidecar) and the app relays
 between the two (``quantum_voice/api/public_calls.py``; the protocol is ``agent/transports/pcm_socket.py``).
 
+When a sidecar dies mid-call, the page asks to resume: ``sidecars_for_resume`` checks that the call's sidecar is
+gone, unreachable or no longer runs it, and lists the live sidecars to try; ``resume_browser_call`` (WebRTC) or
+``open_sidecar_socket(resume=...)`` carries the conversation on there.
+
 Every request carries ``SIGNALLING_HEADER``: a key derived from the app's SECRET_KEY, so only the app (which
 shares the key with the sidecar, or the data dir it is kept in) can open or end calls. ``setup_as_json`` /
 ``setup_from_json`` are the wire form of ``CallSetup``, used by both sides.
@@ -48,7 +52,11 @@ HANG_UP_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 OPEN_TIMEOUT_SECONDS = 15.0  # the socket's "started" (or "error") after its start message
 SOCKET_CONNECT_TIMEOUT_SECONDS = 3.0
 MAX_SOCKET_MESSAGE_BYTES = 64 * 1024  # as the sidecar's (agent/transports/pcm_socket.py)
+PROBE_TIMEOUT = httpx.Timeout(2.0)  # does the call's own sidecar still run it? (a dead one: refused or silent)
 UNAVAILABLE = "The voice agent is not available right now. Please try again in a minute."
+RESUME_UNAVAILABLE = "We couldn't reconnect your call. Press Call to start again."
+STILL_CONNECTED = ("Your call is still connected. If you can't hear the assistant, hang up and press Call to start "
+                   "again.")
 
 # a sidecar's 4xx, as the app's own error (its message says what to do)
 _ERRORS_BY_STATUS: dict[int, type[DomainError]] = {400: DomainError, 403: PermissionDenied, 404: NotFound,
@@ -122,10 +130,11 @@ def open_browser_call(session: Session, *, campaign_id: int, sdp: str, setup: Ca
     raise ServiceUnavailable(UNAVAILABLE)
 
 
-def _post_offer(client: httpx.Client, worker_id: str, media_url: str, body: dict) -> dict | None:
+def _post_offer(client: httpx.Client, worker_id: str, media_url: str, body: dict,
+                path: str = "/calls") -> dict | None:
     """The sidecar's answer; ``None`` when this sidecar cannot take the call now (the next one is tried)."""
     try:
-        response = client.post(f"{media_url.rstrip('/')}/calls", json=body)
+        response = client.post(f"{media_url.rstrip('/')}{path}", json=body)
     except httpx.HTTPError as exc:
         log.warning("voice sidecar %s at %s is unreachable (%s); trying the next one", worker_id, media_url,
                     exc.__class__.__name__)
@@ -145,6 +154,65 @@ def _post_offer(client: httpx.Client, worker_id: str, media_url: str, body: dict
         return None
     _raise_refusal(worker_id, response.status_code, _error_of(response))
     return None
+
+
+def sidecars_for_resume(session: Session, *, conversation_id: int, worker_id: str | None,
+                        settings: Settings | None = None) -> list[tuple[str, str]]:
+    """``(worker id, media URL)`` of the sidecars to try for resuming a call whose media was lost, best first — once
+    the call's own sidecar (``worker_id``) is gone, unreachable, or no longer runs it (it restarted). It is asked
+    even when its heartbeat is stale (a sidecar that cannot write its heartbeat may still run calls), so a call never
+    runs on two sidecars. ``Conflict`` while that sidecar still runs the call; ``ServiceUnavailable`` when no sidecar
+    is running, reachable and free."""
+    settings = settings or get_settings()
+    workers = [(w.id, w.media_url) for w in live_sidecars(session, settings=settings)]
+    own = session.get(VoiceWorker, worker_id) if worker_id else None
+    if own is not None and own.media_url:
+        runs_it = _runs_call(own.id, own.media_url, conversation_id, settings)
+        if runs_it:
+            raise Conflict(STILL_CONNECTED, code="call_still_connected")
+        if runs_it is None:  # its heartbeat may not have gone stale yet, but it is the sidecar that was lost
+            workers = [w for w in workers if w[0] != own.id]
+    if not workers:
+        log.warning("conversation %s could not be resumed: no live voice sidecar with a media URL and room (start "
+                    "`python -m agent` and check its heartbeat in /api/health)", conversation_id)
+        raise ServiceUnavailable(RESUME_UNAVAILABLE, code="resume_unavailable")
+    return workers
+
+
+def _runs_call(worker_id: str, media_url: str, conversation_id: int, settings: Settings) -> bool | None:
+    """Does this sidecar run the conversation's call? ``None`` when it cannot be asked (unreachable)."""
+    try:
+        response = httpx.get(f"{media_url.rstrip('/')}/conversations/{conversation_id}/call",
+                             headers={SIGNALLING_HEADER: signalling_key(settings)}, timeout=PROBE_TIMEOUT)
+    except httpx.HTTPError as exc:
+        log.info("voice sidecar %s at %s is unreachable (%s): resuming conversation %s elsewhere", worker_id,
+                 media_url, exc.__class__.__name__, conversation_id)
+        return None
+    if response.status_code == 401:
+        _log_wrong_key(worker_id)
+        return None
+    if response.status_code not in (200, 404):
+        return None
+    return response.status_code == 200
+
+
+def resume_browser_call(sidecars: list[tuple[str, str]], *, campaign_id: int, conversation_id: int,
+                        sdp: str) -> BrowserCallAnswer:
+    """Carry on a call whose sidecar was lost on the first of ``sidecars`` that takes it (``sidecars_for_resume``),
+    from the browser's new WebRTC offer; returns that sidecar's answer. Raises the sidecar's own error for a call
+    it refuses (it has ended meanwhile, a bad offer) and ``ServiceUnavailable`` when none takes it."""
+    settings = get_settings()
+    body = {"conversation_id": conversation_id, "campaign_id": campaign_id, "sdp": sdp, "type": "offer"}
+    with httpx.Client(timeout=OPEN_TIMEOUT, headers={SIGNALLING_HEADER: signalling_key(settings)}) as client:
+        for worker_id, media_url in sidecars:
+            answer = _post_offer(client, worker_id, media_url, body, path="/calls/resume")
+            if answer is not None:
+                log.info("conversation %s resumed on voice sidecar %s", conversation_id, worker_id)
+                return BrowserCallAnswer(sdp=answer["sdp"], type=answer["type"], call_id=answer["call_id"],
+                                         conversation_id=int(answer["conversation_id"]), worker_id=worker_id)
+    log.error("no voice sidecar resumed conversation %s (tried %s): see their logs", conversation_id,
+              ", ".join(w for w, _ in sidecars))
+    raise ServiceUnavailable(RESUME_UNAVAILABLE, code="resume_unavailable")
 
 
 def _log_wrong_key(worker_id: str) -> None:
@@ -223,12 +291,18 @@ class SidecarSocket:
 
 
 async def open_sidecar_socket(sidecars: list[tuple[str, str]], *, campaign_id: int | None = None,
-                              setup: CallSetup | None = None, call_id: str | None = None) -> SidecarSocket:
+                              setup: CallSetup | None = None, call_id: str | None = None,
+                              resume: int | None = None) -> SidecarSocket:
     """Open a browser call's socket on the first of ``sidecars`` that takes it: a new call (``campaign_id`` and
-    ``setup``), or the WebRTC call ``call_id`` that never connected, moved onto the socket. Raises the sidecar's own
-    error for a call it refuses, and ``ServiceUnavailable`` when none takes it."""
-    start = ({"type": "take_over", "call_id": call_id} if call_id is not None else
-             {"type": "start", "campaign_id": campaign_id, "setup": setup_as_json(setup or CallSetup())})
+    ``setup``), the WebRTC call ``call_id`` that never connected, moved onto the socket, or the conversation
+    ``resume`` (of ``campaign_id``) whose sidecar was lost. Raises the sidecar's own error for a call it refuses,
+    and ``ServiceUnavailable`` when none takes it."""
+    if resume is not None:
+        start = {"type": "resume", "conversation_id": resume, "campaign_id": campaign_id}
+    elif call_id is not None:
+        start = {"type": "take_over", "call_id": call_id}
+    else:
+        start = {"type": "start", "campaign_id": campaign_id, "setup": setup_as_json(setup or CallSetup())}
     key = signalling_key()
     for worker_id, media_url in sidecars:
         opened = await _open_socket(worker_id, media_url, start, key)
@@ -236,6 +310,8 @@ async def open_sidecar_socket(sidecars: list[tuple[str, str]], *, campaign_id: i
             return opened
     log.error("no voice sidecar took a browser socket call (tried %s): see their logs",
               ", ".join(w for w, _ in sidecars))
+    if resume is not None:
+        raise ServiceUnavailable(RESUME_UNAVAILABLE, code="resume_unavailable")
     raise ServiceUnavailable(UNAVAILABLE)
 
 

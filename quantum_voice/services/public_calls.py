@@ -13,6 +13,12 @@ ticket when the page knows before placing the call (no WebRTC in the browser, ``
 WebRTC call that never connected, which the sidecar then moves onto the socket. A consent ticket belongs to one
 call, so the fallback continues that call rather than opening a second one.
 
+When the voice sidecar running a call dies mid-call, the page resumes it with its call token (``resume_call`` for
+WebRTC, ``open_socket_call(resume_token=...)`` for the socket): the same conversation carries on on another live
+sidecar, which answers "Sorry, we got cut off." and asks again what the flow was waiting for. Only the token's own
+conversation, only while it is open (a lost call stays open for CALL_RESUME_GRACE_SECONDS), only once its sidecar
+is gone or unreachable, and a limited number of times.
+
 Abuse limits: calls started per caller IP and per campaign per hour (the shared cache, so every app process
 counts together), the campaign's hard budget, and a maximum call length (the campaign's ``max_call_seconds``,
 enforced by the sidecar). A test call (the owner's "Test call" button) carries a signed test token: it may run a
@@ -36,15 +42,15 @@ from sqlmodel import Session, select
 from quantum_voice.core.cache import get_cache
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import get_settings
-from quantum_voice.core.errors import (DomainError, NotFound, PermissionDenied, RateLimited, ServiceUnavailable,
-                                       ValidationFailed)
+from quantum_voice.core.errors import (Conflict, DomainError, NotFound, PermissionDenied, RateLimited,
+                                       ServiceUnavailable, ValidationFailed)
 from quantum_voice.core.security import sign, tokens_equal
 from quantum_voice.models.accounts import Organization
 from quantum_voice.models.billing import Budget, UsageRecord
 from quantum_voice.models.calls import ConsentRecord, Conversation
 from quantum_voice.models.campaigns import Campaign, CampaignStatus, QRCode
 from quantum_voice.models.system import SystemMetric
-from quantum_voice.services.conversations import CallSetup
+from quantum_voice.services.conversations import CALL_ENDED, OPEN_STATUSES, CallSetup
 from quantum_voice.services.deployment import hash_client_ip
 from quantum_voice.services.leads.emails import valid_email
 from quantum_voice.services.permissions import Permission
@@ -54,7 +60,11 @@ from quantum_voice.services.tenancy import OrgRepository
 TEST_LINK_HOURS = 24
 CHANNELS = ("web", "widget", "qr")
 UNAVAILABLE = "This line isn't taking calls right now. Please try again later."
-_CLIENT_METRICS = ("connect_ms", "rtt_ms", "jitter_ms", "packets_lost", "audio_drops", "duration_s")
+_CLIENT_METRICS = ("connect_ms", "rtt_ms", "jitter_ms", "packets_lost", "audio_drops", "duration_s", "reconnects")
+# resuming a lost call: the page tries a few times (with backoff) per drop; a call may drop a few times
+RESUMES_PER_CALL_PER_HOUR = 20
+RESUMES_PER_IP_PER_HOUR = 60
+CALL_NOT_FOUND = "We couldn't find this call to reconnect it. Press Call to start again."
 
 
 @dataclass(frozen=True)
@@ -93,14 +103,27 @@ class PlacedCall:
 
 @dataclass(frozen=True)
 class SocketCall:
-    """A call the page makes over the WebSocket fallback, checked: a new call (``campaign_id``, ``setup``) or the
-    page's WebRTC call that never connected (``call_id``), and the sidecars to try for it, best first."""
+    """A call the page makes over the WebSocket fallback, checked: a new call (``campaign_id``, ``setup``), the
+    page's WebRTC call that never connected (``call_id``) or a lost call to resume (``resume``: its conversation),
+    and the sidecars to try for it, best first."""
 
     organization_id: int
     sidecars: list[tuple[str, str]]  # (worker id, media URL)
     campaign_id: int | None = None
     setup: CallSetup | None = None
     call_id: str | None = None
+    resume: int | None = None
+
+
+@dataclass(frozen=True)
+class LostCall:
+    """A call whose media connection dropped with its voice sidecar, checked for resuming: its conversation and the
+    live sidecars to try, best first."""
+
+    organization_id: int
+    campaign_id: int
+    conversation_id: int
+    sidecars: list[tuple[str, str]]  # (worker id, media URL)
 
 
 # ---------------------------------------------------------------- the page
@@ -184,23 +207,70 @@ def place_call(session: Session, ticket: str, *, sdp: str, ip: str | None, user_
         _release(claims["nonce"])  # no call was opened: the ticket still works, for the socket
         raise DomainError(WEBRTC_UNAVAILABLE, code="webrtc_unavailable") from None
     token = call_token_for(organization_id=campaign.organization_id, worker_id=answer.worker_id,
-                           call_id=answer.call_id, conversation_id=answer.conversation_id)
+                           call_id=answer.call_id, conversation_id=answer.conversation_id, campaign_id=campaign.id)
     return PlacedCall(sdp=answer.sdp, type=answer.type, call_token=token, conversation_id=answer.conversation_id)
 
 
-def open_socket_call(session: Session, *, ticket: str | None = None, call_token: str | None = None,
-                     ip: str | None, user_agent: str | None) -> SocketCall:
-    """The checks before a call over the WebSocket fallback, with the email gate's ``ticket`` (used up here, as
-    ``place_call`` does) or the ``call_token`` of the page's WebRTC call that never connected."""
+def resume_call(session: Session, call_token: str, *, sdp: str, ip: str | None) -> PlacedCall:
+    """A call whose sidecar died mid-call, carried on from the page's new WebRTC offer on another live sidecar:
+    the same conversation (flow, lead and transcript go on), a new answer and a fresh call token."""
     from quantum_voice.services import media
 
+    if not sdp or "m=audio" not in sdp:
+        raise ValidationFailed("The browser's offer has no audio. Allow the microphone and try again.", field="sdp")
+    call = lost_call(session, call_token, ip=ip)
+    try:
+        answer = media.resume_browser_call(call.sidecars, campaign_id=call.campaign_id,
+                                           conversation_id=call.conversation_id, sdp=sdp)
+    except DomainError as exc:
+        if exc.code != "bad_offer":
+            raise
+        raise DomainError("This browser's WebRTC offer could not be used. Resume over the WebSocket instead "
+                          "(/api/public/calls/socket?resume=<call token>).", code="webrtc_unavailable") from None
+    token = call_token_for(organization_id=call.organization_id, worker_id=answer.worker_id, call_id=answer.call_id,
+                           conversation_id=answer.conversation_id, campaign_id=call.campaign_id)
+    return PlacedCall(sdp=answer.sdp, type=answer.type, call_token=token, conversation_id=answer.conversation_id)
+
+
+def lost_call(session: Session, call_token: str, *, ip: str | None) -> LostCall:
+    """The checks before resuming a call with the page's ``call_token``: genuine and not expired, within the
+    resume limits, its own conversation (of the token's organisation and campaign) and still open, and its sidecar
+    gone, unreachable or no longer running it; ``ServiceUnavailable`` when no other sidecar can take it."""
+    from quantum_voice.services import media
+
+    claims = _open("call", call_token, "This call was too long ago to reconnect. Press Call to start again.")
+    _check_resume_limits(claims, ip)
+    conversation = session.exec(select(Conversation).where(Conversation.id == claims["conversation"],
+                                                           Conversation.organization_id == claims["org"])).first()
+    if conversation is None or conversation.campaign_id is None \
+            or claims.get("campaign") not in (None, conversation.campaign_id):
+        raise NotFound(CALL_NOT_FOUND)
+    if conversation.status not in OPEN_STATUSES:
+        raise Conflict(CALL_ENDED, code="call_ended")
+    sidecars = media.sidecars_for_resume(session, conversation_id=conversation.id, worker_id=conversation.worker_id)
+    return LostCall(organization_id=conversation.organization_id, campaign_id=conversation.campaign_id,
+                    conversation_id=conversation.id, sidecars=sidecars)
+
+
+def open_socket_call(session: Session, *, ticket: str | None = None, call_token: str | None = None,
+                     resume_token: str | None = None, ip: str | None, user_agent: str | None) -> SocketCall:
+    """The checks before a call over the WebSocket fallback, with the email gate's ``ticket`` (used up here, as
+    ``place_call`` does), the ``call_token`` of the page's WebRTC call that never connected, or the call token of a
+    call to resume (``resume_token``, checked as ``lost_call`` does)."""
+    from quantum_voice.services import media
+
+    if resume_token:
+        lost = lost_call(session, resume_token, ip=ip)
+        return SocketCall(organization_id=lost.organization_id, sidecars=lost.sidecars,
+                          campaign_id=lost.campaign_id, resume=lost.conversation_id)
     if call_token:
         claims = _open("call", call_token, "This call has already ended. Go back and press Call again.")
         return SocketCall(organization_id=claims["org"], sidecars=media.sidecar_of_call(session, claims["worker"]),
-                          call_id=claims["call"])
+                          campaign_id=claims.get("campaign"), call_id=claims["call"])
     if not ticket:
-        raise ValidationFailed("Open the call socket with ?ticket= (from the email gate) or ?call_token= (of a "
-                               "WebRTC call that did not connect).", field="ticket")
+        raise ValidationFailed("Open the call socket with ?ticket= (from the email gate), ?call_token= (of a "
+                               "WebRTC call that did not connect) or ?resume= (the call token of a call that "
+                               "dropped).", field="ticket")
     claims = _open("ticket", ticket, "Your call link has expired. Go back and press Call again.")
     campaign, setup = _ticketed_call(session, claims, ip=ip, user_agent=user_agent)
     return SocketCall(organization_id=campaign.organization_id, campaign_id=campaign.id, setup=setup,
@@ -232,7 +302,7 @@ def join_livekit_call(session: Session, ticket: str, *, ip: str | None, user_age
         caller_ip_hash=setup.caller_ip_hash, user_agent=setup.user_agent, caller_email=setup.caller_email,
         consent_record_id=setup.consent_record_id))
     token = call_token_for(organization_id=campaign.organization_id, worker_id="livekit", call_id=room.room,
-                           conversation_id=0)
+                           conversation_id=0, campaign_id=campaign.id)
     return LiveKitJoin(url=room.url, room=room.room, identity=room.identity, token=room.token, call_token=token)
 
 
@@ -243,10 +313,11 @@ def media_mode() -> str:
     return "livekit" if livekit_rooms.livekit_enabled() else "embedded"
 
 
-def call_token_for(*, organization_id: int, worker_id: str, call_id: str, conversation_id: int) -> str:
-    """The signed token the page keeps for its call: hang-up, metrics, and the WebSocket fallback."""
+def call_token_for(*, organization_id: int, worker_id: str, call_id: str, conversation_id: int,
+                   campaign_id: int | None = None) -> str:
+    """The signed token the page keeps for its call: hang-up, metrics, the WebSocket fallback and resuming."""
     return _seal("call", {"call": call_id, "worker": worker_id, "conversation": conversation_id,
-                          "org": organization_id, "exp": int(time.time()) + 6 * 3600})
+                          "org": organization_id, "campaign": campaign_id, "exp": int(time.time()) + 6 * 3600})
 
 
 def _ticketed_call(session: Session, claims: dict[str, Any], *, ip: str | None,
@@ -349,6 +420,20 @@ def _check_rate_limits(campaign: Campaign, ip: str | None, *, is_test: bool) -> 
     for key, limit, message in checks:
         if is_test and key.startswith("campaign:"):
             continue  # the owner's test calls don't use up the campaign's capacity
+        verdict = limiter.hit(key, limit)
+        if not verdict.allowed:
+            raise RateLimited(message, retry_after=verdict.retry_after)
+
+
+def _check_resume_limits(claims: dict[str, Any], ip: str | None) -> None:
+    limiter = RateLimiter(get_cache(), "call-resumes")
+    checks = [(f"conversation:{claims['conversation']}", Limit(RESUMES_PER_CALL_PER_HOUR, 3600),
+               "This call has been reconnected many times. Please press Call to start a new one.")]
+    if ip:
+        checks.append((f"ip:{hash_client_ip(ip)}", Limit(RESUMES_PER_IP_PER_HOUR, 3600),
+                       "Too many reconnects from your network in a short time. Please wait a while before calling "
+                       "again."))
+    for key, limit, message in checks:
         verdict = limiter.hit(key, limit)
         if not verdict.allowed:
             raise RateLimited(message, retry_after=verdict.retry_after)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class LiveApp:
     url: str
     database_url: str
     log_path: Path
+    data_dir: Path  # its secret key too: a second voice sidecar beside it needs both
 
 
 def _free_port() -> int:
@@ -68,7 +70,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(url, proc, log_path, timeout=300)
-        yield LiveApp(url=url, database_url=database_url, log_path=log_path)
+        yield LiveApp(url=url, database_url=database_url, log_path=log_path, data_dir=data_dir)
     finally:
         os.killpg(proc.pid, 15)
         try:
@@ -77,6 +79,30 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
             os.killpg(proc.pid, 9)
         if database_url.startswith("postgres"):
             drop_postgres_database(database_url)
+
+
+@pytest.fixture(scope="session")
+def spare_sidecar(live_app) -> Iterator[Callable[[], subprocess.Popen]]:
+    """Starts (once, when called) a second voice sidecar beside the live app, on its database and secret key; it runs
+    until the session ends, so a test may kill the app's own sidecar and the later tests still have one."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        if not started:
+            env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SMTP_HOST")}
+            env.update(DATA_DIR=str(live_app.data_dir), DATABASE_URL=live_app.database_url, LOG_LEVEL="INFO")
+            with open(ARTIFACTS / "spare-sidecar.log", "w") as log:
+                started.append(subprocess.Popen([sys.executable, "-m", "agent"], cwd=REPO_ROOT, env=env, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True))
+        return started[0]
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="session")

@@ -205,3 +205,86 @@ def test_the_app_serves_livekit_clients_browser_build_for_livekit_mode(live_app)
     # LiveKit mode's page loads it (no LiveKit server runs here, so the room itself is not exercised)
     served = httpx.get(f"{live_app.url}/vendor/livekit-client.umd.js", timeout=30)
     assert served.status_code == 200 and "LivekitClient" in served.text
+
+
+# every text the call's status line shows from now on (some last less than a second)
+SHOWN_STATUSES = """() => {
+  const status = document.getElementById("qv-status");
+  window.qvShown = [];
+  new MutationObserver(() => window.qvShown.push(status.textContent))
+    .observe(status, {childList: true, characterData: true, subtree: true});
+}"""
+
+
+def live_sidecars(url: str) -> str:
+    return httpx.get(f"{url}/api/health", timeout=10).json()["components"]["voice_sidecar"]["detail"]
+
+
+def test_when_the_sidecar_dies_mid_call_the_page_reconnects_on_another_and_the_call_carries_on(
+        live_app, spare_sidecar, tmp_path):
+    import os
+    import signal
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from agent.providers.audio import as_int16, resample, write_wav
+    from agent.providers.piper_tts import synthesize_pcm
+    from quantum_voice.models.calls import ConsentRecord, Conversation, TranscriptTurn
+    from quantum_voice.models.system import VoiceWorker
+
+    wait_for_sidecar(live_app.url, live_app.log_path)
+    pcm, rate = synthesize_pcm("My name is John Smith.")
+    wav = tmp_path / "caller.wav"
+    write_wav(wav, np.concatenate([np.zeros(RATE * 17, dtype=np.int16), resample(as_int16(pcm), rate, RATE),
+                                   np.zeros(RATE * 70, dtype=np.int16)]), RATE)
+    engine = create_engine(live_app.database_url)
+    with sync_playwright() as p:
+        browser = chromium_with_microphone(p, wav)
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        try:
+            page.goto(f"{live_app.url}/call/{DEMO_SLUG}?audio=raw")
+            expect(page.locator("#call-campaign-name")).to_have_text("Spring Open House", timeout=60_000)
+            page.fill("#call-email", "john.smith@example.com")
+            page.check("#call-consent")
+            page.click("#call-start")
+            agent = page.locator("#qv-transcript .qv-agent")
+            expect(agent.first).to_contain_text("Harbor View", timeout=45_000)
+            spare = spare_sidecar()  # loads its models while the caller talks to the first one
+            expect(agent).to_have_count(2, timeout=60_000)  # the answer to the caller's name
+            deadline = time.monotonic() + 120
+            while "2 sidecar(s)" not in live_sidecars(live_app.url):
+                assert time.monotonic() < deadline and spare.poll() is None, "the spare sidecar never came up"
+                time.sleep(1)
+            consent_id = page.locator("#call-consent-id").inner_text()
+            with Session(engine) as session:
+                consent = session.exec(select(ConsentRecord).where(ConsentRecord.public_id == consent_id)).one()
+                first = session.get(Conversation, consent.conversation_id).worker_id
+                pid = session.get(VoiceWorker, first).pid
+            page.evaluate(SHOWN_STATUSES)
+            os.kill(pid, signal.SIGKILL)  # the call's sidecar dies mid-call: no goodbye, no "ended"
+            expect(agent.filter(has_text="Sorry, we got cut off.")).to_have_count(1, timeout=60_000)
+            assert "Reconnecting…" in page.evaluate("window.qvShown"), "the page said it was reconnecting"
+            page.screenshot(path=str(ARTIFACTS / "call-reconnected-live.png"), full_page=True)
+            expect(agent.first).to_contain_text("Harbor View")  # the same transcript, carried on
+            assert agent.count() == 3 and "john" in page.locator("#qv-transcript .qv-caller").first.inner_text().lower()
+            page.click("#qv-hangup")
+            expect(page.locator("#qv-status[data-ended='true']")).to_contain_text("Call ended", timeout=10_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "call-reconnected.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    engine.dispose()
+
+    consent, conversation = ended_conversation(live_app.database_url, consent_id)
+    assert conversation.status == "ended" and conversation.end_reason == "caller_hung_up"
+    assert conversation.worker_id != first, "the other sidecar carried the call on"
+    engine = create_engine(live_app.database_url)
+    with Session(engine) as session:
+        turns = [(t.seq, t.text) for t in session.exec(select(TranscriptTurn).where(
+            TranscriptTurn.conversation_id == conversation.id).order_by(TranscriptTurn.seq)).all()]
+        session.delete(session.get(VoiceWorker, first))  # as its clean stop would have: later tests count one sidecar
+        session.commit()
+    engine.dispose()
+    assert [seq for seq, _ in turns] == list(range(len(turns)))
+    assert sum(text.startswith("Sorry, we got cut off.") for _, text in turns) == 1 and turns[0][1].startswith("Hi")

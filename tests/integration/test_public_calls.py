@@ -1,6 +1,6 @@
 """The caller's side of a campaign without a voice sidecar: the call page's data, the email gate and its consent
-ticket, abuse limits, the test-call link, the Lead Gate taking the typed email and consent, caller metrics — on
-SQLite and PostgreSQL."""
+ticket, abuse limits, the test-call link, the Lead Gate taking the typed email and consent, caller metrics, the
+resumes a dropped call is refused — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from quantum_voice.models.calls import ConsentRecord, Conversation, TranscriptTu
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead
 from quantum_voice.models.system import SystemMetric
-from quantum_voice.services import campaigns, conversations, public_calls
+from agent.heartbeat import report_heartbeat
+from quantum_voice.services import campaigns, conversations, public_calls, voice_calls
 from quantum_voice.services.conversations import CallSetup
 from quantum_voice.services.voice_calls import system_repo
 from tests.factories import add_member, repo_for, verified_owner
@@ -208,6 +209,94 @@ def test_the_public_api_serves_the_page_and_the_gate(client):
     assert consent_record(opened.json()["consent_id"]).user_agent == UA
     bad_offer = client.post("/api/public/calls", json={"ticket": opened.json()["ticket"], "sdp": "v=0"})
     assert bad_offer.status_code == 422 and "microphone" in bad_offer.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- resuming a call whose sidecar died
+
+OFFER = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendrecv\r\n"
+GONE = "gone-host:1"
+
+
+def placed_call(campaign_id: int, slug: str) -> tuple[int, str]:
+    """A call from the gate's ticket as a sidecar (``GONE``) opened it, and the page's call token."""
+    record = consent_record(gate(slug).consent_id)
+    with session_scope() as session:
+        repo = system_repo(session, record.organization_id)
+        opened = conversations.start_conversation(repo, campaign_id, CallSetup(caller_email=record.email,
+                                                                               consent_record_id=record.id))
+        voice_calls.assign_worker(repo, opened.conversation.id, GONE)
+        conversation_id = opened.conversation.id
+    return conversation_id, public_calls.call_token_for(organization_id=record.organization_id, worker_id=GONE,
+                                                        call_id="c1", conversation_id=conversation_id,
+                                                        campaign_id=campaign_id)
+
+
+def resume(token: str, ip: str | None = "203.0.113.7"):
+    with session_scope() as session:
+        return public_calls.resume_call(session, token, sdp=OFFER, ip=ip)
+
+
+def test_a_dropped_call_resumes_only_with_its_own_genuine_token(engine):
+    campaign_id, slug = live_campaign()
+    conversation_id, token = placed_call(campaign_id, slug)
+    with session_scope() as session:
+        own_org = session.get(Campaign, campaign_id).organization_id
+        other_org = verified_owner(session, email="someone@example.com", org="Other Homes")[1].id
+    with pytest.raises(ValidationFailed, match="not valid"):
+        resume(token[:-2] + "xx")
+    for other in (dict(organization_id=other_org, conversation_id=conversation_id),  # another organisation's
+                  dict(organization_id=own_org, conversation_id=conversation_id, campaign_id=campaign_id + 1),
+                  dict(organization_id=own_org, conversation_id=0, campaign_id=campaign_id)):  # a LiveKit call's
+        with pytest.raises(NotFound, match="couldn't find this call"):
+            resume(public_calls.call_token_for(worker_id=GONE, call_id="c1", **other))
+    with session_scope() as session, pytest.raises(ValidationFailed, match="no audio"):
+        public_calls.resume_call(session, token, sdp="v=0", ip=None)
+
+
+def test_a_dropped_call_with_no_sidecar_to_take_it_says_so_clearly(engine, caplog):
+    campaign_id, slug = live_campaign()
+    _, token = placed_call(campaign_id, slug)
+    with pytest.raises(ServiceUnavailable, match="We couldn't reconnect your call. Press Call to start again."):
+        resume(token)
+    assert "python -m agent" in caplog.text, "the operator's log says what to start"
+    # its sidecar's heartbeat is still fresh (it died seconds ago) but nothing answers there: no other sidecar
+    report_heartbeat(GONE, media_url="http://127.0.0.1:9")
+    with pytest.raises(ServiceUnavailable, match="couldn't reconnect") as refused:
+        resume(token)
+    assert refused.value.code == "resume_unavailable"
+
+
+def test_an_ended_call_cannot_be_resumed_and_resumes_are_limited(engine):
+    campaign_id, slug = live_campaign()
+    conversation_id, token = placed_call(campaign_id, slug)
+    for _ in range(public_calls.RESUMES_PER_CALL_PER_HOUR):
+        with pytest.raises(ServiceUnavailable):
+            resume(token, ip=None)
+    with pytest.raises(RateLimited, match="reconnected many times"):
+        resume(token, ip=None)
+
+    _, token = placed_call(campaign_id, slug)
+    with session_scope() as session:
+        conversation_id = public_calls._open("call", token, "")["conversation"]
+        conversations.end_conversation(system_repo(session, session.get(Conversation, conversation_id)
+                                                   .organization_id), conversation_id, "caller_hung_up")
+    with pytest.raises(Conflict, match="already ended, so it can't be reconnected") as refused:
+        resume(token)
+    assert refused.value.code == "call_ended"
+
+
+def test_the_public_api_refuses_to_resume_an_ended_call_on_both_paths(client):
+    campaign_id, slug = live_campaign()
+    conversation_id, token = placed_call(campaign_id, slug)
+    with session_scope() as session:
+        conversations.end_conversation(system_repo(session, session.get(Conversation, conversation_id)
+                                                   .organization_id), conversation_id)
+    resumed = client.post("/api/public/calls/resume", json={"call_token": token, "sdp": OFFER})
+    assert resumed.status_code == 409 and resumed.json()["error"]["code"] == "call_ended"
+    with client.websocket_connect(f"/api/public/calls/socket?resume={token}") as ws:
+        refused, closed = ws.receive_json(), ws.receive()
+    assert refused == {"type": "error", "status": 409, "code": "call_ended", "message": conversations.CALL_ENDED}
+    assert closed["code"] == 1008
 
 
 # ---------------------------------------------------------------- LiveKit mode

@@ -20,6 +20,7 @@ from quantum_voice.services.flows.turn import CallContext, Turn
 from quantum_voice.services.leads.scoring import rules_said
 
 NOT_HEARD = "Sorry, I didn't catch that."
+CUT_OFF = "Sorry, we got cut off."
 REFUSAL = "I can't share or change how I'm set up, but I'm happy to help with your questions."
 LOW_STT_CONFIDENCE = 0.5
 
@@ -133,6 +134,19 @@ def resume_after_handoff(flow: FlowDefinition, state: FlowState, ctx: CallContex
     return turn.result()
 
 
+def resume(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
+    """The call's voice connection was lost and is back (its voice sidecar restarted): say so and ask again what
+    the flow was waiting for. Nothing else changes: the node, the variables and the lead gate's progress stay."""
+    turn = Turn(flow, state, ctx)
+    if turn.state.status == "active":
+        turn.say(CUT_OFF)
+        # a read-back of the caller's email is personal until they consent (redacted if they refuse)
+        reads_back = turn.node is not None and turn.node.type == NodeType.LEAD_GATE.value \
+            and turn.state.gate.asking == "confirm_email"
+        turn.ask(turn.state.last_prompt or "How can I help you?", personal=reads_back)
+    return turn.result()
+
+
 def hang_up(flow: FlowDefinition, state: FlowState, ctx: CallContext, reason: str = "caller_hung_up") -> StepResult:
     """The call ended outside the flow (hang-up, dropped line): close it; without consent, forget personal data."""
     turn = Turn(flow, state, ctx)
@@ -144,4 +158,4 @@ def hang_up(flow: FlowDefinition, state: FlowState, ctx: CallContext, reason: st
     return turn.result()
 
 
-__all__ = ["CallContext", "hang_up", "respond", "resume_after_handoff", "start"]
+__all__ = ["CallContext", "hang_up", "respond", "resume", "resume_after_handoff", "start"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 
 import aiohttp
@@ -23,7 +22,6 @@ from agent.heartbeat import report_heartbeat
 from agent.providers.audio import as_int16, resample
 from agent.providers.piper_tts import synthesize_pcm
 from agent.transports.signalling import MediaServer
-from agent.voice import LocalVoice
 from quantum_voice.api import create_api
 from quantum_voice.core.db import session_scope
 from quantum_voice.models.calls import ConsentRecord, Conversation
@@ -31,7 +29,8 @@ from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead
 from quantum_voice.services import public_calls
 from quantum_voice.services.media import SIGNALLING_HEADER, signalling_key
-from tests.integration.agent.support import brochure_campaign, sqlite_only, words, conversation, is_agent, started_server
+from tests.integration.agent.support import (SidecarThread, brochure_campaign, conversation, is_agent, sqlite_only,
+                                             started_server, words)
 
 RATE = 16000
 CHUNK = 320  # 20 ms
@@ -241,24 +240,6 @@ def test_the_call_socket_needs_the_apps_key_and_explains_what_it_refuses(engine,
     assert at_capacity[1] == 1011
     with session_scope() as session:
         assert session.exec(select(Conversation)).all() == [], "a refused call opens no conversation"
-
-
-class SidecarThread:
-    """The sidecar's media server in its own thread and event loop, as beside the app."""
-
-    def __init__(self, voice: LocalVoice) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="sidecar", daemon=True)
-        self.thread.start()
-        self.server = self.run(started_server(voice))
-
-    def run(self, coro, timeout: float = 60):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def stop(self) -> None:
-        self.run(self.server.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 def receive_until(ws, matches=lambda m: False, *, audio: int = 0, timeout: float = WAIT):

@@ -53,3 +53,31 @@ def test_every_action_is_json():
     for line in SCRIPT:
         result = call.say(line)
         json.dumps([a.model_dump(mode="json") for a in result.actions])
+
+
+def test_a_resumed_call_says_it_was_cut_off_and_asks_again_what_it_was_waiting_for():
+    call = Call(template())
+    call.start()
+    asked = call.say("Hi, I'm John Smith").reply  # the lead gate asks for the email next
+    before = call.state
+    resumed = engine.resume(call.flow, before, call.ctx())
+    assert resumed.reply == f"{engine.CUT_OFF} {before.last_prompt}" and before.last_prompt in asked
+    assert resumed.state.node_id == before.node_id and resumed.state.variables == before.variables
+    assert resumed.state.gate == before.gate and resumed.state.turns == before.turns
+    assert resumed.reply == "Sorry, we got cut off. What's the best email address to reach you?"
+    call.stored = json.dumps(resumed.state.to_json())
+    assert "Is that right?" in call.say("john at example dot com").reply, "the call carries on where it was"
+    assert call.state.variables == {"name": "John Smith", "email": "john@example.com"}
+
+
+def test_a_resumed_read_back_is_personal_and_a_call_that_ended_says_nothing():
+    call = Call(template())
+    call.start()
+    call.say("Hi, I'm John Smith")
+    call.say("john at example dot com")  # read back: "I have j o h n at example dot com. Is that right? ..."
+    resumed = engine.resume(call.flow, call.state, call.ctx())
+    [ask] = resumed.of_kind("ask")
+    assert ask.data.get("personal") is True and "Is that right" in ask.text
+    ended = call.say("no that's all, bye").state
+    ended = ended if ended.status == "ended" else engine.hang_up(call.flow, ended, call.ctx()).state
+    assert engine.resume(call.flow, ended, call.ctx()).actions == []
