@@ -86,6 +86,7 @@ class _Pending:
 
     claimed: bool = False  # an agent speech answers it: the caller's next speech is a new turn
     speech_started: float | None = None
+    resumed_at: float | None = None  # the caller went on after a pause: when the latest stretch of speech began
     speech_ended: float | None = None
     transcribed: float | None = None
     reply: BrainReply | None = None
@@ -257,10 +258,14 @@ class VoiceCall:
         if ev.new_state == "speaking":
             if self._pending.claimed or self._pending.speech_started is None:
                 self._pending = _Pending(speech_started=ev.created_at)
-            # else: the caller goes on after a short pause, before any reply: the same turn
+            else:  # the caller goes on after a short pause, before any reply: the same turn, which ends later
+                self._pending.resumed_at = ev.created_at
         elif ev.old_state == "speaking" and ev.new_state == "listening":
-            if self._pending.speech_ended is None or self._pending.speech_ended < (self._pending.speech_started or 0):
-                self._pending.speech_ended = ev.created_at - self.turn_taking.vad_min_silence
+            pending = self._pending
+            latest_start = pending.resumed_at or pending.speech_started or 0
+            # a transport's exact mark (mark_caller_speech_end) after the latest stretch began is kept
+            if pending.speech_ended is None or pending.speech_ended < latest_start:
+                pending.speech_ended = ev.created_at - self.turn_taking.vad_min_silence
 
     def _on_false_interruption(self, _ev) -> None:
         """The sound the caller made over the agent had no words (a cough, a hum): it was no turn. Forget it, or the
