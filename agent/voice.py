@@ -18,6 +18,7 @@ from livekit.agents import inference
 
 from agent import resilience
 from agent.call import TurnTaking
+from agent.speculation import SpeculativeSTT
 from agent.turns import TranscriptTurnDetector
 from agent.providers import cloud  # imports the cloud plugins now: livekit wants them registered on the main thread
 from quantum_voice.core.config import Settings, get_settings
@@ -78,7 +79,7 @@ class LocalVoice:
         return {"stt": stt, "tts": tts, "vad": vad, "turn_detector": turn_detector(s.voice_turn_detector),
                 "meters": stt_meters + tts_meters}
 
-    def _stt_chain(self, vad, vocabulary: list[str] | None) -> tuple[resilience.ChainSTT, list[Meter]]:
+    def _stt_chain(self, vad, vocabulary: list[str] | None) -> tuple[Any, list[Meter]]:
         from agent.providers.sphinx_stt import SphinxSTT
         from agent.providers.whisper_stt import WhisperSTT
 
@@ -96,7 +97,10 @@ class LocalVoice:
             guard = resilience.guard_stt(primary.name, primary.plugin)
             guards.insert(0, guard)
             meters.insert(0, Meter(primary.name, "stt", primary.model, guard.usage, "audio_seconds", "seconds"))
-        return resilience.ChainSTT(guards, vad=vad, timeout=s.voice_stt_timeout_seconds), meters
+        chain = resilience.ChainSTT(guards, vad=vad, timeout=s.voice_stt_timeout_seconds)
+        if primary is not None or not s.voice_stt_speculate_seconds:
+            return chain, meters  # livekit's StreamAdapter: the utterance is transcribed once the VAD ends it
+        return SpeculativeSTT(chain, vad=vad, speculate_after=s.voice_stt_speculate_seconds), meters
 
     def _tts_chain(self) -> tuple[Any, list[Meter]]:
         from agent.providers.espeak_tts import EspeakTTS

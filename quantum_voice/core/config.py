@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     # The voice loop (agent/). Local models from PyPI wheels; nothing is downloaded.
     voice_stt_model: str = "tiny.en"  # tiny.en (fast) | base (more accurate, ~2x slower)
     voice_stt_threads: int = 0  # CPU threads per transcription; 0 → all cores
+    voice_stt_speculate_seconds: float = 0.15  # start Whisper at this much silence, before the VAD ends the turn
     voice_stt_window_seconds: float = 10.0  # Whisper's window for a short turn (0 → the full 30 s: ~4x slower)
     voice_tts: str = "piper"  # piper (Joe, natural) | espeak (robotic; also the automatic fallback)
     voice_vad_min_silence_seconds: float = 0.25  # silence that ends a stretch of speech
