@@ -50,7 +50,8 @@ class TurnTaking:
     min_endpointing_delay: float = 0.2  # extra wait after speech when the end-of-turn model is confident
     max_endpointing_delay: float = 1.0  # the longest wait when it thinks the caller is mid-sentence
     use_turn_model: bool = True  # the offline end-of-turn model (else VAD silence alone)
-    interruption_min_duration: float = 0.3  # speech this long over the agent interrupts it
+    interruption_min_duration: float = 0.15  # speech this long over the agent pauses it (barge-in)
+    false_interruption_timeout: float = 1.0  # a pause with no words after it ends this long after the sound
     allow_interruptions: bool = True
 
 
@@ -147,7 +148,8 @@ class VoiceCall:
             "interruption": {"enabled": tt.allow_interruptions, "mode": "vad",
                              "min_duration": tt.interruption_min_duration,
                              # a sound with no words over the agent pauses it, and it carries on: never silence
-                             "resume_false_interruption": True},
+                             "resume_false_interruption": True,
+                             "false_interruption_timeout": tt.false_interruption_timeout},
             # the flow step writes to the database: never run it speculatively on a turn that may change
             "preemptive_generation": {"enabled": False},
         }

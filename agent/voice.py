@@ -67,7 +67,8 @@ class LocalVoice:
                           min_endpointing_delay=s.voice_min_endpointing_seconds,
                           max_endpointing_delay=s.voice_max_endpointing_seconds,
                           use_turn_model=s.voice_turn_detector != "vad",
-                          interruption_min_duration=s.voice_interruption_seconds)
+                          interruption_min_duration=s.voice_interruption_seconds,
+                          false_interruption_timeout=s.voice_false_interruption_seconds)
 
     def session_parts(self, vocabulary: list[str] | None = None) -> dict[str, Any]:
         """Fresh per-call STT and TTS fallback chains, VAD and turn detector over the shared models, and the usage

@@ -43,8 +43,8 @@ DEFAULT_WINDOW_SECONDS = 10.0
 _FULL_WINDOW_SECONDS = 30.0
 _TAIL_SECONDS = 1.0  # silence after the speech inside the window: Whisper ends a sentence better with some
 _SILENT_PEAK = 64  # -54 dBFS: no louder than this is a muted line, never words
-_TOKENS_PER_SECOND = 8
-_MAX_WORDS_PER_SECOND = 3.0  # a brisk speaker; text longer than this for its audio is the decoder repeating  # a generous cap on what the decoder may write for a second of speech (~3 words)
+_TOKENS_PER_SECOND = 8  # a generous cap on what the decoder may write for a second of speech (~3 words)
+_MAX_WORDS_PER_SECOND = 4.0  # a fast speaker; text longer than this for its audio is the decoder repeating
 # Whisper keeps only the last ~223 prompt tokens; a short glossary leaves room for the words that matter.
 _PROMPT_MAX_CHARS = 400
 

@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     # who decides the caller has finished (agent/turns.py): transcript (Whisper's words and punctuation and the
     # question asked) | audio (livekit's offline end-of-turn model) | vad (silence alone)
     voice_turn_detector: Literal["transcript", "audio", "vad"] = "transcript"
-    voice_interruption_seconds: float = 0.3  # caller speech this long over the agent stops it (barge-in)
+    voice_interruption_seconds: float = 0.15  # caller speech this long over the agent pauses it (barge-in); words stop it
+    voice_false_interruption_seconds: float = 1.0  # a sound with no words: the paused agent carries on this long after it
     # Cloud speech in front of the local models (agent/providers/cloud.py), each needing its key (DEEPGRAM_API_KEY,
     # OPENAI_API_KEY + OPENAI_BASE_URL): local | deepgram | openai. The local chain stays behind as the fallback.
     voice_stt_provider: str = "local"  # local: Whisper → pocketsphinx; a cloud one goes first

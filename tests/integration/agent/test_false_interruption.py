@@ -1,12 +1,12 @@
 """Sounds over the agent that are not speech, and speech that is, through the real loop: livekit-agents' session with
-the offline VAD and end-of-turn model, Whisper, the campaign's flow and Piper; the caller hears the agent through the
+the offline VAD and the transcript's end-of-turn rules, Whisper, the campaign's flow and Piper; the caller hears the agent through the
 transports' paced sink (``PacedAudio``) and speaks into a microphone paced in real time.
 
-What livekit does with ``interruption.mode="vad"``, ``min_duration=0.3`` and ``resume_false_interruption=True`` (the
-defaults time out a false interruption after 2 s): speech of 0.3 s over the agent *pauses* its audio (the sink's
+What livekit does with ``interruption.mode="vad"``, ``min_duration=0.15`` and ``resume_false_interruption=True``
+(timed out after ``VOICE_FALSE_INTERRUPTION_SECONDS``, 1 s): speech of 0.15 s over the agent *pauses* its audio (the sink's
 ``pause``) and sets it listening. A non-empty final transcript of that speech interrupts the paused reply (the sink's
 ``clear``) and the caller's turn is answered. A sound Whisper finds no words in (its final transcript is empty, which
-livekit ignores) ends with the VAD's end of speech; 2 s later the reply resumes where it stopped
+livekit ignores) ends with the VAD's end of speech; 1 s later the reply resumes where it stopped
 (``agent_false_interruption`` with ``resumed=True``) and plays to its end, not interrupted. A noise the VAD does not
 count as speech at all (a burst of broadband noise, like a cough) changes nothing. In the first 3 s of the agent's
 first speech livekit ignores the caller (its echo-cancellation warm-up), so the sounds here come later than that.
@@ -34,12 +34,12 @@ from tests.integration.agent.support import (FRAME_SECONDS, HeardAudio, PacedMic
 
 RATE = 16000
 AEC_WARMUP = 3.0  # livekit's default: the caller is not heard over the first 3 s of the agent's first speech
-BARGE_IN_TARGET = 0.2  # issue 5: the agent stops within 200 ms of the caller's speech counting as a barge-in
+BARGE_IN_TARGET = 0.2  # issue 5: the agent's audio stops within 200 ms of the caller speaking over it
 LOAD_MARGIN = 0.4  # for a loaded CI machine
 
 
 def hum(seconds: float = 0.5, pitch: float = 150.0, amplitude: int = 2000) -> np.ndarray:
-    """A short closed-mouth "mm": voiced enough for the VAD (~0.8 s of speech to it, over the 0.3 s that pauses
+    """A short closed-mouth "mm": voiced enough for the VAD (~0.8 s of speech to it, over the 0.15 s that pauses
     the agent), with no words in it for Whisper (its no-speech rule gives an empty transcript)."""
     t = np.arange(int(seconds * RATE)) / RATE
     tone = np.sin(2 * np.pi * pitch * t) + np.sin(4 * np.pi * pitch * t) / 2 ** 1.2
@@ -194,7 +194,9 @@ def test_talking_over_the_agent_stops_it_promptly_marks_what_was_heard_and_gets_
     # the agent's audio stopped (paused) soon after the caller spoke over it, and was dropped once it had words
     paused, cleared = ear.first("pause", after=onset), ear.first("clear", after=onset)
     assert paused is not None and cleared is not None and paused <= cleared
-    limit = voice.turn_taking().interruption_min_duration + BARGE_IN_TARGET + LOAD_MARGIN
+    # issue 5's target is 200 ms from the caller's first sound (VOICE_INTERRUPTION_SECONDS is 0.15 s of it);
+    # measured here 0.14-0.16 s, with a margin for a loaded CI machine
+    limit = BARGE_IN_TARGET + LOAD_MARGIN
     over_the_caller = ear.heard_seconds(onset, cleared)  # the greeting the caller heard while talking
     assert over_the_caller <= limit and paused - onset <= limit, (over_the_caller, paused - onset)
     assert ear.heard_seconds(paused + FRAME_SECONDS, cleared) == 0, "nothing played while paused"
