@@ -75,20 +75,11 @@ def test_a_caller_talks_with_the_agent_in_the_browser_and_becomes_a_lead(live_ap
     wait_for_brochure(live_app.url)
     wav = tmp_path / "caller.wav"
     caller_wav(wav)
-    args = CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                            f"--use-file-for-fake-audio-capture={wav}%noloop", "--autoplay-policy=no-user-gesture-required"]
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        browser = chromium_with_microphone(p, wav)
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone: the page is mobile-first
         try:
-            page.goto(f"{live_app.url}/call/{DEMO_SLUG}?audio=raw")
-            expect(page.locator("#call-campaign-name")).to_have_text("Spring Open House", timeout=60_000)
-            page.fill("#call-email", "john.smith@example.com")
-            page.check("#call-consent")
-            page.click("#call-start")
-            expect(page.locator("#qv-status")).to_have_text("Ringing…", timeout=15_000)
-            agent = page.locator("#qv-transcript .qv-agent")
-            expect(agent.first).to_contain_text("Harbor View", timeout=30_000)
+            agent = start_call(page, live_app.url, "john.smith@example.com", rings=True)
             expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
             page.screenshot(path=str(ARTIFACTS / "call-in-browser-live.png"), full_page=True)
             caller_text = " ".join(page.locator("#qv-transcript .qv-caller").all_inner_texts()).lower()
@@ -129,6 +120,23 @@ def test_a_caller_talks_with_the_agent_in_the_browser_and_becomes_a_lead(live_ap
     engine.dispose()
 
 
+def start_call(page, url: str, email: str, query: str = "audio=raw", *, rings: bool = False):
+    """Open the demo campaign's call page, pass the email gate and press Call (and see it ring, with ``rings``);
+    returns the agent's bubbles once the greeting is showing."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{url}/call/{DEMO_SLUG}?{query}")
+    expect(page.locator("#call-campaign-name")).to_have_text("Spring Open House", timeout=60_000)
+    page.fill("#call-email", email)
+    page.check("#call-consent")
+    page.click("#call-start")
+    if rings:
+        expect(page.locator("#qv-status")).to_have_text("Ringing…", timeout=15_000)
+    agent = page.locator("#qv-transcript .qv-agent")
+    expect(agent.first).to_contain_text("Harbor View", timeout=45_000)
+    return agent
+
+
 def chromium_with_microphone(p, wav):
     """Headless Chromium whose microphone plays ``wav`` once."""
     args = CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
@@ -166,13 +174,7 @@ def test_a_caller_on_a_network_without_webrtc_talks_over_the_socket_fallback(liv
         browser = chromium_with_microphone(p, wav)
         page = browser.new_page(viewport={"width": 390, "height": 844})
         try:
-            page.goto(f"{live_app.url}/call/{DEMO_SLUG}?transport=socket&audio=raw")
-            expect(page.locator("#call-campaign-name")).to_have_text("Spring Open House", timeout=60_000)
-            page.fill("#call-email", "jane.doe@example.com")
-            page.check("#call-consent")
-            page.click("#call-start")
-            agent = page.locator("#qv-transcript .qv-agent")
-            expect(agent.first).to_contain_text("Harbor View", timeout=45_000)
+            agent = start_call(page, live_app.url, "jane.doe@example.com", "transport=socket&audio=raw")
             expect(page.locator("#qv-status")).to_have_attribute("data-transport", "socket")
             expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
             page.screenshot(path=str(ARTIFACTS / "call-over-socket-live.png"), full_page=True)
@@ -242,13 +244,7 @@ def test_when_the_sidecar_dies_mid_call_the_page_reconnects_on_another_and_the_c
         browser = chromium_with_microphone(p, wav)
         page = browser.new_page(viewport={"width": 390, "height": 844})
         try:
-            page.goto(f"{live_app.url}/call/{DEMO_SLUG}?audio=raw")
-            expect(page.locator("#call-campaign-name")).to_have_text("Spring Open House", timeout=60_000)
-            page.fill("#call-email", "john.smith@example.com")
-            page.check("#call-consent")
-            page.click("#call-start")
-            agent = page.locator("#qv-transcript .qv-agent")
-            expect(agent.first).to_contain_text("Harbor View", timeout=45_000)
+            agent = start_call(page, live_app.url, "john.smith@example.com")
             spare = spare_sidecar()  # loads its models while the caller talks to the first one
             expect(agent).to_have_count(2, timeout=60_000)  # the answer to the caller's name
             deadline = time.monotonic() + 120

@@ -253,6 +253,12 @@ def test_a_dropped_call_resumes_only_with_its_own_genuine_token(engine):
         public_calls.resume_call(session, token, sdp="v=0", ip=None)
 
 
+def end_call(conversation_id: int) -> None:
+    with session_scope() as session:
+        organization_id = session.get(Conversation, conversation_id).organization_id
+        conversations.end_conversation(system_repo(session, organization_id), conversation_id, "caller_hung_up")
+
+
 def test_a_dropped_call_with_no_sidecar_to_take_it_says_so_clearly(engine, caplog):
     campaign_id, slug = live_campaign()
     _, token = placed_call(campaign_id, slug)
@@ -276,10 +282,7 @@ def test_an_ended_call_cannot_be_resumed_and_resumes_are_limited(engine):
         resume(token, ip=None)
 
     _, token = placed_call(campaign_id, slug)
-    with session_scope() as session:
-        conversation_id = public_calls._open("call", token, "")["conversation"]
-        conversations.end_conversation(system_repo(session, session.get(Conversation, conversation_id)
-                                                   .organization_id), conversation_id, "caller_hung_up")
+    end_call(public_calls._open("call", token, "")["conversation"])
     with pytest.raises(Conflict, match="already ended, so it can't be reconnected") as refused:
         resume(token)
     assert refused.value.code == "call_ended"
@@ -288,9 +291,7 @@ def test_an_ended_call_cannot_be_resumed_and_resumes_are_limited(engine):
 def test_the_public_api_refuses_to_resume_an_ended_call_on_both_paths(client):
     campaign_id, slug = live_campaign()
     conversation_id, token = placed_call(campaign_id, slug)
-    with session_scope() as session:
-        conversations.end_conversation(system_repo(session, session.get(Conversation, conversation_id)
-                                                   .organization_id), conversation_id)
+    end_call(conversation_id)
     resumed = client.post("/api/public/calls/resume", json={"call_token": token, "sdp": OFFER})
     assert resumed.status_code == 409 and resumed.json()["error"]["code"] == "call_ended"
     with client.websocket_connect(f"/api/public/calls/socket?resume={token}") as ws:
