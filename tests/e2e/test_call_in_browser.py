@@ -5,6 +5,7 @@ scored lead with the typed email and consent are in the database."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import httpx
@@ -69,30 +70,21 @@ def _demo_kb(api: httpx.Client) -> int:
 
 
 def test_a_caller_talks_with_the_agent_in_the_browser_and_becomes_a_lead(live_app, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     wait_for_sidecar(live_app.url, live_app.log_path)
     wait_for_brochure(live_app.url)
     wav = tmp_path / "caller.wav"
     caller_wav(wav)
-    with sync_playwright() as p:
-        browser = chromium_with_microphone(p, wav)
-        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone: the page is mobile-first
-        try:
-            agent = start_call(page, live_app.url, "john.smith@example.com", rings=True)
-            expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
-            page.screenshot(path=str(ARTIFACTS / "call-in-browser-live.png"), full_page=True)
-            caller_text = " ".join(page.locator("#qv-transcript .qv-caller").all_inner_texts()).lower()
-            assert "john" in caller_text and "fee" in caller_text, caller_text
-            assert float(page.locator("#qv-level").get_attribute("data-level") or 0) >= 0
-            consent_id = page.locator("#call-consent-id").inner_text()
-            page.click("#qv-hangup")
-            expect(page.locator("#qv-status[data-ended='true']")).to_contain_text("Call ended", timeout=10_000)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "call-in-browser.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with phone_call(wav, "call-in-browser.png") as page:
+        agent = start_call(page, live_app.url, "john.smith@example.com", rings=True)
+        expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
+        page.screenshot(path=str(ARTIFACTS / "call-in-browser-live.png"), full_page=True)
+        caller_text = " ".join(page.locator("#qv-transcript .qv-caller").all_inner_texts()).lower()
+        assert "john" in caller_text and "fee" in caller_text, caller_text
+        assert float(page.locator("#qv-level").get_attribute("data-level") or 0) >= 0
+        consent_id = page.locator("#call-consent-id").inner_text()
+        hang_up(page)
 
     from quantum_voice.models.calls import ConsentRecord, Conversation, TranscriptTurn
     from quantum_voice.models.leads import Lead
@@ -137,6 +129,30 @@ def start_call(page, url: str, email: str, query: str = "audio=raw", *, rings: b
     return agent
 
 
+@contextlib.contextmanager
+def phone_call(wav, failure_shot: str):
+    """A phone-sized page in Chromium whose microphone plays ``wav``; a screenshot is kept if the test fails."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = chromium_with_microphone(p, wav)
+        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone: the page is mobile-first
+        try:
+            yield page
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / failure_shot), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def hang_up(page) -> None:
+    from playwright.sync_api import expect
+
+    page.click("#qv-hangup")
+    expect(page.locator("#qv-status[data-ended='true']")).to_contain_text("Call ended", timeout=10_000)
+
+
 def chromium_with_microphone(p, wav):
     """Headless Chromium whose microphone plays ``wav`` once."""
     args = CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
@@ -164,30 +180,21 @@ def ended_conversation(database_url: str, consent_id: str, timeout: float = 30):
 
 
 def test_a_caller_on_a_network_without_webrtc_talks_over_the_socket_fallback(live_app, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     wait_for_sidecar(live_app.url, live_app.log_path)
     wait_for_brochure(live_app.url)
     wav = tmp_path / "caller.wav"
     caller_wav(wav)
-    with sync_playwright() as p:
-        browser = chromium_with_microphone(p, wav)
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        try:
-            agent = start_call(page, live_app.url, "jane.doe@example.com", "transport=socket&audio=raw")
-            expect(page.locator("#qv-status")).to_have_attribute("data-transport", "socket")
-            expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
-            page.screenshot(path=str(ARTIFACTS / "call-over-socket-live.png"), full_page=True)
-            caller_text = " ".join(page.locator("#qv-transcript .qv-caller").all_inner_texts()).lower()
-            assert "john" in caller_text and "fee" in caller_text, caller_text
-            consent_id = page.locator("#call-consent-id").inner_text()
-            page.click("#qv-hangup")
-            expect(page.locator("#qv-status[data-ended='true']")).to_contain_text("Call ended", timeout=10_000)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "call-over-socket.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with phone_call(wav, "call-over-socket.png") as page:
+        agent = start_call(page, live_app.url, "jane.doe@example.com", "transport=socket&audio=raw")
+        expect(page.locator("#qv-status")).to_have_attribute("data-transport", "socket")
+        expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
+        page.screenshot(path=str(ARTIFACTS / "call-over-socket-live.png"), full_page=True)
+        caller_text = " ".join(page.locator("#qv-transcript .qv-caller").all_inner_texts()).lower()
+        assert "john" in caller_text and "fee" in caller_text, caller_text
+        consent_id = page.locator("#call-consent-id").inner_text()
+        hang_up(page)
 
     from quantum_voice.models.calls import TranscriptTurn
     from quantum_voice.models.leads import Lead
@@ -227,7 +234,7 @@ def test_when_the_sidecar_dies_mid_call_the_page_reconnects_on_another_and_the_c
     import os
     import signal
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from agent.providers.audio import as_int16, resample, write_wav
     from agent.providers.piper_tts import synthesize_pcm
@@ -240,36 +247,27 @@ def test_when_the_sidecar_dies_mid_call_the_page_reconnects_on_another_and_the_c
     write_wav(wav, np.concatenate([np.zeros(RATE * 17, dtype=np.int16), resample(as_int16(pcm), rate, RATE),
                                    np.zeros(RATE * 70, dtype=np.int16)]), RATE)
     engine = create_engine(live_app.database_url)
-    with sync_playwright() as p:
-        browser = chromium_with_microphone(p, wav)
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        try:
-            agent = start_call(page, live_app.url, "john.smith@example.com")
-            spare = spare_sidecar()  # loads its models while the caller talks to the first one
-            expect(agent).to_have_count(2, timeout=60_000)  # the answer to the caller's name
-            deadline = time.monotonic() + 120
-            while "2 sidecar(s)" not in live_sidecars(live_app.url):
-                assert time.monotonic() < deadline and spare.poll() is None, "the spare sidecar never came up"
-                time.sleep(1)
-            consent_id = page.locator("#call-consent-id").inner_text()
-            with Session(engine) as session:
-                consent = session.exec(select(ConsentRecord).where(ConsentRecord.public_id == consent_id)).one()
-                first = session.get(Conversation, consent.conversation_id).worker_id
-                pid = session.get(VoiceWorker, first).pid
-            page.evaluate(SHOWN_STATUSES)
-            os.kill(pid, signal.SIGKILL)  # the call's sidecar dies mid-call: no goodbye, no "ended"
-            expect(agent.filter(has_text="Sorry, we got cut off.")).to_have_count(1, timeout=60_000)
-            assert "Reconnecting…" in page.evaluate("window.qvShown"), "the page said it was reconnecting"
-            page.screenshot(path=str(ARTIFACTS / "call-reconnected-live.png"), full_page=True)
-            expect(agent.first).to_contain_text("Harbor View")  # the same transcript, carried on
-            assert agent.count() == 3 and "john" in page.locator("#qv-transcript .qv-caller").first.inner_text().lower()
-            page.click("#qv-hangup")
-            expect(page.locator("#qv-status[data-ended='true']")).to_contain_text("Call ended", timeout=10_000)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "call-reconnected.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with phone_call(wav, "call-reconnected.png") as page:
+        agent = start_call(page, live_app.url, "john.smith@example.com")
+        spare = spare_sidecar()  # loads its models while the caller talks to the first one
+        expect(agent).to_have_count(2, timeout=60_000)  # the answer to the caller's name
+        deadline = time.monotonic() + 120
+        while "2 sidecar(s)" not in live_sidecars(live_app.url):
+            assert time.monotonic() < deadline and spare.poll() is None, "the spare sidecar never came up"
+            time.sleep(1)
+        consent_id = page.locator("#call-consent-id").inner_text()
+        with Session(engine) as session:
+            consent = session.exec(select(ConsentRecord).where(ConsentRecord.public_id == consent_id)).one()
+            first = session.get(Conversation, consent.conversation_id).worker_id
+            pid = session.get(VoiceWorker, first).pid
+        page.evaluate(SHOWN_STATUSES)
+        os.kill(pid, signal.SIGKILL)  # the call's sidecar dies mid-call: no goodbye, no "ended"
+        expect(agent.filter(has_text="Sorry, we got cut off.")).to_have_count(1, timeout=60_000)
+        assert "Reconnecting…" in page.evaluate("window.qvShown"), "the page said it was reconnecting"
+        page.screenshot(path=str(ARTIFACTS / "call-reconnected-live.png"), full_page=True)
+        expect(agent.first).to_contain_text("Harbor View")  # the same transcript, carried on
+        assert agent.count() == 3 and "john" in page.locator("#qv-transcript .qv-caller").first.inner_text().lower()
+        hang_up(page)
     engine.dispose()
 
     consent, conversation = ended_conversation(live_app.database_url, consent_id)

@@ -274,15 +274,15 @@ def test_a_dropped_call_with_no_sidecar_to_take_it_says_so_clearly(engine, caplo
 
 def test_an_ended_call_cannot_be_resumed_and_resumes_are_limited(engine):
     campaign_id, slug = live_campaign()
-    conversation_id, token = placed_call(campaign_id, slug)
+    _, token = placed_call(campaign_id, slug)
     for _ in range(public_calls.RESUMES_PER_CALL_PER_HOUR):
         with pytest.raises(ServiceUnavailable):
             resume(token, ip=None)
     with pytest.raises(RateLimited, match="reconnected many times"):
         resume(token, ip=None)
 
-    _, token = placed_call(campaign_id, slug)
-    end_call(public_calls._open("call", token, "")["conversation"])
+    conversation_id, token = placed_call(campaign_id, slug)
+    end_call(conversation_id)
     with pytest.raises(Conflict, match="already ended, so it can't be reconnected") as refused:
         resume(token)
     assert refused.value.code == "call_ended"

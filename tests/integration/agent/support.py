@@ -49,6 +49,32 @@ async def started_server(voice, *, capacity: int = 4, worker_id: str = "media-ho
     return server
 
 
+WAIT = 45.0  # seconds for anything the voice loop does (2 shared cores)
+
+
+class CallEvents:
+    """The call's event messages a test browser received (the WebRTC "events" channel, the socket's text
+    messages), in order, and waits on them."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+
+    async def wait_for(self, matches, timeout: float = WAIT, after: int = 0) -> tuple[int, dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for i, message in enumerate(self.messages[after:], start=after):
+                if matches(message):
+                    return i, message
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no such message within {timeout:.0f} s; got {self.messages}")
+
+    async def wait_until_agent_listens(self, after: int = 0) -> int:
+        """Until the agent has finished speaking what it was saying (a speaking state, then listening)."""
+        spoke, _ = await self.wait_for(lambda m: m == {"type": "agent_state", "state": "speaking"}, after=after)
+        listens, _ = await self.wait_for(lambda m: m == {"type": "agent_state", "state": "listening"}, after=spoke)
+        return listens
+
+
 class SidecarThread:
     """The sidecar's media server in its own thread and event loop, as beside the app. ``freeze`` stops that loop
     dead, as a killed process stops: no hang-up, no goodbye, nothing more written; its sockets simply stop

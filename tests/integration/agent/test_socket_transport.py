@@ -29,12 +29,11 @@ from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead
 from quantum_voice.services import public_calls
 from quantum_voice.services.media import SIGNALLING_HEADER, signalling_key
-from tests.integration.agent.support import (SidecarThread, brochure_campaign, conversation, is_agent, sqlite_only,
-                                             started_server, words)
+from tests.integration.agent.support import (WAIT, CallEvents, SidecarThread, brochure_campaign, conversation,
+                                             is_agent, sqlite_only, started_server, words)
 
 RATE = 16000
 CHUNK = 320  # 20 ms
-WAIT = 45.0  # seconds for anything the voice loop does (2 shared cores)
 
 
 def is_caller(m: dict) -> bool:
@@ -46,14 +45,14 @@ def speech(text: str) -> np.ndarray:
     return resample(as_int16(pcm), rate, RATE)
 
 
-class SocketBrowser:
+class SocketBrowser(CallEvents):
     """A caller's browser on the call socket: its microphone sends 16 kHz PCM in 20 ms chunks in real time (about
     a second of silence first, silence whenever the caller says nothing), the agent's audio is counted and the
     events are kept."""
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        super().__init__()
         self.ws = ws
-        self.messages: list[dict] = []
         self.chunk_sizes: set[int] = set()
         self.loud_chunks = 0
         self.closed = asyncio.Event()
@@ -65,20 +64,6 @@ class SocketBrowser:
 
     async def send(self, message: dict) -> None:
         await self.ws.send_str(json.dumps(message))
-
-    async def wait_for(self, matches, timeout: float = WAIT, after: int = 0) -> tuple[int, dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for i, message in enumerate(self.messages[after:], start=after):
-                if matches(message):
-                    return i, message
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no such message within {timeout:.0f} s; got {self.messages}")
-
-    async def wait_until_agent_listens(self, after: int = 0) -> int:
-        spoke, _ = await self.wait_for(lambda m: m == {"type": "agent_state", "state": "speaking"}, after=after)
-        listens, _ = await self.wait_for(lambda m: m == {"type": "agent_state", "state": "listening"}, after=spoke)
-        return listens
 
     async def close(self) -> None:
         for task in self._tasks:

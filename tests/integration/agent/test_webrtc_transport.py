@@ -32,10 +32,10 @@ from quantum_voice.models.system import VoiceWorker
 from quantum_voice.services.conversations import CallSetup
 from quantum_voice.services.media import (SIGNALLING_HEADER, hang_up_browser_call, live_sidecars, open_browser_call,
                                           signalling_key)
-from tests.integration.agent.support import brochure_campaign, sqlite_only, words, conversation, is_agent, started_server
+from tests.integration.agent.support import (CallEvents, brochure_campaign, conversation, is_agent, sqlite_only,
+                                             started_server, words)
 
 RATE = 48000
-WAIT = 45.0  # seconds for anything the voice loop does (2 shared cores)
 
 
 class Microphone(MediaStreamTrack):
@@ -71,15 +71,15 @@ class Microphone(MediaStreamTrack):
         return frame
 
 
-class Browser:
+class Browser(CallEvents):
     """A caller's browser: microphone track and "events" channel in the offer, the agent's audio counted."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.microphone = Microphone()
         self.pc.addTrack(self.microphone)
         self.events = self.pc.createDataChannel("events")
-        self.messages: list[dict] = []
         self.arrived: list[float] = []  # monotonic time of each message
         self.events.on("message", self._on_message)
         self.loud_frames = 0
@@ -95,21 +95,6 @@ class Browser:
 
     def hang_up(self, **extra) -> None:
         self.events.send(json.dumps({"type": "hangup", **extra}))
-
-    async def wait_for(self, matches, timeout: float = WAIT, after: int = 0) -> tuple[int, dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for i, message in enumerate(self.messages[after:], start=after):
-                if matches(message):
-                    return i, message
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no such message within {timeout:.0f} s; got {self.messages}")
-
-    async def wait_until_agent_listens(self, after: int = 0) -> int:
-        """Until the agent has finished speaking what it was saying (a speaking state, then listening)."""
-        spoke, _ = await self.wait_for(lambda m: m == {"type": "agent_state", "state": "speaking"}, after=after)
-        listens, _ = await self.wait_for(lambda m: m == {"type": "agent_state", "state": "listening"}, after=spoke)
-        return listens
 
     async def close(self) -> None:
         if self._listening is not None:
