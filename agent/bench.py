@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import os
-import statistics
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -121,11 +122,20 @@ LEAD_LINES = ["My name is John Smith.", "My email is john dot smith at example d
               "Can you repeat that?"]
 
 
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
+
+
+def word_errors(said: str, heard: str) -> int:
+    """Words inserted, dropped or changed between the two texts, ignoring case and punctuation."""
+    expected, got = words(said), words(heard)
+    matched = sum(block.size for block in difflib.SequenceMatcher(a=expected, b=got).get_matching_blocks())
+    return max(len(expected), len(got)) - matched
+
+
 def stt_table(model: str) -> list[tuple[str, str, float, float]]:
     """(voice, window, word error rate %, ms per utterance) for the fitted and the full window."""
     import json
-    import re
-    import difflib
 
     from agent.providers.audio import as_int16, resample_to_16k_mono
     from agent.providers.espeak_tts import synthesize_espeak_pcm
@@ -135,13 +145,6 @@ def stt_table(model: str) -> list[tuple[str, str, float, float]]:
     fixture = json.loads((Path(__file__).resolve().parent.parent / "bench/fixtures/questions.json").read_text())
     texts = [q["question"] for key in ("answerable", "unanswerable") for q in fixture.get(key, [])] + LEAD_LINES
     prompt = build_prompt(["Harbor View Residences", "Meridian Homes"])
-
-    def words(text: str) -> list[str]:
-        return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
-
-    def errors(said: str, heard: str) -> int:
-        a, b = words(said), words(heard)
-        return max(len(a), len(b)) - sum(m.size for m in difflib.SequenceMatcher(a=a, b=b).get_matching_blocks())
 
     load_whisper(model)
     rows = []
@@ -155,7 +158,7 @@ def stt_table(model: str) -> list[tuple[str, str, float, float]]:
             started = time.perf_counter()
             for text, clip in zip(texts, clips, strict=True):
                 heard = transcribe_pcm(clip, model=model, prompt=prompt, window_seconds=window).text
-                wrong += errors(text, heard)
+                wrong += word_errors(text, heard)
                 said += len(words(text))
             rows.append((voice, label, 100 * wrong / said, (time.perf_counter() - started) * 1000 / len(texts)))
     return rows
