@@ -49,7 +49,6 @@ class TurnTaking:
     vad_min_silence: float = 0.25  # seconds of silence before the VAD calls the speech over
     min_endpointing_delay: float = 0.2  # extra wait after speech when the end-of-turn model is confident
     max_endpointing_delay: float = 1.0  # the longest wait when it thinks the caller is mid-sentence
-    use_turn_model: bool = True  # the offline end-of-turn model (else VAD silence alone)
     interruption_min_duration: float = 0.15  # speech this long over the agent pauses it (barge-in)
     false_interruption_timeout: float = 1.0  # a pause with no words after it ends this long after the sound
     allow_interruptions: bool = True
@@ -142,7 +141,8 @@ class VoiceCall:
         greeting = await self.brain.start()
         tt = self.turn_taking
         turn_handling: dict[str, Any] = {
-            "turn_detection": self.turn_detector if (tt.use_turn_model and self.turn_detector) else "vad",
+            # the call's turn detector (agent/turns.py, VOICE_TURN_DETECTOR); none: VAD silence alone
+            "turn_detection": self.turn_detector if self.turn_detector is not None else "vad",
             "endpointing": {"mode": "fixed", "min_delay": tt.min_endpointing_delay,
                             "max_delay": tt.max_endpointing_delay},
             "interruption": {"enabled": tt.allow_interruptions, "mode": "vad",

@@ -9,7 +9,8 @@ speech it gives complete questions ("Is parking included?") 0.1-0.3 and trailing
 0.6, so most turns waited the long delay (~0.3 s of the 1.1 s voice-to-voice time in ``python -m agent.bench``).
 Whisper's transcript says more: it punctuates a finished sentence, and a turn that ends on "and", "is" or "at"
 is not finished, whatever its punctuation. The question the agent asked adds the rest: an answer to "What's your
-email?" without a domain, or to "What's your phone number?" with fewer than seven digits, is still coming.
+email?" or "What's your phone number?" that the Lead Gate's own parsers cannot read an address or a number from
+yet is still coming.
 
 ``end_of_turn_probability`` is the plain rule (no model, no audio, microseconds); ``TranscriptTurnDetector`` is it
 behind livekit's turn-detector protocol. ``VOICE_TURN_DETECTOR=audio`` switches back to livekit's model, ``vad``
@@ -21,6 +22,9 @@ from __future__ import annotations
 import re
 
 from livekit.agents import llm
+
+from quantum_voice.services.leads.emails import extract_email, mentions_email
+from quantum_voice.services.leads.extraction import DIGIT_WORDS, extract_phone
 
 LIKELY = 0.95  # a finished sentence
 PLAIN = 0.7  # words with no punctuation ("Maria Garcia"): finished, unless the question says otherwise
@@ -41,11 +45,8 @@ _FILLER_END = re.compile(r"(\.\.\.|…|[,;:\-–—])\s*$")
 _TERMINAL = re.compile(r"[.?!]\s*$")
 _ASKS_EMAIL = re.compile(r"\be-?mail\b", re.I)
 _ASKS_PHONE = re.compile(r"\b(phone|mobile|cell|number to reach|call you back)\b", re.I)
-_HAS_DOMAIN = re.compile(r"(@|\bat\b)\s*\S+?(\.|\s+dot\s+)\s*[a-z]{2,}\b|\.(com|org|net|io|co|uk|us|ca|de|fr|au)\b",
-                         re.I)
 _DOTTED = re.compile(r"[a-z0-9]\.[a-z0-9]", re.I)  # "john.smith", as Whisper writes a spoken "dot"
 _EMAIL_IS = re.compile(r"\b(e-?mail|address)( address)? is\b", re.I)
-_SPOKEN_DIGITS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 
 
 def end_of_turn_probability(said: str, asked: str | None = None) -> float:
@@ -65,16 +66,16 @@ def end_of_turn_probability(said: str, asked: str | None = None) -> float:
 
 
 def _still_answering(text: str, words: list[str], asked: str) -> bool:
-    """An email or a phone number was asked for, and only part of one has been said so far."""
+    """An email or a phone number was asked for, and the caller has begun one that the Lead Gate could not take
+    yet (its own parsers, ``extract_email`` and ``extract_phone``, find none)."""
     if _ASKS_EMAIL.search(asked):
-        spelling = ("@" in text or any(w in ("at", "dot", "underscore") for w in words)
-                    or _DOTTED.search(text) or _EMAIL_IS.search(text))
-        return bool(spelling) and not _HAS_DOMAIN.search(text)
+        spelling = mentions_email(text) or _DOTTED.search(text) or _EMAIL_IS.search(text)
+        return bool(spelling) and extract_email(text) is None
     if _ASKS_PHONE.search(asked):
         written = sum(ch.isdigit() for ch in text)
-        spoken = sum(w in _SPOKEN_DIGITS for w in words)
+        spoken = sum(w in DIGIT_WORDS for w in words)
         started = written > 0 or spoken >= 2  # "I don't have one" is no number
-        return started and written + spoken < 7
+        return started and extract_phone(text) is None
     return False
 
 

@@ -66,7 +66,6 @@ class LocalVoice:
         return TurnTaking(vad_min_silence=s.voice_vad_min_silence_seconds,
                           min_endpointing_delay=s.voice_min_endpointing_seconds,
                           max_endpointing_delay=s.voice_max_endpointing_seconds,
-                          use_turn_model=s.voice_turn_detector != "vad",
                           interruption_min_duration=s.voice_interruption_seconds,
                           false_interruption_timeout=s.voice_false_interruption_seconds)
 

@@ -37,6 +37,7 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConn
 from agent.providers.audio import WHISPER_RATE, as_int16, resample_to_16k_mono
 from agent.providers.models import ModelNotAvailable, whisper_model_dir
 from agent.providers.usage import RecognitionTotals
+from quantum_voice.services.flows.intents import HESITATIONS
 
 DEFAULT_MODEL = "tiny.en"
 DEFAULT_WINDOW_SECONDS = 10.0
@@ -101,7 +102,8 @@ def build_prompt(vocabulary: Iterable[str]) -> str | None:
 def spell_vocabulary(text: str, vocabulary: Iterable[str]) -> str:
     """Write the campaign's names the way the campaign spells them when Whisper heard them nearly right
     ("Harboard View" → "Harborview"): the prompt nudges the decoder, this catches what it still splits or
-    misspells. Only names of five letters or more, matched over one to three words at 85% letter similarity."""
+    misspells. Only names of five letters or more, matched over as many words as the name has (or one more) at 85%
+    letter similarity."""
     words = text.split()
     for term in sorted({" ".join(str(t).split()) for t in vocabulary}, key=len, reverse=True):
         target = _letters(term)
@@ -129,9 +131,8 @@ def spell_vocabulary(text: str, vocabulary: Iterable[str]) -> str:
     return " ".join(words)
 
 
-# Sounds that carry no words: a hum or a hesitation over the agent must not count as talking (barge-in), and a
-# turn of nothing else is no turn. "Mhm", "uh-huh" and "yeah" stay: they can be answers.
-_HESITATIONS = frozenset({"mm", "mmm", "hmm", "hm", "um", "umm", "uh", "er", "erm", "ah", "eh", "oh"})
+# Sounds that carry no words (the flow engine's HESITATIONS): a hum or a hesitation over the agent must not count
+# as talking (barge-in), and a turn of nothing else is no turn. "Mhm", "uh-huh" and "yeah" stay: they can be answers.
 # What Whisper writes for a hum or breath it cannot place (its training subtitles): only dropped when unsure.
 _PHANTOMS = frozenset({"you", "thank you", "thanks for watching", "the end", "the end of the video", "bye",
                        "subtitles by the amara org community"})
@@ -142,7 +143,7 @@ def words_or_nothing(text: str, confidence: float) -> str:
     """``text``, or "" when it is only hesitation sounds ("Mm.", "Hmm, uh.") or, heard with low confidence, one of
     the phrases Whisper makes up for a hum ("The end of the video.")."""
     said = re.findall(r"[a-z']+", text.lower())
-    if said and all(word in _HESITATIONS for word in said):
+    if said and all(word in HESITATIONS for word in said):
         return ""
     if confidence < _PHANTOM_CONFIDENCE and " ".join(said) in _PHANTOMS:
         return ""

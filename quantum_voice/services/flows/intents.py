@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from quantum_voice.services.flows.semantic import IntentMatcher
 
-FILLERS = {"um", "umm", "uhm", "uh", "uhh", "er", "erm", "hmm", "hm", "mm", "mmm", "ah", "ahh", "eh", "oh",
-           "huh", "like", "so", "well", "hmmm", "ehm", "ummm", "uhhh"}
+# sounds that carry no words (the recogniser drops a turn of nothing else, agent/providers/whisper_stt.py)
+HESITATIONS = frozenset({"um", "umm", "uhm", "uh", "uhh", "er", "erm", "hmm", "hm", "mm", "mmm", "ah", "ahh", "eh",
+                         "oh", "hmmm", "ehm", "ummm", "uhhh"})
+# ...and the words that fill a pause too, but can mean something alone ("Huh?", "Well.")
+FILLERS = HESITATIONS | {"huh", "like", "so", "well"}
 _BRACKETED = re.compile(r"[\[(<][^\])>]*[\])>]")  # [noise], (inaudible), <unk>, [BLANK_AUDIO]
 _NEGATION = re.compile(r"\b(?:not|no|never|don't|dont|do not|doesn't|does not|isn't|is not|wasn't|won't|"
                        r"wouldn't|can't|cannot|didn't|ain't|aren't|nor)\b")
