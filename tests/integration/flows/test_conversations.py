@@ -86,7 +86,7 @@ def test_a_call_writes_the_lead_as_it_goes_and_finalises_it(owner_id):
         conversations.take_turn(repo, conversation_id, "yes, that's right, and I agree", SERVICES)
     lead = rows(Lead)[0]
     assert (lead.name, lead.email, lead.campaign_id) == ("John Smith", "john.smith@example.com", campaign_id)
-    assert lead.score == 10 and lead.band == "cold"  # asked about pricing
+    assert lead.score == 15 and lead.band == "cold"  # asked about pricing
     consent = rows(ConsentRecord)[0]
     assert consent.granted and consent.email == "john.smith@example.com" and consent.conversation_id == conversation_id
     assert consent.wording.startswith("I agree that Acme Homes may record this call") and consent.policy_version == "1"
@@ -94,16 +94,16 @@ def test_a_call_writes_the_lead_as_it_goes_and_finalises_it(owner_id):
 
     with acting(owner_id) as repo:
         conversations.take_turn(repo, conversation_id, "we'd love a tour, we want to move next month", SERVICES)
-    assert rows(Lead)[0].score == 45 and rows(Lead)[0].band == "warm"
+    assert rows(Lead)[0].score == 65 and rows(Lead)[0].band == "warm"
     with acting(owner_id) as repo:
         conversations.take_turn(repo, conversation_id, "our budget is $500k, that's all, bye", SERVICES)
 
     lead, conversation = rows(Lead)[0], rows(Conversation)[0]
-    assert (lead.timeline, lead.budget, lead.score, lead.band) == ("next month", "$500k", 60, "warm")
+    assert (lead.timeline, lead.budget, lead.score, lead.band) == ("next month", "$500k", 80, "hot")
     assert [item["rule"] for item in lead.score_breakdown] == ["asked_pricing", "requested_tour",
                                                                "mentioned_timeline", "stated_budget"]
-    assert lead.summary == ("Timeline: next month. Budget: $500k. Asked about pricing; requested a tour or visit. "
-                            "Score 60 (warm).")
+    assert lead.summary == ("Timeline: next month. Budget: $500k. Asked about pricing; requested a visit, quote or booking. "
+                            "Score 80 (hot).")
     assert conversation.status == "ended" and conversation.end_reason == "completed"
     assert conversation.ended_at is not None and conversation.duration_seconds >= 0
     assert conversation.flow_state["engine"]["status"] == "ended" and not conversation.is_test

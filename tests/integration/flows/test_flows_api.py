@@ -172,7 +172,7 @@ def test_a_whole_conversation_through_the_simulator(client, owner):
     lead = body["lead"]
     assert {k: lead[k] for k in ("name", "email", "phone", "interest", "timeline", "budget", "score", "band")} == {
         "name": "John Smith", "email": "john.smith@example.com", "phone": None, "interest": None,
-        "timeline": "next month", "budget": None, "score": 45, "band": "warm"}
+        "timeline": "next month", "budget": None, "score": 65, "band": "warm"}
     assert body["consent"] is True and body["handoff"] is None and body["ended"] is True
 
 
