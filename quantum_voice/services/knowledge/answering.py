@@ -1,4 +1,4 @@
-"""Grounded answers: the one or two retrieved sentences that best answer the question, with their sources.
+"""Grounded answers: the one or two retrieved sentences that best answer the question, as a caller hears them.
 
 ``AnswerProvider`` is the seam for other answerers (an LLM that rephrases strictly from the passages, Gemini
 File Search): each takes the question and the retrieved passages and returns an ``Answer`` or ``None`` for
@@ -7,6 +7,7 @@ File Search): each takes the question and the retrieved passages and returns an 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from quantum_voice.services.knowledge.embeddings import embed_query, get_embedder
-from quantum_voice.services.knowledge.retrieval import SIMILARITY_FLOOR, SIMILARITY_FULL, Passage, term_coverage
-from quantum_voice.services.knowledge.text import split_sentences
+from quantum_voice.services.knowledge.retrieval import Passage
+from quantum_voice.services.knowledge.spoken import Unit, units_of
+from quantum_voice.services.knowledge.wording import answer_types, coverage, question_terms, stem, stems_of, types_in
 
 MAX_SPOKEN_WORDS = 45  # about 15 seconds of speech
 
@@ -48,20 +50,6 @@ class AnswerProvider(Protocol):
         ...
 
 
-@dataclass
-class _Candidate:
-    passage: Passage
-    rank: int  # of the passage among the results, from 0
-    index: int  # of the sentence in its passage
-    sentences: list[str]
-    similarity: float = 0.0
-    score: float = 0.0
-
-    @property
-    def text(self) -> str:
-        return self.sentences[self.index]
-
-
 class SentenceVectors:
     """Sentence embeddings of recently used passages, so a popular passage is embedded once."""
 
@@ -86,82 +74,170 @@ class SentenceVectors:
 
 
 sentence_vectors = SentenceVectors()
-_RANK_WEIGHT = (1.0, 0.75, 0.55)
+_FILLER = re.compile(r"^(?:(?:so|um+|uh+|er+|okay|ok|well|and|also|oh|hi|hey|hello|right|alright|yeah|yes|great|thanks|"
+                     r"thank you|quick question|one more thing|actually)\b[\s,.!?-]*)+", re.I)
+# Words callers add that documents never hold ("you guys", "actually", "roughly"): not evidence either way.
+_CALLER_WORDS = frozenset(stem(w) for w in """um uh okay ok guy guys actually really still kind sort thing things long
+much many someone somebody anything something instead exactly roughly right now whole lot way happen best big good
+great pretty proper properly just even anymore well too yet around gonna wanna like bit ballpark also mine another
+maybe probably wondering""".split())
+# Verbs that say little about the topic ("do you *do* X", "can you *take* Y"): the topic is X and Y.
+_GENERIC_WORDS = frozenset(stem(w) for w in """do take get put come go make have need offer provide sell buy use help
+work handle deal give send see look want like know tell ask let keep""".split())
 
 
-def _similarity_scale(similarity: float) -> float:
-    return float(np.clip((similarity - SIMILARITY_FLOOR) / (SIMILARITY_FULL - SIMILARITY_FLOOR), 0, 1))
+@dataclass
+class Candidate:
+    """One sayable unit of a retrieved passage, scored against the question."""
+
+    unit: Unit
+    passage: Passage
+    rank: int  # of the passage among the results, from 0
+    similarity: float = 0.0  # the question and the unit (with its heading, or the FAQ question it answers)
+    coverage: float = 0.0  # the question's terms (or synonyms) in the unit, its heading and FAQ question
+    key_coverage: float = 0.0  # the same for the topic words only (not "do", "take", "get"...)
+    type_match: float = 0.0  # 1: holds the kind of answer asked for (a price, a time...); -1: lacks it; 0: no kind
+    score: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.unit.spoken
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the confidence model looks at, for the chosen candidate (``bench.conversations.fit`` refits it)."""
+
+    similarity: float
+    coverage: float
+    type_match: float
+    gap: float  # its score's lead over the next candidate
+    absent: float  # share of the question's topic words found in none of the retrieved passages
+    score: float
+    key_coverage: float
+
+    def vector(self) -> np.ndarray:
+        return np.array([self.similarity, self.coverage, self.type_match, self.gap, self.absent, self.score,
+                         self.key_coverage])
+
+
+@dataclass
+class Choice:
+    text: str  # what the caller would hear
+    said: list[Candidate]  # the units in it, in reading order
+    best: Candidate
+    evidence: Evidence
+
+
+# Selection: meaning first, then shared words (with synonyms), then the kind of answer asked for.
+SELECT_SIMILARITY, SELECT_COVERAGE, SELECT_TYPE = 0.5, 0.3, 0.1
+# Confidence: a logistic model over ``Evidence``, fitted on the conversation benchmark's development businesses
+# (``python -m bench.conversations.fit``; never the holdout one). The bias places p = 0.5 where that fit kept
+# answers with few wrong ones, so a RAG Answer node's threshold of 0.5 is the fitted operating point.
+CONFIDENCE_WEIGHTS = np.array([4.305, 0.0, 0.0, 10.703, -0.601, 0.0, 0.0])
+CONFIDENCE_BIAS = -1.991 - 0.847  # fitted bias, less logit(0.7): the operating point
+SECOND_SENTENCE_MARGIN = 0.05  # a runner-up this close is said too ("one or two sentences")
+PASSAGES_CONSIDERED = 8
 
 
 class ExtractiveAnswerer:
-    """Picks the sentence closest in meaning to the question (favouring the best-ranked passages).
+    """Says the unit of the retrieved passages that best answers the question, in a sentence a caller can follow.
 
-    In FAQ-style text the sentence after a matching question ("What deposit is required?") is the answer, so a
-    question sentence lends its similarity to the sentence that follows it.
+    Each passage becomes spoken units (``spoken.units_of``: no headings, list items after their lead-in); each
+    unit is compared with the question by meaning (MiniLM, with its heading as context, or the FAQ question it
+    answers), by shared words (stems and everyday synonyms, ``wording``) and by the kind of answer asked for.
+    A close runner-up is said as a second sentence. The confidence is a fitted model of how likely the chosen
+    unit holds the answer; below the node's threshold the caller hears the honest fallback instead.
     """
 
     name = "extractive"
 
-    def __init__(self, passages_considered: int = 3, max_words: int = MAX_SPOKEN_WORDS):
+    def __init__(self, passages_considered: int = PASSAGES_CONSIDERED, max_words: int = MAX_SPOKEN_WORDS):
         self.passages_considered, self.max_words = passages_considered, max_words
 
     def answer(self, question: str, passages: list[Passage]) -> Answer | None:
-        candidates, question_similarity = self._scored_candidates(question, passages[: self.passages_considered])
+        choice = self.choose(question, passages)
+        if choice is None:
+            return None
+        best = choice.best
+        p = best.passage
+        return Answer(choice.text, round(confidence_of(choice.evidence), 4),
+                      [Citation(p.document_id, p.document_name, p.page, best.unit.heading or p.section, p.chunk_id)])
+
+    def choose(self, question: str, passages: list[Passage]) -> "Choice | None":
+        """What would be said and the evidence for it; ``None`` when there is nothing to say."""
+        question = clean_question(question)
+        candidates = self._candidates(question, passages[: self.passages_considered])
         if not candidates:
             return None
-        chosen = max(candidates, key=lambda c: c.score)
-        p = chosen.passage
-        # A similar FAQ question above the sentence is good evidence, but weaker than the sentence itself: "Can I
-        # rent my home?" resembles "Can I pay for my home with bitcoin?" without answering it.
-        asked = question_similarity.get(id(chosen), 0.0)
-        evidence = chosen.similarity + 0.5 * max(0.0, asked - chosen.similarity)
-        confidence = answer_confidence(p.similarity, evidence, p.term_coverage)
-        return Answer(self._spoken_text(chosen, candidates), round(confidence, 4),
-                      [Citation(p.document_id, p.document_name, p.page, p.section, p.chunk_id)])
+        candidates.sort(key=lambda c: (-c.score, c.rank, c.unit.index))
+        said, best = self._said(candidates), candidates[0]
+        rest = [c for c in candidates if c not in said and c.text not in {s.text for s in said}]
+        gap = best.score - rest[0].score if rest else 0.2  # the lead over the best candidate left unsaid
+        topic = _topic_terms(question)
+        seen = set().union(*(stems_of(f"{c.unit.heading} {c.unit.text}") for c in candidates))
+        absent = sum(1 for options in topic if not options & seen) / len(topic) if topic else 0.0
+        evidence = Evidence(best.similarity, best.coverage, best.type_match, gap, absent, best.score,
+                            best.key_coverage)
+        text = _trim_words(" ".join(c.text for c in said), self.max_words * 3 // 2)
+        return Choice(text, said, best, evidence)
 
-    def _scored_candidates(self, question: str, passages: list[Passage]):
-        sentences_of = [split_sentences(p.text) for p in passages]
-        everything = [s for sentences in sentences_of for s in sentences]
-        if not everything:
-            return [], {}
-        similarity = dict(zip(everything, (sentence_vectors.vectors(everything) @ embed_query(question)).tolist()))
-        candidates, lent = [], {}
-        for rank, (passage, sentences) in enumerate(zip(passages, sentences_of)):
-            for index, sentence in enumerate(sentences):
-                if sentence.endswith("?") or len(sentence.split()) < 3:
-                    continue  # questions and stray labels are no answer
-                candidate = _Candidate(passage, rank, index, sentences, similarity[sentence])
-                asked = similarity[sentences[index - 1]] if index and sentences[index - 1].endswith("?") else 0.0
-                if asked:
-                    lent[id(candidate)] = asked
-                best_similarity = max(candidate.similarity, asked)
-                candidate.score = (0.55 * best_similarity + 0.15 * term_coverage(question, sentence)
-                                   + 0.30 * passage.confidence * _RANK_WEIGHT[min(rank, 2)])
-                candidates.append(candidate)
-        return candidates, lent
+    def _candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
+        candidates = [Candidate(unit, passage, rank) for rank, passage in enumerate(passages)
+                      for unit in units_of(passage.text, passage.section)
+                      if len(unit.text.split()) >= 2]
+        if not candidates:
+            return []
+        query = embed_query(question)
+        contexts = sentence_vectors.vectors([c.unit.with_context for c in candidates]) @ query
+        asked_texts = [c.unit.asked for c in candidates if c.unit.asked]
+        asked = dict(zip(asked_texts, (sentence_vectors.vectors(asked_texts) @ query).tolist())) if asked_texts else {}
+        terms, topic, wanted = question_terms(question), _topic_terms(question), answer_types(question)
+        for candidate, similarity in zip(candidates, contexts.tolist()):
+            unit = candidate.unit
+            candidate.similarity = max(similarity, asked.get(unit.asked, 0.0))
+            unit_stems = stems_of(f"{unit.heading} {unit.text} {unit.asked}")
+            candidate.coverage = coverage(terms, unit_stems)
+            candidate.key_coverage = coverage(topic, unit_stems) if topic else 0.5
+            found = types_in(unit.text)
+            candidate.type_match = (1.0 if wanted & found else -1.0) if wanted else 0.0
+            candidate.score = (SELECT_SIMILARITY * candidate.similarity + SELECT_COVERAGE * candidate.coverage
+                               + SELECT_TYPE * candidate.type_match)
+        return candidates
 
-    def _spoken_text(self, chosen: _Candidate, candidates: list[_Candidate]) -> str:
-        """The best sentence, after a bare "Yes."/"No." before it, and with the next sentence when both fit."""
-        sentences, index = chosen.sentences, chosen.index
-        text = chosen.text
-        before = sentences[index - 1] if index else ""
-        # "Yes." / "No, sorry." lead the answer; a heading ("Fees", no full stop) is a label, never read out
-        if before and len(before.split()) <= 2 and before.endswith((".", "!")):
-            text = f"{before} {text}"
-        if index + 1 < len(sentences) and not sentences[index + 1].endswith("?"):
-            following = sentences[index + 1]
-            score_of_next = next((c.score for c in candidates
-                                  if c.passage is chosen.passage and c.index == index + 1), 0.0)
-            fits = len(text.split()) + len(following.split()) <= self.max_words * 3 // 4
-            if fits and (len(text.split()) < 12 or score_of_next >= 0.8 * chosen.score):
-                text = f"{text} {following}"
-        return _trim_words(text, self.max_words * 3 // 2)
+    def _said(self, candidates: list[Candidate]) -> list[Candidate]:
+        """The best unit, and the runner-up when it scored nearly as well and both fit in one breath, in the order
+        a reader would meet them."""
+        best = candidates[0]
+        for other in candidates[1:3]:
+            if other.text == best.text or best.score - other.score > SECOND_SENTENCE_MARGIN:
+                continue
+            if len(best.text.split()) + len(other.text.split()) <= self.max_words:
+                return [best, other] if _reads_before(best, other) else [other, best]
+            break
+        return [best]
 
 
-def answer_confidence(passage_similarity: float, sentence_similarity: float, coverage: float) -> float:
-    """How sure we are that the answer answers: meaning of passage and sentence, plus shared words."""
-    return float(np.clip(0.35 * _similarity_scale(passage_similarity) + 0.45 * _similarity_scale(sentence_similarity)
-                         + 0.2 * coverage * (sentence_similarity > SIMILARITY_FLOOR), 0, 1))
+def _reads_before(a: Candidate, b: Candidate) -> bool:
+    """Two units of one passage keep the document's order; otherwise the better one goes first."""
+    return a.passage is not b.passage or a.unit.index < b.unit.index
+
+
+def clean_question(question: str) -> str:
+    """"So, um, okay and do you fit heat pumps?" → "do you fit heat pumps?" (what the embedder should compare)."""
+    cleaned = _FILLER.sub("", " ".join(question.split())).strip()
+    return cleaned or question
+
+
+def _topic_terms(question: str) -> list[set[str]]:
+    terms = [options for options in question_terms(question) if not options & _CALLER_WORDS]
+    return [options for options in terms if not options & _GENERIC_WORDS]
+
+
+def confidence_of(evidence: Evidence) -> float:
+    """The fitted probability that the chosen unit answers the question."""
+    z = float(CONFIDENCE_WEIGHTS @ evidence.vector() + CONFIDENCE_BIAS)
+    return float(1.0 / (1.0 + np.exp(-z)))
 
 
 def _trim_words(text: str, limit: int) -> str:

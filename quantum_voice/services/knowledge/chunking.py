@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from quantum_voice.services.knowledge.parsing import HEADING, TABLE, Block
 from quantum_voice.services.knowledge.text import count_tokens, split_sentences
 
+HEADING_MARK = "## "  # starts a heading line inside a chunk's text (a tiny section sharing the chunk)
 TARGET_TOKENS = 200
 MAX_TOKENS = 320
 MIN_SECTION_TOKENS = 30  # a section shorter than this shares its chunk with the next one
@@ -70,7 +71,8 @@ class Chunker:
                     self._close(chunks, current)
                     current = _Open(section=block.section)
                 elif current.new_tokens:  # tiny section: keep going, but show where the next one starts
-                    current.units.append(_Unit(block.text, count_tokens(block.text), block.page, True, True))
+                    title = HEADING_MARK + block.text  # marked, so an answer never reads a heading out
+                    current.units.append(_Unit(title, count_tokens(block.text), block.page, True, True))
                 else:  # nothing new yet: a new section never starts with the previous one's overlap
                     current = _Open(section=block.section)
                 continue

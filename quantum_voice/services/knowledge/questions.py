@@ -69,7 +69,7 @@ def match_qna(session: Session, organization_id: int, knowledge_base_id: int,
                   [Citation(None, "Q&A", qna_pair_id=pair.id, section=pair.question)], source="qna")
 
 
-def ask(session: Session, *, organization_id: int, knowledge_base_id: int, question: str, top_k: int = 5,
+def ask(session: Session, *, organization_id: int, knowledge_base_id: int, question: str, top_k: int = 8,
         threshold: float | None = None, conversation_id: int | None = None, record: bool = True,
         answerer: AnswerProvider | None = None, rephraser: Rephraser | None = None,
         web_search: WebSearch | None = None, file_search: AnswerProvider | None = None) -> KnowledgeAnswer:

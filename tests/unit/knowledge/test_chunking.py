@@ -36,7 +36,7 @@ def test_tiny_sections_share_a_chunk_and_show_the_next_heading():
     chunks = chunk_blocks(blocks)
     assert len(chunks) == 1
     assert chunks[0].section == "Pets" and chunks[0].text.splitlines() == [
-        "Two pets allowed.", "Storage", "Each home has a locker."]
+        "Two pets allowed.", "## Storage", "Each home has a locker."]
 
 
 def test_a_giant_sentence_is_split_by_words():

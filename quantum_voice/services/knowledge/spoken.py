@@ -1,0 +1,106 @@
+"""A passage as the things an agent could say from it: whole sentences, each with the heading it sits under.
+
+Documents are not written to be read aloud. A heading ("Hours and Contact") is a label, never an answer; a list
+item ("Puppies younger than 12 weeks.") is a fragment that only makes sense after its lead-in ("We can't take:");
+"Phone: (555) 012-8857." is a label and a value. ``units_of`` turns a passage's lines into ``Unit``s whose
+``spoken`` text is a sentence a caller can follow, and whose ``heading`` gives the sentence its context (the
+passage's section, or a heading line marked inside the chunk by the chunker).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from quantum_voice.services.knowledge.chunking import HEADING_MARK
+from quantum_voice.services.knowledge.text import split_sentences
+
+_TERMINAL = (".", "!", "?", '."', ".)", "!)")
+_LABEL_VALUE = re.compile(r"^(?P<label>[A-Z][\w'’&/()\- ]{0,40}?):\s+(?P<value>\S.*)$")
+_OWN_LABELS = {"address": "Our address is", "phone": "Our phone number is", "telephone": "Our phone number is",
+               "email": "Our email address is", "e-mail": "Our email address is", "hours": "Our hours are",
+               "opening hours": "Our opening hours are", "website": "Our website is", "fax": "Our fax number is"}
+_MAX_LIST_WORDS = 40
+_FAQ_LABEL = re.compile(r"^(?:Q|A|Question|Answer)\s*[:.]\s+")  # "Q: ...?" / "A: ..." in an FAQ
+
+
+@dataclass
+class Unit:
+    text: str  # as written (one line or one sentence)
+    spoken: str  # what the agent would say
+    heading: str  # the section it sits under ("" when unknown)
+    index: int  # position among the passage's units
+    asked: str = ""  # an FAQ question right before it ("What deposit is required?"), which it answers
+    intro: str = ""  # the lead-in of the list this item belongs to ("We can't take:")
+
+    @property
+    def with_context(self) -> str:
+        """What the embedder compares with a question: the heading gives a short sentence its subject."""
+        return f"{self.heading}: {self.text}" if self.heading else self.text
+
+
+def last_heading(section: str | None) -> str:
+    """"Harbor View › Fees › Parking" → "Parking"."""
+    return (section or "").split("›")[-1].strip()
+
+
+def units_of(text: str, section: str | None) -> list[Unit]:
+    """The sayable units of one passage, in order."""
+    heading, intro, units = last_heading(section), "", []
+    lines = [_FAQ_LABEL.sub("", line.strip()) for line in text.splitlines() if line.strip()]
+    for position, line in enumerate(lines):
+        if line.startswith(HEADING_MARK) or _looks_like_heading(line, lines, position):
+            heading, intro = line.removeprefix(HEADING_MARK).strip(), ""
+            continue
+        if intro and not _is_list_item(line):
+            intro = ""
+        sentences = split_sentences(line) if not intro else [line]
+        lead = ""  # a bare "Yes." / "No, sorry." answers the FAQ question; it leads the sentence after it
+        for sentence in sentences:
+            if sentence.endswith("?"):
+                units.append(Unit(sentence, sentence, heading, len(units)))  # an FAQ question, kept as context
+                continue
+            if len(sentence.split()) <= 2 and sentence.endswith((".", "!")) and sentence is not sentences[-1]:
+                lead = f"{lead} {sentence}".strip()
+                continue
+            asked = units[-1].text if units and units[-1].text.endswith("?") else ""
+            spoken = f"{lead} {_speakable(sentence, intro)}".strip()
+            units.append(Unit(sentence, spoken, heading, len(units), asked=asked, intro=intro))
+            lead = ""
+        if line.endswith(":") and len(line.split()) <= 20:
+            intro = line
+            units.pop()  # the lead-in alone says nothing; its items carry it
+    return [u for u in units if not u.text.endswith("?")]
+
+
+def _looks_like_heading(line: str, lines: list[str], position: int) -> bool:
+    """A heading in an older chunk (before headings were marked): short, no full stop, no figures, capitalised,
+    and followed by a sentence."""
+    words = line.split()
+    if not words or len(words) > 6 or line.endswith(_TERMINAL + (":", ",", ";")) or re.search(r"\d|\$", line):
+        return False
+    following = lines[position + 1] if position + 1 < len(lines) else ""
+    capitalised = sum(w[:1].isupper() for w in words if len(w) > 3) >= max(1, len([w for w in words if len(w) > 3]))
+    return capitalised and following.endswith(_TERMINAL) and len(following.split()) > len(words)
+
+
+def _is_list_item(line: str) -> bool:
+    return len(line.split()) <= 25 and not line.endswith(":")
+
+
+def _speakable(sentence: str, intro: str) -> str:
+    """One sentence a caller can follow: a list item after its lead-in, "Label: value" said as words."""
+    text = sentence.strip()
+    if intro:
+        lead = intro.rstrip(": ").strip()
+        item = text[:1].lower() + text[1:] if text[:2].isalpha() and not text[:2].isupper() else text
+        text = f"{lead} {item}" if len(lead.split()) + len(item.split()) <= _MAX_LIST_WORDS else text
+    else:
+        match = _LABEL_VALUE.match(text)
+        if match and len(match.group("label").split()) <= 5 and not match.group("value")[:1].islower():
+            label, value = match.group("label").strip(), match.group("value").strip()
+            own = _OWN_LABELS.get(label.lower())
+            text = f"{own} {value}" if own else f"{label}: {value}"
+    if not text.endswith(_TERMINAL):
+        text += "."
+    return text

@@ -1,0 +1,144 @@
+"""Bridging how callers ask and how documents say it: word stems, everyday synonyms and answer types.
+
+A caller asks "do you fit heat pumps?" of a text that says "we install heat pumps"; "are you insured?" of "we
+carry $2 million liability insurance"; "where are you?" of "52 Willow Bend Road". Three general tools close that
+gap, none tuned to one business:
+
+- ``stem``: the Snowball (Porter 2) English stemmer, so "insured"/"insurance" and "licensed"/"licensing" meet.
+- ``SYNONYMS``: how people talk about a small business (fitting, fixing, costs, hours, areas, warranties...),
+  mapped to the words such documents use. A question's terms are expanded with them before being matched.
+- ``answer_types`` / ``types_in``: what kind of answer a question wants (a price, a duration, a time of day, a
+  year, a phone number, an address, a distance, a percentage, a count) and which kinds a sentence holds, so
+  "how much ..." prefers the sentence with the dollar amount.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from quantum_voice.services.knowledge.text import content_terms
+
+# caller's word (or phrase) → words a document uses for it. Keys and values are plain words; both get stemmed.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "fit": ("install", "installation"), "put": ("install",), "set": ("install",), "hook": ("install", "connect"),
+    "fix": ("repair", "service"), "mend": ("repair",), "sort": ("repair", "fix"), "broken": ("repair",),
+    "cost": ("price", "fee", "charge", "rate"), "price": ("cost", "fee", "charge", "rate"),
+    "charge": ("fee", "price", "cost"), "fee": ("charge", "price", "cost"), "damage": ("price", "cost"),
+    "expensive": ("price", "cost", "surcharge"), "pricier": ("surcharge", "price"), "cheap": ("price", "discount"),
+    "pay": ("payment", "accept", "price"), "payment": ("pay", "accept"),
+    "free": ("charge", "complimentary", "included", "cost"), "extra": ("charge", "surcharge", "additional"),
+    "insured": ("insurance", "liability"), "insurance": ("insured", "liability"),
+    "licensed": ("license", "licence", "registered", "certified"), "license": ("licence", "registered"),
+    "certified": ("registered", "accredited", "licensed", "qualified"), "qualified": ("registered", "certified"),
+    "town": ("serve", "area", "cover"), "towns": ("serve", "area", "cover"), "area": ("serve", "cover", "within"),
+    "neighbourhood": ("serve", "area", "cover"), "neighborhood": ("serve", "area", "cover"),
+    "far": ("miles", "within", "distance"), "travel": ("miles", "within", "serve"),
+    "open": ("hours", "open"), "close": ("hours", "closed"), "hours": ("open",), "weekend": ("saturday", "sunday"),
+    "located": ("address", "road", "street"), "where": ("address",), "address": ("located",),
+    "directions": ("address",), "number": ("phone", "call"), "phone": ("call", "number"), "ring": ("call", "phone"),
+    "call": ("phone",), "email": ("mail",), "website": ("online", "site"),
+    "guarantee": ("warranty", "guaranteed"), "warranty": ("guarantee", "covered"), "covered": ("warranty", "cover"),
+    "cancel": ("cancellation", "refund"), "refund": ("cancel", "return", "money"), "return": ("refund",),
+    "deal": ("discount", "pack", "package", "pass", "save"), "discount": ("save", "offer", "pack", "pass"),
+    "bundle": ("pack", "package", "pass"), "package": ("pack", "pass"),
+    "book": ("appointment", "booking", "schedule", "reserve"), "appointment": ("book", "visit", "session"),
+    "schedule": ("book", "appointment"), "visit": ("appointment", "session"),
+    "loan": ("financing", "finance", "credit"), "finance": ("financing", "loan", "credit"),
+    "monthly": ("financing", "loan", "instalment", "installment"),
+    "staff": ("team", "employee"), "team": ("staff",), "owner": ("owned", "founded", "run"),
+    "kid": ("child", "children"), "kids": ("child", "children"), "children": ("child", "kid"),
+    "pup": ("puppy", "dog"), "puppy": ("dog",), "car": ("vehicle",), "vehicle": ("car",), "truck": ("vehicle",),
+    "check": ("inspection", "inspect"), "inspect": ("inspection", "check"), "wash": ("bath", "clean"),
+    "quote": ("estimate", "quotation"), "estimate": ("quote",), "wait": ("within", "usually"),
+    "parking": ("park",), "disabled": ("accessible", "wheelchair"), "wheelchair": ("accessible",),
+    "started": ("since", "founded", "began"), "around": ("since", "founded"),
+}
+
+_TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "money": re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(?:dollars|cents)\b|\bfree\b|\bno (?:charge|cost|fee)\b|"
+                        r"\bat no (?:charge|cost)\b|\bcomplimentary\b|\bincluded\b", re.I),
+    "duration": re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several)"
+                           r"(?:[\s-]+(?:to|or)[\s-]+\d+)?[\s-]+(?:minutes?|hours?|days?|weeks?|months?|years?)\b"
+                           r"|\bsame[- ]day\b|\bovernight\b", re.I),
+    "time": re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:a\.?m\.?|p\.?m\.?)|\bnoon\b|\bmidnight\b|\b(?:monday|tuesday|"
+                       r"wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?)\b", re.I),
+    "year": re.compile(r"\b(?:since|in|from|founded|started|opened|established)\s+(?:in\s+)?(?:19|20)\d\d\b"
+                       r"|\b(?:19|20)\d\d\b", re.I),
+    "phone": re.compile(r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b\d{3}[\s.-]\d{4}\b"),
+    "email": re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+"),
+    "address": re.compile(r"\b\d+\s+[A-Z][\w]+(?:\s+[A-Z][\w]+)*\s+(?:road|rd|street|st|avenue|ave|lane|ln|drive|dr|"
+                          r"boulevard|blvd|way|court|ct|place|pl|parkway|highway|hwy)\b", re.I),
+    "distance": re.compile(r"\b\d+\s?(?:miles?|km|kilomet(?:er|re)s?|minutes? (?:drive|walk|away))\b", re.I),
+    "percent": re.compile(r"\d\s?%|\bpercent\b", re.I),
+}
+_QUESTION_TYPES: list[tuple[str, re.Pattern[str]]] = [
+    ("year", re.compile(r"\bhow long (?:have|has) (?:you|they|it|the \w+)|\bbeen (?:around|in business|going|doing "
+                        r"this)\b|\bwhen did (?:you|it|they) (?:start|open|begin)\b|\bhow old is\b|\bwhat year\b")),
+    ("money", re.compile(r"\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharges?\b|\bdamage\b|"
+                         r"\bexpensive\b|\bpricier\b|\bcheap\b|\bafford\b|\bdollars?\b|\bfree\b|\bextra\b|"
+                         r"\bpay (?:for|more)\b|\brates?\b(?! of interest)")),
+    ("percent", re.compile(r"\binterest\b|\bapr\b|\bpercent(?:age)?\b|\bdiscount\b|\bdeposit\b")),
+    ("duration", re.compile(r"\bhow long\b|\bhow many (?:days|weeks|months|years|hours|minutes)\b|\bhow soon\b|"
+                            r"\bhow quickly\b|\bturnaround\b|\bhow fast\b|\buntil\b|\btill\b")),
+    ("time", re.compile(r"\bwhat time\b|\bopening hours\b|\bhours\b|\b(?:are|is) (?:you|it|the \w+) open\b|"
+                        r"\bopen (?:on|at|late|early|till|until)\b|\bwhen (?:do|are|can) (?:you|i)\b|\bclose\b|"
+                        r"\bweekends?\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b")),
+    ("phone", re.compile(r"\b(?:phone|telephone) number\b|\bwhat(?:'s| is) (?:the|your) number\b|\bnumber (?:for|to "
+                         r"call)\b|\bcall you\b|\bring you\b|\bphone\b")),
+    ("email", re.compile(r"\bemail\b|\be-mail\b")),
+    ("address", re.compile(r"\bwhere (?:are|is) (?:you|it|the)\b|\blocated\b|\baddress\b|\bfind you\b|"
+                           r"\bdirections\b|\bwhere (?:are )?you guys\b")),
+    ("distance", re.compile(r"\bhow far\b|\bdistance\b|\bmiles\b")),
+]
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    try:
+        import snowballstemmer
+
+        return snowballstemmer.stemmer("english")
+    except ImportError:  # pragma: no cover - the requirement is pinned; a light stemmer keeps things working
+        return None
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    word = word.lower()
+    stemmer = _stemmer()
+    if stemmer is not None:
+        return stemmer.stemWord(word)
+    from quantum_voice.services.knowledge.text import stem as light_stem
+
+    return light_stem(word)
+
+
+def question_terms(question: str) -> list[set[str]]:
+    """The question's meaningful words, each as the set of stems that would match it (itself and its synonyms)."""
+    return [{stem(term), *(stem(s) for s in SYNONYMS.get(term, ()))} for term in content_terms(question)]
+
+
+def stems_of(text: str) -> set[str]:
+    from quantum_voice.services.knowledge.text import words
+
+    return {stem(w) for w in words(text)}
+
+
+def coverage(terms: list[set[str]], text_stems: set[str]) -> float:
+    """Share of the question's terms found (as themselves or a synonym) among ``text_stems``."""
+    if not terms:
+        return 0.0
+    return sum(1 for options in terms if options & text_stems) / len(terms)
+
+
+def answer_types(question: str) -> set[str]:
+    lowered = " ".join(question.lower().split())
+    found = {name for name, pattern in _QUESTION_TYPES if pattern.search(lowered)}
+    if "year" in found:
+        found.discard("duration")
+    return found
+
+
+def types_in(text: str) -> set[str]:
+    return {name for name, pattern in _TYPE_PATTERNS.items() if pattern.search(text)}
