@@ -138,6 +138,13 @@ class Settings(BaseSettings):
     # OPENAI_BASE_URL). Empty model → off: the extractive answer is spoken as it is.
     knowledge_rephrase_model: str = ""
     knowledge_rephrase_timeout_seconds: float = 4.0
+    # Optional LLM understanding of each caller turn (intent, slots, standalone questions; services/flows/
+    # understanding.py): "" off | openai (any OpenAI-compatible endpoint: OPENAI_BASE_URL and/or OPENAI_API_KEY)
+    # | gemini (GEMINI_API_KEY, GEMINI_BASE_URL). Empty model → the provider's default. The flow engine stays the
+    # authority; past the timeout, on an error or an open circuit the local rules read the turn alone.
+    understanding_provider: str = ""
+    understanding_model: str = ""
+    understanding_timeout_seconds: float = 1.5
     # Optional Tavily web search when the knowledge base has no answer, at most once per conversation. Needs
     # TAVILY_API_KEY as well. TAVILY_BASE_URL empty → Tavily's own API host.
     knowledge_web_fallback: bool = False

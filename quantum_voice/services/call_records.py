@@ -69,12 +69,19 @@ def _add_turns(repo: OrgRepository, conversation: Conversation, step: StepResult
         repo.add(TranscriptTurn(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
                                 seq=seq, speaker=Speaker.CALLER.value, text=text, node_id=caller_node,
                                 confidence=stt_confidence, offset_ms=offset_ms,
-                                meta={"personal": personal, "captured": [a.data["field"] for a in captures]}))
+                                meta={"personal": personal, "captured": [a.data["field"] for a in captures],
+                                      **_understanding_meta(step)}))
         seq += 1
     if agent:
         repo.add(TranscriptTurn(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
                                 seq=seq, speaker=Speaker.AGENT.value, text=agent, node_id=step.node_id,
                                 offset_ms=offset_ms, meta=_agent_meta(step)))
+
+
+def _understanding_meta(step: StepResult) -> dict[str, Any]:
+    """The optional LLM's reading of the caller's turn: which model, what it made of it, its latency and tokens."""
+    readings = step.of_kind("understood")
+    return {"understanding": dict(readings[0].data)} if readings else {}
 
 
 def _agent_meta(step: StepResult) -> dict[str, Any]:
@@ -118,7 +125,7 @@ def update_lead(lead: Lead, flow: FlowDefinition, state: FlowState, now: datetim
         if value is not None:
             setattr(lead, key, value[:limit])
     lead.custom_fields = {k: v for k, v in state.variables.items() if k not in STANDARD_FIELDS}
-    score = score_lead(state.variables, state.said, flow.scoring)
+    score = score_lead(state.variables, state.said, flow.scoring, questions_asked=state.questions_asked)
     lead.score, lead.band, lead.score_breakdown = score.score, score.band, score.breakdown
     lead.updated_at = now
     return score

@@ -28,6 +28,7 @@ from quantum_voice.services.flows.publishing import runnable_flow
 from quantum_voice.services.flows.schema import FlowDefinition
 from quantum_voice.services.flows.state import FlowState, StepResult
 from quantum_voice.services.flows.turn import CallContext
+from quantum_voice.services.flows.understanding import Understander, configured_understander
 from quantum_voice.services.leads.scoring import score_lead
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
@@ -67,10 +68,13 @@ class CallSetup:
 
 @dataclass
 class CallServices:
-    """The call's collaborators: knowledge search (default: the knowledge service) and an optional phraser."""
+    """The call's collaborators: knowledge search (default: the knowledge service), an optional phraser and an
+    optional LLM understanding of each turn."""
 
     knowledge: KnowledgeSearch | None = None
     phraser: Phraser = field(default_factory=KeepWording)
+    # the optional LLM that reads each caller turn (off unless UNDERSTANDING_PROVIDER is set)
+    understander: Understander | None = field(default_factory=configured_understander)
 
 
 def start_conversation(repo: OrgRepository, campaign_id: int, setup: CallSetup | None = None,
@@ -206,7 +210,8 @@ def _context(repo: OrgRepository, conversation: Conversation, campaign: Campaign
         organization_id=repo.scope.organization_id, now=now or utcnow(),
         knowledge=services.knowledge or _default_knowledge(repo, conversation),
         consent_wording=campaign.privacy_wording if campaign else "",
-        policy_version=campaign.privacy_policy_version if campaign else "1", stt_confidence=stt_confidence)
+        policy_version=campaign.privacy_policy_version if campaign else "1", stt_confidence=stt_confidence,
+        understander=services.understander)
 
 
 def _default_knowledge(repo: OrgRepository, conversation: Conversation) -> KnowledgeSearch | None:
@@ -306,7 +311,7 @@ def _simulated_call(repo: OrgRepository, campaign_id: int, conversation_id: int)
 def _simulation_of(repo: OrgRepository, outcome: TurnOutcome, turns: list[SimulatedTurn]) -> Simulation:
     state, conversation = outcome.step.state, outcome.conversation
     flow = flow_of(repo, conversation)
-    score = score_lead(state.variables, state.said, flow.scoring)
+    score = score_lead(state.variables, state.said, flow.scoring, questions_asked=state.questions_asked)
     handoff = ({"reason": state.handoff.reason, "detail": state.handoff.detail, "priority": state.handoff.priority,
                 "skill": state.handoff.skill} if state.handoff else None)
     return Simulation(conversation.id, turns, lead_of_conversation(repo, conversation.id), state.consent, handoff,

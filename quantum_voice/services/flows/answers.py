@@ -36,6 +36,35 @@ def say_answer(turn: "Turn", result: KnowledgeResult, question: str, knowledge_b
              citations=list(result.citations), knowledge_base_id=knowledge_base_id)
 
 
+DEFAULT_NOT_FOUND = "I don't have that information, but someone from the team can follow up with you by email."
+DEFAULT_NOT_FOUND_NO_CONTACT = "I'm sorry, I don't have that information."
+MAX_UNANSWERED_KEPT = 10
+_VAGUE = re.compile(r"^(?:and |so |but )?(?:what about (?:it|that|this|them)|tell me more|more|and|how about (?:it|that)|"
+                    r"what else|anything else|(?:the )?other (?:one|thing)|that one|this one|what|how|why|"
+                    r"explain|details)\??$")
+
+
+def is_vague(question: str) -> bool:
+    """"What about that?", "tell me more": a question with nothing in it to look up (the Clarify node's job)."""
+    from quantum_voice.services.knowledge.text import content_terms
+
+    text = " ".join(question.lower().split()).strip(" .!?")
+    return bool(_VAGUE.match(text)) or not content_terms(text)
+
+
+def say_not_found(turn: "Turn", config, question: str) -> None:
+    """The honest answer when the documents do not hold one: say so, offer the follow-up the campaign wrote (only
+    when the caller left an email with consent), and keep the question on the call for the team."""
+    has_contact = turn.state.consent is True and bool(turn.state.variables.get("email"))
+    if has_contact:
+        text = (config.fallback_text if config is not None else "") or DEFAULT_NOT_FOUND
+    else:
+        text = (config.fallback_without_contact if config is not None else "") or DEFAULT_NOT_FOUND_NO_CONTACT
+    if question and question not in turn.state.unanswered and len(turn.state.unanswered) < MAX_UNANSWERED_KEPT:
+        turn.state.unanswered.append(question[:300])
+    turn.act("say", text, unanswered=question[:500])
+
+
 def trim_words(text: str, limit: int) -> str:
     """At most ``limit`` words, cut at a sentence end when one is near: answers are spoken, so keep them short."""
     words = text.split()

@@ -10,8 +10,8 @@ and nothing they say changes what the agent is set up to do or makes it recite i
 
 from __future__ import annotations
 
-from quantum_voice.services.flows import nodes
-from quantum_voice.services.flows.hearing import Heard, hear
+from quantum_voice.services.flows import courtesy, nodes
+from quantum_voice.services.flows.hearing import STRONG_NAME_CUE, Heard, hear
 from quantum_voice.services.flows.privacy import forget_personal_data
 from quantum_voice.services.flows.schema import FlowDefinition, NodeType
 from quantum_voice.services.flows.state import FlowState, StepResult
@@ -20,6 +20,7 @@ from quantum_voice.services.flows.turn import CallContext, Turn
 from quantum_voice.services.leads.scoring import rules_said
 
 NOT_HEARD = "Sorry, I didn't catch that."
+STILL_THERE = "Are you still there?"
 CUT_OFF = "Sorry, we got cut off."
 REFUSAL = "I can't share or change how I'm set up, but I'm happy to help with your questions."
 LOW_STT_CONFIDENCE = 0.5
@@ -30,7 +31,8 @@ def start(flow: FlowDefinition, ctx: CallContext, *, given: dict[str, str] | Non
     """A new call: greet, and go on to the first node that listens. ``given``: fields the caller typed before the
     call (the call page's email), taken as confirmed; ``consent``: already granted there (a consent ticket)."""
     given = {k: v for k, v in (given or {}).items() if v}
-    state = FlowState(started_at=ctx.now, variables=dict(given), given=sorted(given), consent=consent)
+    state = FlowState(started_at=ctx.now, variables=dict(given), given=sorted(given), consent=consent,
+                      sources={key: "typed" for key in given})
     turn = Turn(flow, state, ctx)
     turn.enter(flow.nodes_of(NodeType.START)[0].id)
     return turn.result()
@@ -45,7 +47,12 @@ def respond(flow: FlowDefinition, state: FlowState, utterance: str, ctx: CallCon
     if turn.state.status == "handed_off":
         nodes.handler_for(NodeType.DISPATCH.value).respond(turn, turn.node, None)
         return turn.result()
-    heard = hear(flow, utterance, expecting=_expecting(turn), known=turn.state.variables, semantic=ctx.intents)
+    heard = hear(flow, utterance, expecting=_expecting(turn), known=turn.state.variables, semantic=ctx.intents,
+                 understander=ctx.understander, agent_said=turn.state.last_prompt)
+    if heard.reading is not None:
+        reading = heard.reading
+        turn.act("understood", provider=reading.provider, intent=reading.intent, latency_ms=round(reading.latency_ms, 1),
+                 prompt_tokens=reading.prompt_tokens, completion_tokens=reading.completion_tokens)
     if not _handled_before_the_node(turn, heard):
         _node_responds(turn, heard)
     return turn.result()
@@ -64,7 +71,7 @@ def _handled_before_the_node(turn: Turn, heard: Heard) -> bool:
     """Noise, prompt injection, "say that again", hand-off triggers: the same answer whatever the node."""
     said = heard.understanding
     if said.noise:
-        turn.say(NOT_HEARD)
+        turn.say(STILL_THERE if not heard.text.strip(" .") else NOT_HEARD)
         turn.ask_again()
         return True
     if said.injection:
@@ -81,7 +88,34 @@ def _handled_before_the_node(turn: Turn, heard: Heard) -> bool:
         turn.say(NO_ONE_TO_TRANSFER_TO)
         turn.ask_again()
         return True
-    return False
+    return _small_talk(turn, heard)
+
+
+def _small_talk(turn: Turn, heard: Heard) -> bool:
+    """"Hello.", "How are you?", "Are you a robot?", "What do you mean?": answered in a few words, then the
+    question the agent was waiting on is asked again (no re-ask is counted against the caller)."""
+    said = heard.understanding
+    if turn.captured or said.question or said.goodbye or said.consent or said.refusal:
+        return False  # something of substance: the node deals with it
+    if said.clarify:
+        turn.say(explain(turn))
+        turn.ask_again()
+        return True
+    reply = courtesy.small_talk_reply(said)
+    if reply is None:
+        return False
+    turn.say(reply)
+    turn.ask_again()
+    return True
+
+
+def explain(turn: Turn) -> str:
+    """What the pending question is for, when the caller asks "what do you mean?"."""
+    node = turn.node
+    asking = turn.state.gate.asking if node is not None and node.type == NodeType.LEAD_GATE.value else None
+    if asking == "confirm_email" and turn.state.consent is None and turn.state.gate.consent_wording:
+        asking = "consent"  # the read-back went with the consent wording: that is what needs explaining
+    return courtesy.EXPLANATIONS.get(asking or "", "Sorry, let me put that another way.")
 
 
 def _node_responds(turn: Turn, heard: Heard) -> None:
@@ -98,6 +132,7 @@ def _remember(turn: Turn, heard: Heard) -> None:
     for rule_id in rules_said(turn.flow.scoring, heard.text):
         if rule_id not in turn.state.said:
             turn.state.said.append(rule_id)
+    turn.state.questions_asked += len(heard.understanding.questions)
     if turn.ctx.stt_confidence is not None and turn.ctx.stt_confidence < LOW_STT_CONFIDENCE:
         turn.count_low_confidence()  # speech recognition was unsure what the caller said
     for key, value in heard.fields.items():
@@ -107,9 +142,22 @@ def _remember(turn: Turn, heard: Heard) -> None:
         previous = turn.state.variables.get(key)
         if previous == value:
             continue
+        if previous and variable.is_personal and not _may_replace(turn, heard, key):
+            continue
         turn.state.variables[key] = value
+        turn.state.sources[key] = "heard"
         turn.captured.append(key)
         turn.act("capture", field=key, value=value, personal=variable.is_personal, correction=previous is not None)
+
+
+def _may_replace(turn: Turn, heard: Heard, key: str) -> bool:
+    """A personal detail already known is replaced only by a better or a deliberate one: never one the caller typed
+    on the call page; otherwise only by an answer to its own question or a correction ("no, it's ...")."""
+    source = turn.state.sources.get(key, "heard")
+    if source == "typed" or key in turn.state.given:
+        return False
+    strong_name = key == "name" and STRONG_NAME_CUE.search(heard.text) is not None
+    return _expecting(turn) == key or heard.understanding.correction or strong_name
 
 
 def _expecting(turn: Turn) -> str | None:

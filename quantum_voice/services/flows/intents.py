@@ -28,7 +28,10 @@ _NEGATION = re.compile(r"\b(?:not|no|never|don't|dont|do not|doesn't|does not|is
 _CLAUSE_SPLIT = re.compile(r"[,;!?]+|[.](?=\s|$)|\s+-\s+|\s+\b(?:but|and|though|although|however|also)\b\s+")
 _UNSURE = re.compile(r"\b(?:not sure|unsure|don't know|dont know|do not know|dunno|no idea|maybe|perhaps|"
                      r"not certain|can't remember|hard to say|depends)\b")
-_AFFIRM_IDIOMS = re.compile(r"\b(?:no problem|no worries|not a problem|why not|of course|no doubt)\b")
+_AFFIRM_IDIOMS = re.compile(r"\b(?:no problem|no worries|not a problem|why not|of course|no doubt|(?:i )?(?:don't|do not) "
+                            r"mind|no objections?|(?:i )?(?:suppose|guess) (?:so|that's (?:fine|ok|okay|alright))|"
+                            r"fine by me|ok(?:ay)? (?:by|with) me|(?:i'm|i am) (?:ok|okay|fine|happy) with (?:that|it)|"
+                            r"don't see why not|can't see why not|not a problem)\b")
 _AFFIRM = re.compile(
     r"\b(?:yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|exactly|absolutely|definitely|ok|okay|alright|"
     r"all right|fine|perfect|great|sounds good|go ahead|please do|uh-huh|uh huh|mm-hmm|mhm|affirmative|indeed|"
@@ -40,7 +43,8 @@ _DENY = re.compile(r"\b(?:no|nope|nah|negative|wrong|incorrect|not really|not qu
                    r"prefer not|no thanks|no thank you)\b")
 _CONSENT_WORD = re.compile(r"\b(?:agree|agreed|agrees|consent|consents|accept|accepted|permission|allow|"
                            r"record|recording|store|storing|keep my (?:details|data|info))\b")
-_CONSENT_REFUSAL = re.compile(r"\b(?:disagree|refuse|decline|opt out|rather not|prefer not|won't agree)\b")
+_CONSENT_REFUSAL = re.compile(r"\b(?:disagree|refuse|decline|opt out|rather not|prefer not|won't agree|"
+                              r"(?:rather|prefer) (?:you|that you) (?:didn't|did not|don't|not))\b")
 _QUESTION_START = re.compile(
     r"^(?:what|what's|whats|how|how's|hows|when|where|where's|which|who|who's|whose|why)\b"
     r"|^(?:is|are|was|were|do|does|did|can|could|would|will|should|may|might|has|have|had)\s+"
@@ -63,12 +67,33 @@ _HANDOFF = re.compile(
 _GOODBYE = re.compile(
     r"\b(?:bye|goodbye|good bye|bye-bye|see you|see ya|talk (?:to you )?later|have a (?:good|nice|great) "
     r"(?:day|one|night|evening|weekend)|that's all|that is all|that's everything|that is everything|"
-    r"that's it for now|nothing else|i'm done|i am done|i'm all set|all set|gotta go|got to go|i have to go|"
+    r"that's it for now|nothing else|i'm done|i am done|i'm all set|all set|(?:gotta|got to|have to|need to) go(?! to\b| and\b| through\b| in\b| with\b| for\b)|"
     r"hang up|end (?:the|this) call|no more questions|that'll be all|that will be all|i'm good,? thanks)\b")
 _REPEAT = re.compile(
     r"\b(?:repeat (?:that|it|yourself|the question|please)|say (?:that|it) again|come again|pardon|"
     r"what did you say|i didn't (?:catch|hear|get) (?:that|it|you)|one more time|didn't hear you)\b"
     r"|^(?:what|sorry|huh|pardon|excuse me)\??$")
+_GREETING = re.compile(r"^(?:oh\s+)?(?:hi|hello|hey|hiya|howdy|hi there|hello there|good (?:morning|afternoon|evening)|"
+                       r"greetings|yo)\b")
+_SMALL_TALK = re.compile(
+    r"\bhow (?:are|r) (?:you|ya)\b|\bhow(?:'s| is) it going\b|\bhow(?:'s| is) your day\b|\bhow have you been\b"
+    r"|\bnice to (?:meet|talk to) you\b|\bwhat's up\b|\bare you (?:a |an )?(?:robot|bot|ai|machine|computer|real person|"
+    r"human|real)\b|\bam i (?:talking|speaking) (?:to|with) (?:a |an )?(?:robot|bot|machine|computer|ai|real person)\b"
+    r"|\bwho (?:am i|is this|are you)\b|\bwhat(?:'s| is) your name\b")
+_THANKS_ONLY = re.compile(r"^(?:ok(?:ay)?\s+)?(?:thanks|thank you|cheers|great,? thanks|lovely|perfect|cool|nice|"
+                          r"awesome|wonderful|brilliant)(?: (?:so much|very much|a lot))?[.!]*$")
+_CLARIFY = re.compile(r"\bwhat (?:do|did) you mean\b|\bwhat does (?:that|this|it) mean\b|\bi don't (?:understand|get it)\b"
+                      r"|\bi do not understand\b|\bwhat are you asking\b|\bmeaning what\b|\bwhat do i (?:need|have) to say\b"
+                      r"|\bwhat (?:should|do) i say\b|^what(?:'s| is) that\??$")
+_REFUSAL = re.compile(
+    r"\b(?:i'd |i would |i )?(?:rather|prefer to|prefer) not(?: to)?(?: (?:say|give|share|tell|provide|answer))?\b"
+    r"|\b(?:i )?(?:don't|do not|won't|will not) (?:want to |wanna )?(?:give|share|say|tell|provide)\b"
+    r"|\bnot (?:comfortable|giving|sharing|telling)\b|\bskip (?:that|it|this)\b|\bnone of your business\b"
+    r"|\bi(?:'d| would) (?:like to )?(?:stay|remain) anonymous\b|\bno (?:name|phone|number),? (?:please|thanks)\b"
+    r"|\bi don't have (?:one|a (?:phone|number|cell|mobile)|an email)\b|\bpass on that\b|\blet's skip\b"
+    r"|^(?:no,?\s*)?(?:thanks|thank you),? i(?:'d| would) rather not\b")
+_CORRECTION = re.compile(r"^(?:no|nope|sorry|oops|wait)\b|\b(?:actually|i mean|i meant|sorry,? (?:it's|it is|my)|"
+                         r"that's wrong|that is wrong|not \w+,? (?:it's|but))\b")
 _INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules|prompts?|guidelines|"
     r"everything|previous|above|programming|system|restrictions|constraints)\b"
@@ -99,26 +124,37 @@ class Understanding:
     unsure: bool = False
     answer: str | None = None
     consent: str | None = None
+    greeting: bool = False  # opens with "hi" / "good morning"
+    small_talk: bool = False  # "how are you?", "are you a robot?", a bare "thanks"
+    clarify: bool = False  # "what do you mean?": the caller did not understand the agent's question
+    refusal: bool = False  # declines to give what was asked ("I'd rather not say")
+    correction: bool = False  # "no, it's ...", "actually ...": a value given now replaces one given before
     questions: list[str] = field(default_factory=list)  # the question clauses, for the knowledge base
     matched: str | None = None  # the example phrase the embedding stage matched, when it decided the intent
 
     @property
     def intent(self) -> str:
         """The one label that matters most, for logs and tests."""
-        for name in ("noise", "injection", "handoff", "goodbye", "repeat"):
+        for name in ("noise", "injection", "handoff", "goodbye", "repeat", "clarify"):
             if getattr(self, name):
                 return name
         if self.consent:
             return f"consent_{self.consent}"
+        if self.refusal:
+            return "refusal"
         if self.answer and not self.question:
             return self.answer
         if self.question:
             return "question"
+        for name in ("small_talk", "greeting"):
+            if getattr(self, name):
+                return name
         return "unsure" if self.unsure else "statement"
 
     @property
     def question_text(self) -> str:
-        return " ".join(self.questions) or self.text
+        """The question(s) asked, each ending with its question mark (the knowledge search reads it as one)."""
+        return " ".join(q if q.endswith("?") else f"{q}?" for q in self.questions) or self.text
 
 
 def normalise(text: str) -> str:
@@ -170,16 +206,24 @@ def _understand_by_rules(text: str) -> Understanding:
         return Understanding(text=text, injection=True)
     clauses = split_clauses(text)
     questions = [c for c in clauses if _is_question(c)] or ([lowered] if lowered.endswith("?") else [])
+    small_talk = bool(_SMALL_TALK.search(lowered) or _THANKS_ONLY.match(lowered))
+    clarify = bool(_CLARIFY.search(lowered))
+    content = [c for c in questions if not (_SMALL_TALK.search(c) or _CLARIFY.search(c))]
     return Understanding(
         text=text,
+        greeting=bool(_GREETING.match(lowered)),
+        small_talk=small_talk,
+        clarify=clarify,
+        refusal=bool(_REFUSAL.search(lowered)),
+        correction=bool(_CORRECTION.search(lowered)),
         handoff=any(_HANDOFF.search(c) and not _negated_before(c, _HANDOFF) for c in clauses),
         goodbye=bool(_GOODBYE.search(lowered)),
         repeat=bool(_REPEAT.search(lowered)),
-        question=bool(questions or _QUESTION_PHRASE.search(lowered)),
+        question=bool(content or (_QUESTION_PHRASE.search(lowered) and not clarify)),
         unsure=bool(_UNSURE.search(lowered)),
         answer=_first_answer(clauses),
         consent=_consent(clauses),
-        questions=questions or ([lowered] if _QUESTION_PHRASE.search(lowered) else []),
+        questions=content or ([lowered] if _QUESTION_PHRASE.search(lowered) and not clarify else []),
     )
 
 

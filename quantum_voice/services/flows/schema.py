@@ -65,7 +65,11 @@ class RagAnswerConfig(_Config):
     max_answer_words: int = Field(default=45, ge=5, le=300)
     prompt: str = Field(default="What would you like to know?", max_length=500)
     follow_up: str = Field(default="Is there anything else I can help you with?", max_length=500)
-    fallback_text: str = Field(default="I'm not sure about that one, I'm afraid.", max_length=500)
+    # the honest answer when the documents do not hold one; the first offers a follow-up, so it is only said to a
+    # caller who left an email with consent
+    fallback_text: str = Field(default="I don't have that information, but someone from the team can follow up "
+                                       "with you by email.", max_length=500)
+    fallback_without_contact: str = Field(default="I'm sorry, I don't have that information.", max_length=500)
 
 
 class ClarifyConfig(_Config):

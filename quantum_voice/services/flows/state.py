@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 STATE_VERSION = 1
-ActionKind = Literal["say", "ask", "capture", "consent", "answer", "handoff", "end"]
+ActionKind = Literal["say", "ask", "capture", "consent", "answer", "handoff", "end", "understood"]
 SPOKEN_KINDS = ("say", "ask", "answer")
 
 
@@ -21,6 +21,7 @@ class GateProgress(BaseModel):
     """Where the Lead Gate stands: which field it asked for last, re-asks so far, and what the caller heard."""
 
     asking: str | None = None  # name | email | confirm_email | phone | consent
+    readbacks: int = 0  # times an email was read back (at most twice)
     attempts: dict[str, int] = Field(default_factory=dict)
     skipped: list[str] = Field(default_factory=list)
     email_confirmed: bool = False
@@ -44,6 +45,9 @@ class FlowState(BaseModel):
     turns: int = 0
     variables: dict[str, str] = Field(default_factory=dict)
     given: list[str] = Field(default_factory=list)  # variables the caller typed before the call: no read-back
+    # how each variable was learnt: "typed" (on the call page) beats "confirmed" (read back, caller said yes),
+    # which beats "heard" (once); a worse source never overwrites a better one
+    sources: dict[str, str] = Field(default_factory=dict)
     consent: bool | None = None
     gate: GateProgress = Field(default_factory=GateProgress)
     clarify_attempts: int = 0
@@ -51,6 +55,8 @@ class FlowState(BaseModel):
     asked_more: bool = False  # the RAG Answer node just asked "anything else?"
     low_confidence_streak: int = 0
     said: list[str] = Field(default_factory=list)  # keyword scoring rules the caller fired
+    questions_asked: int = 0  # questions the caller asked (a scoring rule counts them)
+    unanswered: list[str] = Field(default_factory=list)  # questions the documents did not answer (for follow-up)
     handoff: HandoffRequest | None = None
     end_reason: str | None = None
     last_prompt: str = ""

@@ -12,6 +12,7 @@ from quantum_voice.services.flows.conditions import holds, parse_condition
 from quantum_voice.services.flows.knowledge import KnowledgeSearch
 from quantum_voice.services.flows.schema import FlowDefinition, Edge, NodeType
 from quantum_voice.services.flows.semantic import IntentMatcher, local_matcher
+from quantum_voice.services.flows.understanding import Understander
 from quantum_voice.services.flows.state import Action, FlowState, StepResult
 from quantum_voice.services.leads.scoring import score_lead
 
@@ -31,6 +32,8 @@ class CallContext:
     # The embedding stage of intent detection (the local model by default; it loads on first use and falls back
     # to the rules alone if it cannot). ``None``: the rules only.
     intents: IntentMatcher | None = field(default_factory=local_matcher)
+    # An optional LLM that reads each turn (``understanding.py``); its reading is advice the rules check.
+    understander: Understander | None = None
 
 
 class Turn:
@@ -122,7 +125,8 @@ class Turn:
     # ---------------------------------------------------------------- what the call has learnt
 
     def facts(self) -> dict[str, Any]:
-        score = score_lead(self.state.variables, self.state.said, self.flow.scoring)
+        score = score_lead(self.state.variables, self.state.said, self.flow.scoring,
+                           questions_asked=self.state.questions_asked)
         return {**self.state.variables, "score": score.score, "band": score.band}
 
     def result(self) -> StepResult:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 
 from quantum_voice.services.leads.emails import extract_email
+from quantum_voice.services.leads.names import could_be_a_name
 
 DIGIT_WORDS = {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
                "six": "6", "seven": "7", "eight": "8", "nine": "9"}
@@ -26,6 +27,8 @@ interested keen eager impressed surprised confused lost stuck unsure certain afr
 tired late early almost nearly definitely probably maybe perhaps like inquiring enquiring wanting needing
 gonna wanna gotta that this it its they them their your you we our us he she his her him me my mine i i'm
 what who why how when where which whose email phone number name agent person human someone somebody
+correct right agree agreed exactly absolutely certainly okay alright perfect nope nah yep yup please cheers
+bye goodbye morning afternoon evening thanks anonymous skip pass none nothing
 """.split())
 # (cue, how sure it makes us): "strong" takes any name-like words, "weak" wants a capitalised name (or all-lowercase
 # typing), "answer" counts only right after the name was asked for ("it's Ana").
@@ -150,6 +153,8 @@ def _name_after(rest: str, *, strong: bool, original: str) -> str | None:
     lowercase_typing = original == original.lower()
     if not strong and not (words[0][0].isupper() or lowercase_typing) or _looks_like_activity(words[0]):
         return None
+    if not strong and not could_be_a_name(words[0]):
+        return None  # "I'm Fine", "this is Great": an ordinary word, not a name
     return _title(words)
 
 
@@ -165,8 +170,9 @@ def _bare_name(text: str) -> str | None:
     tokens = cleaned.split()
     if tokens and all(len(t) == 1 and t.isalpha() for t in tokens) and len(tokens) >= 2:
         return "".join(tokens).title()  # spelled: "a n a" → "Ana"
-    if 1 <= len(tokens) <= 3 and all(_NAME_WORD.match(t) and t.lower() not in NOT_NAMES for t in tokens):
-        return _title(tokens)
+    if 1 <= len(tokens) <= 3 and all(_NAME_WORD.match(t) and t.lower() not in NOT_NAMES for t in tokens) \
+            and could_be_a_name(tokens[0]):
+        return _title(tokens)  # "Cost." (a word caught alone) is no name; "Priya" and "Oluwaseun" are
     return None
 
 

@@ -56,17 +56,25 @@ def test_call_longer_than_n_minutes():
     assert handoff["reason"] == "duration" and handoff["detail"] == "call longer than 5 minutes"
 
 
-def test_k_low_confidence_answers_in_a_row():
+def test_k_unclear_turns_in_a_row_hand_off():
     call = in_conversation(flow_with_dispatch(on_request=False, low_confidence_streak=2))
-    call.say("what about schools?")
+    call.say("what about that?")
     assert not call.actions("handoff") and call.state.low_confidence_streak == 1
     call.say("is there parking?")  # a confident answer resets the streak
     assert call.state.low_confidence_streak == 0
-    call.say("what about schools?")
-    call.say("and the flood zone?")
+    call.say("what about that?")
+    call.say("tell me more")
     handoff = call.actions("handoff")[0]
     assert handoff["reason"] == "low_confidence" and call.state.status == "handed_off"
     assert call.reply.startswith("Let me connect you")
+
+
+def test_clear_questions_the_documents_do_not_answer_never_hand_off():
+    call = in_conversation(flow_with_dispatch(on_request=False, low_confidence_streak=2))
+    for question in ("what about schools?", "and the flood zone?", "is there a marina?", "do you allow boats?"):
+        call.say(question)
+        assert call.reply.startswith("I'm sorry, I don't have that information.")
+    assert not call.actions("handoff") and call.state.low_confidence_streak == 0
 
 
 def test_speech_recognition_unsure_counts_toward_the_streak():
@@ -76,16 +84,18 @@ def test_speech_recognition_unsure_counts_toward_the_streak():
     assert call.actions("handoff")[0]["reason"] == "low_confidence"
 
 
-def test_the_lead_capture_template_hands_off_after_three_misses():
+def test_the_lead_capture_template_answers_misses_honestly_and_keeps_them_for_the_team():
     call = Call(template())
     call.start()
     call.say("I'm Ana, ana@example.com")
     call.say("yes")
-    call.say("what about the flood zone?")  # miss 1 → clarify
-    call.say("the insurance for flooding")  # miss 2 → clarify again
-    assert call.state.node_id == "clarify"
-    call.say("flood insurance costs")  # miss 3 → dispatch
-    assert call.actions("handoff")[0]["reason"] == "low_confidence"
+    for question in ("what about the flood zone?", "is there flood insurance?", "how much does flood cover cost?"):
+        call.say(question)
+        assert call.reply == ("I don't have that information, but someone from the team can follow up with you "
+                              "by email. Is there anything else I can help you with?")
+    assert not call.actions("handoff") and call.state.node_id == "answer"
+    assert call.state.unanswered == ["what about the flood zone?", "is there flood insurance?",
+                                     "how much does flood cover cost?"]
 
 
 def test_hand_off_request_in_the_middle_of_the_lead_gate_keeps_what_was_said():

@@ -46,7 +46,7 @@ def test_rag_answers_from_the_knowledge_base_and_loops():
     assert answer["text"] == "Every home has two parking spaces in the garage."
     assert answer["confidence"] == 0.85 and answer["citations"] == ["brochure.pdf, page 2"]
     assert knowledge.asked[0] == {"organization_id": ORG_ID, "knowledge_base_id": KB_ID,
-                                  "question": "is there parking", "threshold": 0.5}
+                                  "question": "is there parking?", "threshold": 0.5}
     assert call.reply.endswith("Is there anything else I can help you with?")
     call.say("And pets?")
     assert call.actions("answer")[0]["text"].startswith("Pets are welcome")
@@ -66,8 +66,8 @@ def test_rag_below_threshold_without_an_edge_says_so_and_stays():
     call.start()
     call.say("is there parking?")  # 0.85 < 0.9
     assert not call.actions("answer")
-    assert call.reply.startswith("I'm not sure about that one") and call.state.node_id == "qa"
-    assert call.state.low_confidence_streak == 1
+    assert call.reply.startswith("I'm sorry, I don't have that information.") and call.state.node_id == "qa"
+    assert call.state.low_confidence_streak == 0 and call.state.unanswered == ["is there parking?"]
 
 
 def test_rag_low_confidence_edge_goes_to_clarify_and_the_clarified_question_comes_back():
@@ -75,8 +75,8 @@ def test_rag_low_confidence_edge_goes_to_clarify_and_the_clarified_question_come
     call.start()
     call.say("I'm Ana, ana@example.com")
     call.say("yes")
-    call.say("what about the schools?")
-    assert call.state.node_id == "clarify" and call.state.open_question == "what about the schools"
+    call.say("what about that?")
+    assert call.state.node_id == "clarify" and call.state.open_question == "what about that?"
     call.knowledge.passages = {"elementary": ("Harbor Elementary is a five-minute walk.", 0.9)}
     call.say("the elementary school for my kids")
     assert call.actions("answer")[0]["text"] == "Harbor Elementary is a five-minute walk."
@@ -96,14 +96,14 @@ def test_a_broken_knowledge_service_is_a_miss_not_a_crash():
     call = Call(qa_flow(), knowledge=BrokenKnowledge())
     call.start()
     call.say("is there parking?")
-    assert call.reply.startswith("I'm not sure about that one")
+    assert call.reply.startswith("I'm sorry, I don't have that information.")
 
 
 def test_no_knowledge_search_at_all_is_a_miss():
     call = Call(qa_flow(), knowledge=None)
     call.start()
     call.say("is there parking?")
-    assert call.reply.startswith("I'm not sure about that one")
+    assert call.reply.startswith("I'm sorry, I don't have that information.")
 
 
 def test_rag_acknowledges_details_that_are_not_questions():
@@ -236,12 +236,19 @@ def test_a_hot_lead_is_routed_by_a_score_condition():
     assert call.state.status == "handed_off" and call.actions("handoff")[0]["reason"] == "flow"
 
 
-@pytest.mark.parametrize("utterance", ["um", "uh...", "[inaudible]", ""])
+@pytest.mark.parametrize("utterance", ["um", "uh...", "[inaudible]"])
 def test_noise_repeats_the_pending_question(utterance):
     call = Call(template())
     call.start()
     call.say(utterance)
     assert call.reply == "Sorry, I didn't catch that. Can I get your name, please?"
+
+
+def test_silence_asks_whether_the_caller_is_still_there():
+    call = Call(template())
+    call.start()
+    call.say("")
+    assert call.reply == "Are you still there? Can I get your name, please?"
     assert call.state.gate.attempts == {}
 
 

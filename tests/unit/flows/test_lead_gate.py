@@ -98,16 +98,15 @@ def test_a_question_in_the_middle_is_answered_then_the_gate_returns_to_what_is_p
     assert call.state.gate.attempts == {}  # a question is not a failed answer
 
 
-def test_an_unanswerable_question_mid_gate_is_taken_up_after_the_gate():
+def test_an_unanswerable_question_mid_gate_gets_an_honest_answer_at_once():
     call = started()
     call.say("Ana")
     call.say("what are the schools like?")  # the knowledge base is unsure
-    assert "I'll come back to that" in call.reply
-    assert call.state.open_question == "what are the schools like"
+    assert call.reply == "I'm sorry, I don't have that information. What's the best email address to reach you?"
+    assert call.state.open_question is None and call.state.unanswered == ["what are the schools like?"]
     call.say("ana@example.com")
-    call.say("I agree")  # the RAG Answer node takes the question up; still unsure, so it asks for detail
-    assert call.state.node_id == "clarify" and call.state.open_question == "what are the schools like"
-    assert call.reply.endswith("Could you tell me a little more about what you'd like to know?")
+    call.say("I agree")  # nothing was promised for later: the RAG Answer node just invites questions
+    assert call.state.node_id == "answer" and call.reply.endswith("What would you like to know?")
 
 
 def test_why_do_you_need_my_email_gets_the_privacy_answer():

@@ -57,7 +57,7 @@ UTTERANCES = [
     ("connect me with your team", {"intent": "handoff"}),
     ("can someone call me back", {"intent": "handoff"}),
     ("I don't want to talk to a person", {"handoff": False}),
-    ("Are you a real person?", {"handoff": False, "intent": "question"}),
+    ("Are you a real person?", {"handoff": False, "intent": "small_talk"}),
     # --- goodbyes
     ("bye", {"intent": "goodbye"}),
     ("Goodbye!", {"intent": "goodbye"}),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from quantum_voice.services.flows.answers import confident, look_up, say_answer
+from quantum_voice.services.flows.answers import confident, look_up, say_answer, say_not_found
 from quantum_voice.services.flows.privacy import forget_personal_data
 from quantum_voice.services.flows.schema import LeadGateConfig, NodeType
 from quantum_voice.services.flows.state import GateProgress
@@ -35,6 +35,10 @@ CONSENT_LEAD_IN = "Before I keep your details, please confirm:"
 NOT_HEARD = "Sorry, I didn't catch that."
 BAD_EMAIL = "That doesn't sound like a complete email address. You can spell it, like j o h n at example dot com."
 WRONG_EMAIL = "Sorry about that, let's try again."
+SKIPPED = "No problem."
+REFUSED_EMAIL = "No problem, we can carry on without it."
+EMAIL_GIVEN_UP = "Sorry, I'm having trouble getting your email address right, so let's carry on without it."
+MAX_READBACKS = 2  # an address is read back at most twice; one still wrong then is not kept
 
 
 def enter(turn: "Turn", node: "LeadGateNode") -> None:
@@ -49,10 +53,20 @@ def respond(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
     if _consent_decision(turn, heard) == "no":
         _decline(turn, node)
         return
+    if _refused(turn, heard, asked):
+        if asked == "email":
+            _incomplete(turn, REFUSED_EMAIL)
+            return
+        turn.state.gate.skipped.append(asked)
+        _ask_next(turn, node, prefix=SKIPPED)
+        return
     read_back = _read_back_answer(turn, heard)
     if read_back == "rejected":
         turn.state.variables.pop("email", None)
-        if not _count_attempt(turn, node, "email"):
+        turn.state.sources.pop("email", None)
+        if turn.state.gate.readbacks >= MAX_READBACKS:
+            _incomplete(turn, EMAIL_GIVEN_UP)
+        elif not _count_attempt(turn, node, "email"):
             _ask_next(turn, node, prefix=WRONG_EMAIL)
         return
     progress = bool(turn.captured) or read_back == "confirmed"
@@ -66,6 +80,14 @@ def respond(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
     _ask_next(turn, node, prefix="" if progress or said.question else _not_understood(asked, heard))
 
 
+def _refused(turn: "Turn", heard: "Heard", asked: str | None) -> bool:
+    """"I'd rather not say" to the name, phone or email question (one polite refusal is enough)."""
+    said = heard.understanding
+    if asked not in ("name", "phone", "email") or turn.captured or said.question:
+        return False
+    return said.refusal or (said.answer == "no" and said.intent == "no")
+
+
 def _read_back_answer(turn: "Turn", heard: "Heard") -> str | None:
     """``confirmed`` / ``rejected`` when the caller answered the read-back of their email (and gave no new one)."""
     said = heard.understanding
@@ -75,6 +97,7 @@ def _read_back_answer(turn: "Turn", heard: "Heard") -> str | None:
         return "rejected"
     if "yes" in (said.answer, said.consent):
         turn.state.gate.email_confirmed = True
+        turn.state.sources["email"] = "confirmed"
         return "confirmed"
     return None
 
@@ -87,6 +110,8 @@ def _not_understood(asked: str | None, heard: "Heard") -> str:
 
 def _pending(turn: "Turn", cfg: LeadGateConfig) -> str | None:
     variables, gate = turn.state.variables, turn.state.gate
+    if "email" in turn.captured and variables.get("email") and not gate.email_confirmed:
+        return "confirm_email"  # the caller just gave it (perhaps unasked): settle it now, following their lead
     if cfg.ask_name and not variables.get("name") and "name" not in gate.skipped:
         return "name"
     if not variables.get("email"):
@@ -106,6 +131,11 @@ def _ask_next(turn: "Turn", node: "LeadGateNode", prefix: str = "") -> None:
         _complete(turn, node)
         return
     if slot == "confirm_email":
+        gate.readbacks += 1
+        if gate.readbacks > MAX_READBACKS:
+            turn.state.variables.pop("email", None)
+            _incomplete(turn, EMAIL_GIVEN_UP)
+            return
         text = f"I have {readback(turn.state.variables['email'])}. Is that right?"
         if turn.state.consent is None and not (cfg.ask_phone and not turn.state.variables.get("phone")
                                                and "phone" not in gate.skipped):
@@ -185,10 +215,10 @@ def _decline(turn: "Turn", node: "LeadGateNode") -> None:
     turn.leave("declined")
 
 
-def _incomplete(turn: "Turn") -> None:
+def _incomplete(turn: "Turn", text: str = "No worries, let's carry on without it.") -> None:
     forget_personal_data(turn.state, turn.flow)
     turn.state.gate.asking = None
-    turn.say("No worries, let's carry on without it.")
+    turn.say(text)
     turn.leave("incomplete")
 
 
@@ -216,8 +246,8 @@ def _answer_question(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None
     if confident(result, threshold):
         say_answer(turn, result, question, knowledge_base_id, max_words)
     elif not _answered_itself(turn):
-        turn.state.open_question = question
-        turn.say("Good question, I'll come back to that in a moment.")
+        # honest at once: the same knowledge base would not know any better later in the call
+        say_not_found(turn, rag_nodes[0].config if rag_nodes else None, question)
 
 
 def _answered_itself(turn: "Turn") -> bool:

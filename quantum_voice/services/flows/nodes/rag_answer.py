@@ -1,14 +1,15 @@
 """RAG Answer: answer from the knowledge base, then "anything else?" — a loop until the caller is done.
 
-Below the confidence threshold the node takes its ``low_confidence`` edge (to Clarify, or Dispatch) with the
-question kept open, or, without such an edge, says so and stays. "No, that's all" takes the ``done`` edge.
+A clear question the documents do not answer gets the honest fallback ("I don't have that information, ...") and
+is kept on the call for the team; only a vague one ("what about that?") takes the ``low_confidence`` edge (to
+Clarify, or Dispatch) with the question kept open. "No, that's all" takes the ``done`` edge.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quantum_voice.services.flows.answers import confident, look_up, say_answer
+from quantum_voice.services.flows.answers import confident, is_vague, look_up, say_answer, say_not_found
 from quantum_voice.services.flows.triggers import hand_off_if_triggered
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def enter(turn: "Turn", node: "RagAnswerNode") -> None:
 
 def respond(turn: "Turn", node: "RagAnswerNode", heard: "Heard") -> None:
     said = heard.understanding
-    if said.goodbye or (said.answer == "no" and not said.question and not turn.captured):
+    if (said.goodbye and not said.question) or (said.answer == "no" and not said.question and not turn.captured):
         turn.leave("done")
     elif said.answer == "yes" and not said.question and not turn.captured and len(heard.text.split()) <= 4:
         turn.ask("Sure, what would you like to know?")
@@ -41,7 +42,8 @@ def respond(turn: "Turn", node: "RagAnswerNode", heard: "Heard") -> None:
 
 def answer(turn: "Turn", node: "RagAnswerNode", question: str) -> None:
     cfg = node.config
-    result = look_up(turn, cfg.knowledge_base_id, question, cfg.confidence_threshold)
+    vague = is_vague(question)
+    result = None if vague else look_up(turn, cfg.knowledge_base_id, question, cfg.confidence_threshold)
     if confident(result, cfg.confidence_threshold):
         if not turn.low_confidence_counted:
             turn.state.low_confidence_streak = 0
@@ -49,15 +51,20 @@ def answer(turn: "Turn", node: "RagAnswerNode", question: str) -> None:
         if not turn.follow("answered", leaving=False):
             _ask_for_more(turn, node)
         return
-    turn.count_low_confidence()
-    if hand_off_if_triggered(turn):
-        return
-    turn.state.open_question = question
-    turn.handoff_reason = ("low_confidence", question[:500])
-    if turn.follow("low_confidence", leaving=False):
-        return
-    turn.state.open_question = None
-    turn.say(cfg.fallback_text)
+    if vague:  # nothing to look up yet: ask what they mean (the Clarify node), which may end with a person
+        turn.count_low_confidence()
+        if hand_off_if_triggered(turn):
+            return
+        turn.state.open_question = question
+        turn.handoff_reason = ("low_confidence", question[:500])
+        if turn.follow("low_confidence", leaving=False):
+            return
+        turn.state.open_question = None
+    # A clear question the documents do not answer is the agent's miss, not the caller's: say so honestly, never
+    # count it towards a hand-off for "low confidence".
+    if not turn.low_confidence_counted:
+        turn.state.low_confidence_streak = 0
+    say_not_found(turn, cfg, question)
     _ask_for_more(turn, node)
 
 
