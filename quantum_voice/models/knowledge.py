@@ -88,6 +88,8 @@ class Chunk(SQLModel, table=True):
     section: str | None = Field(default=None, max_length=500)
     token_count: int = Field(default=0)
     embedding: bytes | None = Field(default=None, sa_type=sa.LargeBinary)  # float32 little-endian
+    # one float16 vector per spoken unit of the text (services/knowledge/spoken.py), for the extractive answerer
+    unit_vectors: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     created_at: datetime = created_at_field()
 
 

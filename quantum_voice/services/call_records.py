@@ -150,14 +150,16 @@ def _finish(repo: OrgRepository, conversation: Conversation, flow: FlowDefinitio
     conversation.end_reason = (state.end_reason or "completed")[:60]
     if lead is not None and state.consent:
         score = update_lead(lead, flow, state, now)
-        lead.summary = lead_summary(state.variables, score)
+        lead.summary = lead_summary(state.variables, score, requests=state.requests, unanswered=state.unanswered)
         conversation.summary = lead.summary
     if state.consent is not True:
         redact_personal_turns(repo, conversation.id)
 
 
-def lead_summary(variables: dict[str, str], score: LeadScore) -> str:
-    """One plain paragraph for the lead list and notifications, from facts only."""
+def lead_summary(variables: dict[str, str], score: LeadScore, *, requests: list[str] = (),
+                 unanswered: list[str] = ()) -> str:
+    """One plain paragraph for the lead list and notifications, from facts only: what the caller wants, what they
+    asked the team to do, and what the documents could not answer (the team's follow-up)."""
     parts = []
     for key, label in (("interest", "Interested in"), ("timeline", "Timeline:"), ("budget", "Budget:")):
         if variables.get(key):
@@ -166,5 +168,9 @@ def lead_summary(variables: dict[str, str], score: LeadScore) -> str:
                ("mentioned_timeline", "stated_budget", "named_interest")]
     if signals:
         parts.append(f"{'; '.join(signals).capitalize()}.")
+    if requests:
+        parts.append(f"Asked the team: {'; '.join(requests)}")
+    if unanswered:
+        parts.append(f"Not answered on the call: {'; '.join(unanswered)}")
     parts.append(f"Score {score.score} ({score.band}).")
     return " ".join(parts)

@@ -52,6 +52,28 @@ def is_vague(question: str) -> bool:
     return bool(_VAGUE.match(text)) or not content_terms(text)
 
 
+_REQUEST = re.compile(r"\b(?:come (?:out|over|by|round|around|and (?:look|see|take a look))|(?:a |free )?(?:quote|estimate)s?\b|"
+                      r"\bbook(?:ing)? (?:a|an|me|in)\b|appointment|schedule (?:a|an)|arrange (?:a|an)|site visit|"
+                      r"call me(?: back)?|ring me|get back to me|contact me|email me|send me|test drive|consultation)\b",
+                      re.I)
+REQUEST_NOTED = "I've noted that, and someone from the team will get back to you by email to arrange it."
+REQUEST_NO_CONTACT = "I can't arrange that myself, I'm afraid."
+
+
+def is_request(text: str) -> bool:
+    """"Could someone come out and give me a quote?", "can you call me back": the caller wants something done."""
+    return bool(_REQUEST.search(text))
+
+
+def note_request(turn: "Turn", request: str) -> None:
+    """A request the documents do not cover: noted on the call for the team (the lead's summary lists it), and
+    the follow-up promised only to a caller who left an email with consent."""
+    has_contact = turn.state.consent is True and bool(turn.state.variables.get("email"))
+    if has_contact and request not in turn.state.requests and len(turn.state.requests) < MAX_UNANSWERED_KEPT:
+        turn.state.requests.append(request[:300])
+    turn.act("say", REQUEST_NOTED if has_contact else REQUEST_NO_CONTACT, request=request[:500])
+
+
 def say_not_found(turn: "Turn", config, question: str) -> None:
     """The honest answer when the documents do not hold one: say so, offer the follow-up the campaign wrote (only
     when the caller left an email with consent), and keep the question on the call for the team."""

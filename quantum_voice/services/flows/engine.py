@@ -98,6 +98,8 @@ def _small_talk(turn: Turn, heard: Heard) -> bool:
     if turn.captured or said.question or said.goodbye or said.consent or said.refusal:
         return False  # something of substance: the node deals with it
     if said.clarify:
+        if turn.node is not None and turn.node.type == NodeType.LEAD_GATE.value:
+            return False  # the gate explains its own questions (a read-back may be confirmed in the same breath)
         turn.say(explain(turn))
         turn.ask_again()
         return True

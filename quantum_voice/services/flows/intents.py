@@ -25,6 +25,7 @@ FILLERS = HESITATIONS | {"huh", "like", "so", "well"}
 _BRACKETED = re.compile(r"[\[(<][^\])>]*[\])>]")  # [noise], (inaudible), <unk>, [BLANK_AUDIO]
 _NEGATION = re.compile(r"\b(?:not|no|never|don't|dont|do not|doesn't|does not|isn't|is not|wasn't|won't|"
                        r"wouldn't|can't|cannot|didn't|ain't|aren't|nor)\b")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
 _CLAUSE_SPLIT = re.compile(r"[,;!?]+|[.](?=\s|$)|\s+-\s+|\s+\b(?:but|and|though|although|however|also)\b\s+")
 _UNSURE = re.compile(r"\b(?:not sure|unsure|don't know|dont know|do not know|dunno|no idea|maybe|perhaps|"
                      r"not certain|can't remember|hard to say|depends)\b")
@@ -153,7 +154,13 @@ class Understanding:
 
     @property
     def question_text(self) -> str:
-        """The question(s) asked, each ending with its question mark (the knowledge search reads it as one)."""
+        """What the knowledge search is asked: each sentence of the turn that holds a question, whole, with the
+        context the caller gave in it ("our hot tub has a leak, can you take a look?"); else the question clauses
+        themselves (a model's standalone rewording, say), each ending with its question mark."""
+        sentences = [s for s in _SENTENCES.split(self.text.strip()) if s.strip()]
+        held = [s.strip() for s in sentences if any(q in normalise(s) for q in self.questions)]
+        if held:
+            return " ".join(s if s.endswith("?") else f"{s}?" for s in held)
         return " ".join(q if q.endswith("?") else f"{q}?" for q in self.questions) or self.text
 
 

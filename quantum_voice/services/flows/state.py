@@ -57,6 +57,7 @@ class FlowState(BaseModel):
     said: list[str] = Field(default_factory=list)  # keyword scoring rules the caller fired
     questions_asked: int = 0  # questions the caller asked (a scoring rule counts them)
     unanswered: list[str] = Field(default_factory=list)  # questions the documents did not answer (for follow-up)
+    requests: list[str] = Field(default_factory=list)  # what the caller asked the team to do (a visit, a quote)
     handoff: HandoffRequest | None = None
     end_reason: str | None = None
     last_prompt: str = ""

@@ -135,7 +135,7 @@ SELECT_SIMILARITY, SELECT_COVERAGE, SELECT_TYPE = 0.5, 0.3, 0.1
 # (``python -m bench.conversations.fit``; never the holdout one). The bias places p = 0.5 where that fit kept
 # answers with few wrong ones, so a RAG Answer node's threshold of 0.5 is the fitted operating point.
 CONFIDENCE_WEIGHTS = np.array([4.305, 0.0, 0.0, 10.703, -0.601, 0.0, 0.0])
-CONFIDENCE_BIAS = -1.991 - 0.847  # fitted bias, less logit(0.7): the operating point
+CONFIDENCE_BIAS = -1.991 - 0.619  # fitted bias, less logit(0.65): the operating point
 SECOND_SENTENCE_MARGIN = 0.05  # a runner-up this close is said too ("one or two sentences")
 PASSAGES_CONSIDERED = 8
 
@@ -183,26 +183,28 @@ class ExtractiveAnswerer:
         return Choice(text, said, best, evidence)
 
     def _candidates(self, question: str, passages: list[Passage]) -> list[Candidate]:
-        candidates = [Candidate(unit, passage, rank) for rank, passage in enumerate(passages)
-                      for unit in units_of(passage.text, passage.section)
-                      if len(unit.text.split()) >= 2]
-        if not candidates:
-            return []
         query = embed_query(question)
-        contexts = sentence_vectors.vectors([c.unit.with_context for c in candidates]) @ query
-        asked_texts = [c.unit.asked for c in candidates if c.unit.asked]
-        asked = dict(zip(asked_texts, (sentence_vectors.vectors(asked_texts) @ query).tolist())) if asked_texts else {}
         terms, topic, wanted = question_terms(question), _topic_terms(question), answer_types(question)
-        for candidate, similarity in zip(candidates, contexts.tolist()):
-            unit = candidate.unit
-            candidate.similarity = max(similarity, asked.get(unit.asked, 0.0))
-            unit_stems = stems_of(f"{unit.heading} {unit.text} {unit.asked}")
-            candidate.coverage = coverage(terms, unit_stems)
-            candidate.key_coverage = coverage(topic, unit_stems) if topic else 0.5
-            found = types_in(unit.text)
-            candidate.type_match = (1.0 if wanted & found else -1.0) if wanted else 0.0
-            candidate.score = (SELECT_SIMILARITY * candidate.similarity + SELECT_COVERAGE * candidate.coverage
-                               + SELECT_TYPE * candidate.type_match)
+        candidates: list[Candidate] = []
+        for rank, passage in enumerate(passages):
+            units = units_of(passage.text, passage.section)
+            if not units:
+                continue
+            similarities = (_unit_vectors(passage, units) @ query).tolist()
+            for unit in units:
+                if unit.is_question or len(unit.text.split()) < 2:
+                    continue
+                candidate = Candidate(unit, passage, rank)
+                asked = similarities[unit.asked_index] if unit.asked_index is not None else 0.0
+                candidate.similarity = max(similarities[unit.index], asked)
+                unit_stems = stems_of(f"{unit.heading} {unit.text} {unit.asked}")
+                candidate.coverage = coverage(terms, unit_stems)
+                candidate.key_coverage = coverage(topic, unit_stems) if topic else 0.5
+                found = types_in(unit.text)
+                candidate.type_match = (1.0 if wanted & found else -1.0) if wanted else 0.0
+                candidate.score = (SELECT_SIMILARITY * candidate.similarity + SELECT_COVERAGE * candidate.coverage
+                                   + SELECT_TYPE * candidate.type_match)
+                candidates.append(candidate)
         return candidates
 
     def _said(self, candidates: list[Candidate]) -> list[Candidate]:
@@ -216,6 +218,14 @@ class ExtractiveAnswerer:
                 return [best, other] if _reads_before(best, other) else [other, best]
             break
         return [best]
+
+
+def _unit_vectors(passage: Passage, units: list[Unit]) -> np.ndarray:
+    """The units' vectors: stored with the chunk when it was processed, else embedded now (and kept a while)."""
+    stored = passage.unit_vectors
+    if stored is not None and len(stored) == len(units):
+        return stored
+    return sentence_vectors.vectors([unit.with_context for unit in units])
 
 
 def _reads_before(a: Candidate, b: Candidate) -> bool:

@@ -123,3 +123,14 @@ def to_bytes(vector: np.ndarray) -> bytes:
 
 def from_bytes(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
+
+
+def unit_vectors_to_bytes(vectors: np.ndarray) -> bytes:
+    """Many vectors in half precision: a chunk's spoken units (cosine similarities lose ~0.001)."""
+    return np.asarray(vectors, dtype="<f2").tobytes()
+
+
+def unit_vectors_from_bytes(blob: bytes | None) -> np.ndarray | None:
+    if not blob or len(blob) % (DIMENSION * 2):
+        return None
+    return np.frombuffer(blob, dtype="<f2").reshape(-1, DIMENSION).astype(np.float32)

@@ -27,7 +27,8 @@ from quantum_voice.models.knowledge import Chunk, Document, DocumentStatus, Know
 from quantum_voice.services.knowledge import filesearch_sync, webpages
 from quantum_voice.services.knowledge.chunking import ChunkDraft, chunk_blocks
 from quantum_voice.services.knowledge.documents import PROCESS_DOCUMENT_JOB
-from quantum_voice.services.knowledge.embeddings import get_embedder, to_bytes
+from quantum_voice.services.knowledge.embeddings import get_embedder, to_bytes, unit_vectors_to_bytes
+from quantum_voice.services.knowledge.spoken import embedding_texts
 from quantum_voice.services.knowledge.errors import DocumentRejected
 from quantum_voice.services.knowledge.parsing import ParsedDocument, parse_document
 from quantum_voice.services.knowledge.storage import get_blob_storage
@@ -116,10 +117,17 @@ def _parse(source: _Source) -> ParsedDocument:
 
 
 def _embed(document_id: int, drafts: list[ChunkDraft]):
+    """Per chunk: its vector for retrieval, and its spoken units' vectors for the answerer (both from MiniLM)."""
     embedder, parts = get_embedder(), []
     for start in range(0, len(drafts), EMBED_BATCH):
         batch = drafts[start : start + EMBED_BATCH]
-        parts.extend(embedder.embed([d.embedding_text for d in batch]))
+        vectors = embedder.embed([d.embedding_text for d in batch])
+        unit_texts = [embedding_texts(d.text, d.section) for d in batch]
+        flat = embedder.embed([t for texts in unit_texts for t in texts])
+        offset = 0
+        for vector, texts in zip(vectors, unit_texts):
+            parts.append((vector, unit_vectors_to_bytes(flat[offset : offset + len(texts)]) if texts else None))
+            offset += len(texts)
         done = min(start + EMBED_BATCH, len(drafts)) / len(drafts)
         _set_status(document_id, DocumentStatus.EMBEDDING, 0.45 + 0.5 * done)  # progress is the heartbeat
     return parts
@@ -139,10 +147,11 @@ def _store_chunks(document_id: int, drafts: list[ChunkDraft], vectors, *, title:
     with session_scope() as session:
         document = session.get(Document, document_id)
         session.execute(delete(Chunk).where(Chunk.document_id == document_id))
-        for ordinal, (draft, vector) in enumerate(zip(drafts, vectors)):
+        for ordinal, (draft, (vector, unit_vectors)) in enumerate(zip(drafts, vectors)):
             session.add(Chunk(organization_id=document.organization_id, knowledge_base_id=document.knowledge_base_id,
                               document_id=document.id, ordinal=ordinal, text=draft.text, page=draft.page,
-                              section=draft.section, token_count=draft.token_count, embedding=to_bytes(vector)))
+                              section=draft.section, token_count=draft.token_count, embedding=to_bytes(vector),
+                              unit_vectors=unit_vectors))
         now = utcnow()
         document.status, document.progress, document.error = DocumentStatus.READY.value, 1.0, None
         document.chunk_count, document.processed_at, document.updated_at = len(drafts), now, now

@@ -12,7 +12,7 @@ import numpy as np
 from sqlmodel import Session, select
 
 from quantum_voice.models.knowledge import Chunk, Document
-from quantum_voice.services.knowledge.embeddings import embed_query
+from quantum_voice.services.knowledge.embeddings import embed_query, unit_vectors_from_bytes
 from quantum_voice.services.knowledge.fulltext import fulltext_search
 from quantum_voice.services.knowledge.text import content_terms, stem, words
 from quantum_voice.services.knowledge.vectors import matrix_cache
@@ -36,6 +36,7 @@ class Passage:
     term_coverage: float
     confidence: float
     fused_score: float
+    unit_vectors: np.ndarray | None = None  # one per spoken unit (spoken.py), when stored with the chunk
 
 
 def reciprocal_rank_fusion(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
@@ -92,5 +93,6 @@ def retrieve(session: Session, *, organization_id: int, knowledge_base_id: int, 
         similarity = float(similarities[row]) if row is not None else 0.0
         coverage = term_coverage(question, f"{chunk.section or ''} {chunk.text}")
         passages.append(Passage(chunk.id, chunk.document_id, name, chunk.text, chunk.page, chunk.section,
-                                similarity, coverage, passage_confidence(similarity, coverage), fused_score))
+                                similarity, coverage, passage_confidence(similarity, coverage), fused_score,
+                                unit_vectors_from_bytes(chunk.unit_vectors)))
     return passages

@@ -32,6 +32,12 @@ class Unit:
     index: int  # position among the passage's units
     asked: str = ""  # an FAQ question right before it ("What deposit is required?"), which it answers
     intro: str = ""  # the lead-in of the list this item belongs to ("We can't take:")
+    asked_index: int | None = None  # the position of that FAQ question among the units
+
+    @property
+    def is_question(self) -> bool:
+        """An FAQ question: never said, only the context of the answer after it."""
+        return self.text.endswith("?")
 
     @property
     def with_context(self) -> str:
@@ -45,7 +51,7 @@ def last_heading(section: str | None) -> str:
 
 
 def units_of(text: str, section: str | None) -> list[Unit]:
-    """The sayable units of one passage, in order."""
+    """The units of one passage, in order: sayable ones, and FAQ questions (``is_question``) as their context."""
     heading, intro, units = last_heading(section), "", []
     lines = [_FAQ_LABEL.sub("", line.strip()) for line in text.splitlines() if line.strip()]
     for position, line in enumerate(lines):
@@ -63,14 +69,20 @@ def units_of(text: str, section: str | None) -> list[Unit]:
             if len(sentence.split()) <= 2 and sentence.endswith((".", "!")) and sentence is not sentences[-1]:
                 lead = f"{lead} {sentence}".strip()
                 continue
-            asked = units[-1].text if units and units[-1].text.endswith("?") else ""
+            after_question = bool(units) and units[-1].is_question
             spoken = f"{lead} {_speakable(sentence, intro)}".strip()
-            units.append(Unit(sentence, spoken, heading, len(units), asked=asked, intro=intro))
+            units.append(Unit(sentence, spoken, heading, len(units), asked=units[-1].text if after_question else "",
+                              intro=intro, asked_index=units[-1].index if after_question else None))
             lead = ""
-        if line.endswith(":") and len(line.split()) <= 20:
+        if line.endswith(":") and len(line.split()) <= 20 and units and not units[-1].is_question:
             intro = line
             units.pop()  # the lead-in alone says nothing; its items carry it
-    return [u for u in units if not u.text.endswith("?")]
+    return units
+
+
+def embedding_texts(text: str, section: str | None) -> list[str]:
+    """What is embedded for a passage's units, in order (stored with the chunk when it is processed)."""
+    return [unit.with_context for unit in units_of(text, section)]
 
 
 def _looks_like_heading(line: str, lines: list[str], position: int) -> bool:
@@ -97,10 +109,10 @@ def _speakable(sentence: str, intro: str) -> str:
         text = f"{lead} {item}" if len(lead.split()) + len(item.split()) <= _MAX_LIST_WORDS else text
     else:
         match = _LABEL_VALUE.match(text)
-        if match and len(match.group("label").split()) <= 5 and not match.group("value")[:1].islower():
-            label, value = match.group("label").strip(), match.group("value").strip()
-            own = _OWN_LABELS.get(label.lower())
-            text = f"{own} {value}" if own else f"{label}: {value}"
+        if match and len(match.group("label").split()) <= 5:
+            own = _OWN_LABELS.get(match.group("label").strip().lower())
+            if own:
+                text = f"{own} {match.group('value').strip()}"
     if not text.endswith(_TERMINAL):
         text += "."
     return text

@@ -46,7 +46,7 @@ def test_rag_answers_from_the_knowledge_base_and_loops():
     assert answer["text"] == "Every home has two parking spaces in the garage."
     assert answer["confidence"] == 0.85 and answer["citations"] == ["brochure.pdf, page 2"]
     assert knowledge.asked[0] == {"organization_id": ORG_ID, "knowledge_base_id": KB_ID,
-                                  "question": "is there parking?", "threshold": 0.5}
+                                  "question": "Is there parking?", "threshold": 0.5}
     assert call.reply.endswith("Is there anything else I can help you with?")
     call.say("And pets?")
     assert call.actions("answer")[0]["text"].startswith("Pets are welcome")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from quantum_voice.services.flows.courtesy import EXPLANATIONS
 from quantum_voice.services.flows.answers import confident, look_up, say_answer, say_not_found
 from quantum_voice.services.flows.privacy import forget_personal_data
 from quantum_voice.services.flows.schema import LeadGateConfig, NodeType
@@ -38,6 +39,7 @@ WRONG_EMAIL = "Sorry about that, let's try again."
 SKIPPED = "No problem."
 REFUSED_EMAIL = "No problem, we can carry on without it."
 EMAIL_GIVEN_UP = "Sorry, I'm having trouble getting your email address right, so let's carry on without it."
+TYPED_EMAIL_KEPT = "Thanks, I already have the email address you typed on the call page."
 MAX_READBACKS = 2  # an address is read back at most twice; one still wrong then is not kept
 
 
@@ -60,6 +62,9 @@ def respond(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
         turn.state.gate.skipped.append(asked)
         _ask_next(turn, node, prefix=SKIPPED)
         return
+    if said.clarify and not said.question:  # "yes, but what do you mean by that?"
+        _explain(turn, node, heard)
+        return
     read_back = _read_back_answer(turn, heard)
     if read_back == "rejected":
         turn.state.variables.pop("email", None)
@@ -70,6 +75,9 @@ def respond(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
             _ask_next(turn, node, prefix=WRONG_EMAIL)
         return
     progress = bool(turn.captured) or read_back == "confirmed"
+    if not progress and _typed_email_repeated(turn, heard):
+        turn.say(TYPED_EMAIL_KEPT)  # the one typed on the call page stays; no re-ask is counted
+        progress = True
     if _consent_decision(turn, heard) == "yes":
         _grant(turn, node)
         progress = True
@@ -78,6 +86,24 @@ def respond(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
     elif not progress and asked and _count_attempt(turn, node, asked):
         return  # gave up on the field and left the node
     _ask_next(turn, node, prefix="" if progress or said.question else _not_understood(asked, heard))
+
+
+def _explain(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
+    """The caller asked what the agent means. A read-back they confirmed in the same breath counts; consent never
+    does: it is explained, then asked for on its own."""
+    gate = turn.state.gate
+    if gate.asking == "confirm_email" and heard.understanding.answer == "yes" and "email" not in turn.captured:
+        gate.email_confirmed = True
+        turn.state.sources["email"] = "confirmed"
+    consent_pending = turn.state.consent is None and gate.consent_wording is not None
+    about = "consent" if consent_pending and gate.asking in ("confirm_email", "consent") else gate.asking
+    turn.say(EXPLANATIONS.get(about or "", "Sorry, let me put that another way."))
+    _ask_next(turn, node)
+
+
+def _typed_email_repeated(turn: "Turn", heard: "Heard") -> bool:
+    """The caller said an email although the one typed on the call page is kept (typed beats heard)."""
+    return "email" in heard.fields and "email" not in turn.captured and turn.state.sources.get("email") == "typed"
 
 
 def _refused(turn: "Turn", heard: "Heard", asked: str | None) -> bool:
@@ -137,9 +163,10 @@ def _ask_next(turn: "Turn", node: "LeadGateNode", prefix: str = "") -> None:
             _incomplete(turn, EMAIL_GIVEN_UP)
             return
         text = f"I have {readback(turn.state.variables['email'])}. Is that right?"
-        if turn.state.consent is None and not (cfg.ask_phone and not turn.state.variables.get("phone")
-                                               and "phone" not in gate.skipped):
-            text += " " + _present_consent(turn, cfg)  # confirm and consent in one answer
+        name_missing = cfg.ask_name and not turn.state.variables.get("name") and "name" not in gate.skipped
+        phone_missing = cfg.ask_phone and not turn.state.variables.get("phone") and "phone" not in gate.skipped
+        if turn.state.consent is None and not name_missing and not phone_missing:
+            text += " " + _present_consent(turn, cfg)  # consent is all that is left: confirm both in one answer
     elif slot == "consent":
         text = _present_consent(turn, cfg)
     else:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quantum_voice.services.flows.answers import confident, is_vague, look_up, say_answer, say_not_found
+from quantum_voice.services.flows.answers import (confident, is_request, is_vague, look_up, note_request, say_answer,
+                                                  say_not_found)
 from quantum_voice.services.flows.triggers import hand_off_if_triggered
 
 if TYPE_CHECKING:
@@ -33,16 +34,18 @@ def respond(turn: "Turn", node: "RagAnswerNode", heard: "Heard") -> None:
         turn.leave("done")
     elif said.answer == "yes" and not said.question and not turn.captured and len(heard.text.split()) <= 4:
         turn.ask("Sure, what would you like to know?")
-    elif turn.captured and not said.question:
+    elif turn.captured and not said.question and not is_request(heard.text):
         turn.say("Got it, thanks.")
         _ask_for_more(turn, node)
     else:
-        answer(turn, node, said.question_text)
+        answer(turn, node, said.question_text, statement=not said.question)
 
 
-def answer(turn: "Turn", node: "RagAnswerNode", question: str) -> None:
+def answer(turn: "Turn", node: "RagAnswerNode", question: str, *, statement: bool = False) -> None:
+    """Answer ``question`` from the knowledge base. ``statement``: the caller said something rather than asked
+    (the documents may still speak to it; if not, it is acknowledged, not treated as a question missed)."""
     cfg = node.config
-    vague = is_vague(question)
+    vague = is_vague(question) and not statement
     result = None if vague else look_up(turn, cfg.knowledge_base_id, question, cfg.confidence_threshold)
     if confident(result, cfg.confidence_threshold):
         if not turn.low_confidence_counted:
@@ -64,7 +67,12 @@ def answer(turn: "Turn", node: "RagAnswerNode", question: str) -> None:
     # count it towards a hand-off for "low confidence".
     if not turn.low_confidence_counted:
         turn.state.low_confidence_streak = 0
-    say_not_found(turn, cfg, question)
+    if is_request(question):
+        note_request(turn, question)
+    elif statement:
+        turn.say("Got it, thanks.")
+    else:
+        say_not_found(turn, cfg, question)
     _ask_for_more(turn, node)
 
 

@@ -1,0 +1,74 @@
+"""A passage as the sentences an agent could say from it: headings are context, never answers; labels and list
+items become sentences a caller can follow; an FAQ's question is context for its answer."""
+
+import pytest
+
+from quantum_voice.services.knowledge.chunking import HEADING_MARK
+from quantum_voice.services.knowledge.spoken import units_of
+
+CONTACT = (f"{HEADING_MARK}Hours and Contact\n"
+           "We are open from 9am to 5pm on weekdays.\n"
+           "Address: 52 Willow Bend Road.\n"
+           "Phone: (555) 012-8857.")
+
+
+def sayable(text: str, section: str | None = None):
+    """The units an agent could say (an FAQ question is only context for its answer)."""
+    return [unit for unit in units_of(text, section) if not unit.text.endswith("?")]
+
+
+def spoken(text: str, section: str | None = None) -> list[str]:
+    return [unit.spoken for unit in sayable(text, section)]
+
+
+def test_a_marked_heading_is_never_a_unit_and_heads_what_follows():
+    units = sayable(CONTACT, "Paws Place › About")
+    assert all("Hours and Contact" not in u.text and "Hours and Contact" not in u.spoken for u in units)
+    assert [u.heading for u in units] == ["Hours and Contact"] * 3
+    assert units[0].spoken == "We are open from 9am to 5pm on weekdays."
+
+
+def test_the_last_part_of_the_section_path_heads_the_units_before_any_marked_heading():
+    units = sayable(f"We groom dogs of all sizes.\n{HEADING_MARK}Policies\nWe close on public holidays.",
+                     "Paws Place › Services › Grooming")
+    assert [(u.text, u.heading) for u in units] == [("We groom dogs of all sizes.", "Grooming"),
+                                                   ("We close on public holidays.", "Policies")]
+
+
+def test_without_a_section_the_heading_is_empty():
+    assert sayable("We groom dogs of all sizes.", None)[0].heading == ""
+
+
+@pytest.mark.parametrize("line, said", [
+    ("Address: 52 Willow Bend Road.", "Our address is 52 Willow Bend Road."),
+    ("Phone: (555) 012-8857.", "Our phone number is (555) 012-8857."),
+])
+def test_a_label_and_its_value_are_said_as_a_sentence(line, said):
+    assert spoken(line) == [said]
+
+
+def test_list_items_are_said_after_their_lead_in_and_the_lead_in_alone_is_not_a_unit():
+    units = sayable("We can't take:\nPuppies younger than 12 weeks.\nDogs with fleas.", "Policies")
+    assert [u.spoken for u in units] == ["We can't take puppies younger than 12 weeks.",
+                                         "We can't take dogs with fleas."]
+    assert [u.text for u in units] == ["Puppies younger than 12 weeks.", "Dogs with fleas."]
+    assert all(u.intro == "We can't take:" for u in units)
+
+
+def test_an_faq_question_is_the_asked_context_of_its_answer_and_a_bare_yes_leads_it():
+    units = sayable("Q: Do you groom cats?\nA: Yes. We do.\nQ: Is parking free?\nA: Parking costs $5.", "FAQ")
+    assert [u.asked for u in units] == ["Do you groom cats?", "Is parking free?"]
+    assert units[0].spoken == "Yes. We do."
+    assert units[1].spoken == "Parking costs $5."
+    assert not any("?" in u.spoken or u.spoken.startswith(("Q:", "A:")) for u in units)
+
+
+def test_an_unmarked_heading_line_in_an_older_chunk_is_treated_as_a_heading():
+    units = sayable("Opening Hours\nWe are open from 9am to 5pm, Monday to Saturday.", None)
+    assert [u.spoken for u in units] == ["We are open from 9am to 5pm, Monday to Saturday."]
+    assert units[0].heading == "Opening Hours"
+
+
+def test_a_short_sentence_is_not_mistaken_for_a_heading():
+    units = sayable("We love dogs.\nEvery groom includes a bath, a brush and a nail trim.", "Grooming")
+    assert [u.text for u in units] == ["We love dogs.", "Every groom includes a bath, a brush and a nail trim."]

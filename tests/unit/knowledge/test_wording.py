@@ -1,0 +1,93 @@
+"""Bridging how callers ask and how documents say it: stems, everyday synonyms, the kind of answer wanted, and
+the extractive answerer that uses them to pick the sentence a caller hears."""
+
+import pytest
+
+from quantum_voice.services.knowledge.answering import ExtractiveAnswerer
+from quantum_voice.services.knowledge.chunking import HEADING_MARK
+from quantum_voice.services.knowledge.retrieval import Passage
+from quantum_voice.services.knowledge.wording import answer_types, question_terms, stem, types_in
+
+
+@pytest.mark.parametrize("one, other", [("insured", "insurance"), ("licensed", "license")])
+def test_word_forms_share_a_stem(one, other):
+    assert stem(one) == stem(other)
+
+
+def test_different_words_keep_different_stems():
+    assert stem("insured") != stem("licensed")
+
+
+def test_a_callers_word_brings_the_documents_word_with_it():
+    terms = question_terms("do you fit heat pumps")
+    fit = next(options for options in terms if stem("fit") in options)
+    assert stem("install") in fit
+    assert any(stem("pumps") in options for options in terms)
+
+
+@pytest.mark.parametrize("question, wanted", [
+    ("how much is it", "money"),
+    ("where are you located", "address"),
+    ("how long have you been around", "year"),
+    ("how long does it take", "duration"),
+    ("are you open on Saturday", "time"),
+    ("what's your phone number", "phone"),
+])
+def test_the_kind_of_answer_a_question_wants(question, wanted):
+    assert wanted in answer_types(question)
+
+
+def test_how_long_have_you_been_around_wants_a_year_not_a_duration():
+    assert "duration" not in answer_types("how long have you been around")
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Call (555) 012-8857", "phone"),
+    ("It costs $40", "money"),
+    ("There is no charge", "money"),
+])
+def test_the_kinds_of_answer_a_sentence_holds(text, kind):
+    assert kind in types_in(text)
+
+
+def test_a_sentence_without_figures_holds_no_money_or_phone():
+    assert not {"money", "phone"} & types_in("We groom dogs of all sizes.")
+
+
+# ---------------------------------------------------------------- the extractive answerer, on a small business
+
+def passage(text: str, section: str, chunk_id: int) -> Passage:
+    return Passage(chunk_id, 10, "flowright.txt", text, 1, section, 0.6, 0.5, 0.8, 0.03)
+
+
+HEADINGS = ["About Us", "Insurance and Licensing", "Hours and Contact"]
+PLUMBER = [
+    passage(f"{HEADING_MARK}About Us\nFlowRight Plumbing has served Millbrook since 2009. We repair leaks, unblock "
+            f"drains and install water heaters.\n{HEADING_MARK}Insurance and Licensing\nWe carry $2 million public "
+            "liability insurance. All our plumbers hold a state plumbing licence.", "FlowRight Plumbing › About", 1),
+    passage(f"{HEADING_MARK}Hours and Contact\nWe are open from 7am to 6pm, Monday to Saturday.\n"
+            "Address: 52 Willow Bend Road, Millbrook.\nPhone: (555) 012-8857.", "FlowRight Plumbing › Contact", 2),
+]
+
+
+def test_are_you_insured_picks_the_insurance_sentence():
+    answer = ExtractiveAnswerer().answer("are you insured?", PLUMBER)
+    assert answer.text.startswith("We carry $2 million public liability insurance."), answer.text
+
+
+def test_where_are_you_picks_the_address():
+    answer = ExtractiveAnswerer().answer("where are you?", PLUMBER)
+    assert "52 Willow Bend Road" in answer.text.split(".")[0], answer.text
+
+
+@pytest.mark.parametrize("question", ["are you insured?", "where are you?", "what are your hours?",
+                                      "how long have you been around?", "what do you do?"])
+def test_an_answer_never_reads_out_a_heading(question):
+    answer = ExtractiveAnswerer().answer(question, PLUMBER)
+    assert answer is not None
+    assert not any(heading in answer.text for heading in HEADINGS) and HEADING_MARK.strip() not in answer.text
+
+
+def test_an_off_topic_question_gets_a_low_confidence():
+    answer = ExtractiveAnswerer().answer("do you do window tinting?", PLUMBER[:1])
+    assert answer is None or answer.confidence < 0.5
