@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from quantum_voice.services.seed import DEMO_BROCHURE  # the demo brochure `make run` seeds
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -162,7 +164,8 @@ def grow_to(org_id: int, kb_id: int, total_chunks: int) -> int:
 
     from quantum_voice.core.db import session_scope
     from quantum_voice.models.knowledge import Chunk, Document
-    from quantum_voice.services.knowledge.embeddings import get_embedder, to_bytes
+    from quantum_voice.services.knowledge.embeddings import get_embedder, to_bytes, unit_vectors_to_bytes
+    from quantum_voice.services.knowledge.spoken import embedding_texts
 
     with session_scope() as session:
         have = session.exec(select(func.count(Chunk.id)).where(Chunk.knowledge_base_id == kb_id)).one()
@@ -173,8 +176,13 @@ def grow_to(org_id: int, kb_id: int, total_chunks: int) -> int:
         session.flush()
         texts = filler_texts(missing)
         vectors = get_embedder().embed(texts)
+        # as processing stores them: each chunk's spoken units' vectors, for the extractive answerer
+        unit_texts = [embedding_texts(t, None) for t in texts]
+        flat = get_embedder().embed([u for units in unit_texts for u in units])
+        bounds = np.cumsum([0] + [len(units) for units in unit_texts])
         session.add_all(Chunk(organization_id=org_id, knowledge_base_id=kb_id, document_id=document.id, ordinal=i,
-                              text=t, token_count=len(t.split()), embedding=to_bytes(v))
+                              text=t, token_count=len(t.split()), embedding=to_bytes(v),
+                              unit_vectors=unit_vectors_to_bytes(flat[bounds[i]:bounds[i + 1]]))
                         for i, (t, v) in enumerate(zip(texts, vectors)))
     return missing
 

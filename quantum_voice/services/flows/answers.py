@@ -52,17 +52,22 @@ def is_vague(question: str) -> bool:
     return bool(_VAGUE.match(text)) or not content_terms(text)
 
 
-_REQUEST = re.compile(r"\b(?:come (?:out|over|by|round|around|and (?:look|see|take a look))|(?:a |free )?(?:quote|estimate)s?\b|"
-                      r"\bbook(?:ing)? (?:a|an|me|in)\b|appointment|schedule (?:a|an)|arrange (?:a|an)|site visit|"
-                      r"call me(?: back)?|ring me|get back to me|contact me|email me|send me|test drive|consultation)\b",
-                      re.I)
+_REQUEST = re.compile(  # the caller wants something done: asked for, not asked about
+    r"\b(?:i'?d like|i would like|i want|i need|we'?d like|we need|can i (?:get|book|have|schedule|arrange|set up)|"
+    r"could i (?:get|book|have|schedule|arrange)|please|(?:can|could|would) (?:someone|somebody|you|one of you|"
+    r"your team) (?:come|pop|call|ring|send|email|book|schedule|arrange|give me|get back)|book me|sign me up|"
+    r"call me back|get back to me)\b.*\b(?:come (?:out|over|by|round|around|and)|quote|estimate|visit|appointment|"
+    r"book|booking|schedule|call|ring|email|send|back|test drive|consultation|tour|viewing|look at)", re.I)
+_ASKING_ABOUT = re.compile(r"\b(?:how much|cost|costs|charge|price|fee|free|pay|will you still|do you still|"
+                           r"how long|how soon|when)\b", re.I)
 REQUEST_NOTED = "I've noted that, and someone from the team will get back to you by email to arrange it."
 REQUEST_NO_CONTACT = "I can't arrange that myself, I'm afraid."
 
 
 def is_request(text: str) -> bool:
-    """"Could someone come out and give me a quote?", "can you call me back": the caller wants something done."""
-    return bool(_REQUEST.search(text))
+    """"Could someone come out and give me a quote?", "can you call me back": the caller wants something done
+    (not "do you charge to come out?", which asks about it)."""
+    return bool(_REQUEST.search(text)) and not _ASKING_ABOUT.search(text)
 
 
 def note_request(turn: "Turn", request: str) -> None:

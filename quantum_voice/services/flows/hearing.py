@@ -86,14 +86,16 @@ def _extract(variable: Variable, text: str, *, expecting: bool, heard: Heard) ->
     return _free_text(text, heard.understanding) if expecting else None  # kind "text": the answer to its question
 
 
+_GREETING_ONLY = re.compile(r"^\W*(?:oh\W+)?(?:hi|hello|hey|hiya|howdy|greetings|yo|good (?:morning|afternoon|evening))"
+                            r"(?:\W+(?:there|again|everyone|guys|you))?\W*$")
 _NOT_A_PLAIN_ANSWER = ("consent", "question", "refusal", "small_talk", "clarify", "goodbye", "handoff", "repeat")
 
 
 def _answers_plainly(understanding: Understanding) -> bool:
     """A bare word is a name only as a plain answer to the name question: not "Yes, correct, I agree", "Hello.",
     "I'd rather not", a question or a goodbye."""
-    if understanding.greeting and understanding.intent == "greeting":
-        return False
+    if _GREETING_ONLY.match(understanding.text.lower()):
+        return False  # "Hello there." is a greeting, not a name
     return not any(getattr(understanding, name) for name in _NOT_A_PLAIN_ANSWER)
 
 

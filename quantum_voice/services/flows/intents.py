@@ -37,7 +37,7 @@ _AFFIRM = re.compile(
     r"\b(?:yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|exactly|absolutely|definitely|ok|okay|alright|"
     r"all right|fine|perfect|great|sounds good|go ahead|please do|uh-huh|uh huh|mm-hmm|mhm|affirmative|indeed|"
     r"certainly|you got it|you bet|that's it|that is it|that's me|that's my email|that is my email|"
-    r"that's the one|spot on|will do|i do|that works|bingo|totally|good)\b")
+    r"that's the one|spot on|will do|i do|that works|bingo|totally|good(?! (?:morning|afternoon|evening|day|night)))\b")
 _NOT_NEXT = re.compile(r"\s+not\b")
 _SPOKEN_YES = re.compile(r"\b(?:uh-?huh|mm-?hmm|mhm)\b")
 _DENY = re.compile(r"\b(?:no|nope|nah|negative|wrong|incorrect|not really|not quite|nay|rather not|"

@@ -23,13 +23,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from quantum_voice.core.config import get_settings
-from quantum_voice.core.resilience import CircuitBreaker, call_with_fallback, named_breaker
+from quantum_voice.core.ai_clients import breaker_for, gemini_client, openai_client, reset_clients  # noqa: F401
+from quantum_voice.core.resilience import CircuitBreaker, call_with_fallback
 
 log = logging.getLogger(__name__)
 
@@ -243,52 +243,6 @@ class GeminiUnderstander:
         return _logged(parse_reading(reply, keys, provider=self.name, latency_ms=latency_ms,
                                      prompt_tokens=(usage.prompt_token_count or 0) if usage else 0,
                                      completion_tokens=(usage.candidates_token_count or 0) if usage else 0))
-
-
-_clients: dict[tuple, object] = {}
-_lock = threading.Lock()
-
-
-def breaker_for(name: str) -> CircuitBreaker:
-    """One breaker per endpoint for the whole process: 5 failures in 60 s open it, half-open after 30 s."""
-    return named_breaker(name, failure_threshold=5, window_seconds=60, reset_seconds=30)
-
-
-def reset_clients() -> None:
-    """Forget cached SDK clients (tests, settings changes)."""
-    with _lock:
-        _clients.clear()
-
-
-def openai_client(key: str, base_url: str, timeout_seconds: float):
-    """One cached ``openai.OpenAI`` per key, host and timeout; no retries (a caller is waiting)."""
-    config = ("openai", key, base_url, timeout_seconds)
-    with _lock:
-        client = _clients.get(config)
-        if client is None:
-            from openai import OpenAI  # only imported when the provider is switched on
-
-            # A local OpenAI-compatible server may need no key; the SDK insists on one.
-            client = _clients[config] = OpenAI(api_key=key or "unused", base_url=base_url or None,
-                                               timeout=timeout_seconds, max_retries=0)
-    return client
-
-
-def gemini_client(key: str, base_url: str, timeout_seconds: float):
-    """One cached ``genai.Client`` per key, host and timeout (``HttpOptions.timeout`` is in milliseconds; without
-    ``retry_options`` the SDK makes a single attempt)."""
-    config = ("gemini", key, base_url, timeout_seconds)
-    with _lock:
-        client = _clients.get(config)
-        if client is None:
-            from google import genai
-            from google.genai import types
-
-            client = _clients[config] = genai.Client(
-                api_key=key, vertexai=False,
-                http_options=types.HttpOptions(base_url=base_url or None, api_version="v1beta",
-                                               timeout=max(1, int(timeout_seconds * 1000))))
-    return client
 
 
 def configured_understander() -> Understander | None:

@@ -17,12 +17,12 @@ reply and an open circuit are logged and read as "no answer"; they never reach t
 from __future__ import annotations
 
 import logging
-import threading
 
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.resilience import CircuitBreaker, call_with_fallback
 from quantum_voice.services.knowledge.answering import MAX_SPOKEN_WORDS, Answer, Citation, _trim_words
-from quantum_voice.services.knowledge.rephrasing import NOT_FOUND, breaker_for
+from quantum_voice.core.ai_clients import breaker_for, gemini_client, reset_clients  # noqa: F401
+from quantum_voice.services.knowledge.rephrasing import NOT_FOUND
 from quantum_voice.services.knowledge.retrieval import Passage
 
 log = logging.getLogger(__name__)
@@ -96,16 +96,6 @@ def _citations(metadata) -> list[Citation]:
     return list(citations.values())[:MAX_CITATIONS]
 
 
-_clients: dict[tuple, object] = {}
-_lock = threading.Lock()
-
-
-def reset_clients() -> None:
-    """Forget cached SDK clients (tests, settings changes)."""
-    with _lock:
-        _clients.clear()
-
-
 def store_settings() -> tuple[str, str, str] | None:
     """``(api key, store, base url)`` when File Search is switched on (both settings set), else ``None``."""
     settings = get_settings()
@@ -113,24 +103,6 @@ def store_settings() -> tuple[str, str, str] | None:
     if not key or not store:
         return None
     return key, store, settings.gemini_base_url.strip()
-
-
-def gemini_client(key: str, base_url: str, timeout_seconds: float):
-    """One cached SDK client per key, host and timeout (a phone answer and an upload need different timeouts)."""
-    config = (key, base_url, timeout_seconds)
-    with _lock:
-        client = _clients.get(config)
-        if client is None:
-            from google import genai
-            from google.genai import types
-
-            # File Search is a v1beta feature (the SDK defaults to v1). HttpOptions.timeout is in milliseconds;
-            # without retry_options the SDK makes a single attempt: callers decide about retries.
-            client = _clients[config] = genai.Client(
-                api_key=key, vertexai=False,
-                http_options=types.HttpOptions(base_url=base_url or None, api_version="v1beta",
-                                               timeout=max(1, int(timeout_seconds * 1000))))
-    return client
 
 
 def configured_file_search(knowledge_base_id: int | None = None) -> GeminiFileSearch | None:

@@ -10,12 +10,12 @@ passages do not hold the answer.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import replace
 from typing import Protocol
 
 from quantum_voice.core.config import get_settings
-from quantum_voice.core.resilience import CircuitBreaker, call_with_fallback, named_breaker
+from quantum_voice.core.ai_clients import breaker_for, openai_client, reset_clients  # noqa: F401
+from quantum_voice.core.resilience import CircuitBreaker, call_with_fallback
 from quantum_voice.services.knowledge.answering import MAX_SPOKEN_WORDS, Answer, _trim_words
 from quantum_voice.services.knowledge.retrieval import Passage
 
@@ -79,21 +79,6 @@ class OpenAIRephraser:
         return replace(answer, text=_trim_words(text, MAX_SPOKEN_WORDS), source="llm")
 
 
-_clients: dict[tuple, object] = {}
-_lock = threading.Lock()
-
-
-def breaker_for(name: str) -> CircuitBreaker:
-    """One breaker per outside service for the whole process: 5 failures in 60 s open it, half-open after 30 s."""
-    return named_breaker(name, failure_threshold=5, window_seconds=60, reset_seconds=30)
-
-
-def reset_clients() -> None:
-    """Forget cached SDK clients (tests, settings changes)."""
-    with _lock:
-        _clients.clear()
-
-
 def configured_rephraser() -> Rephraser | None:
     """The rephraser the settings ask for, or ``None`` (off: the default)."""
     settings = get_settings()
@@ -101,14 +86,5 @@ def configured_rephraser() -> Rephraser | None:
     model = settings.knowledge_rephrase_model.strip()
     if not model or not (key or base_url):
         return None
-    timeout = settings.knowledge_rephrase_timeout_seconds
-    config = (key, base_url, timeout)
-    with _lock:
-        client = _clients.get(config)
-        if client is None:
-            from openai import OpenAI  # only imported when the provider is switched on
-
-            # A local OpenAI-compatible server may need no key; the SDK insists on one.
-            client = _clients[config] = OpenAI(api_key=key or "unused", base_url=base_url or None,
-                                               timeout=timeout, max_retries=0)
+    client = openai_client(key, base_url, settings.knowledge_rephrase_timeout_seconds)
     return OpenAIRephraser(client, model, breaker_for(f"rephrase:{base_url or 'openai'}"))

@@ -60,7 +60,7 @@ def units_of(text: str, section: str | None) -> list[Unit]:
             continue
         if intro and not _is_list_item(line):
             intro = ""
-        sentences = split_sentences(line) if not intro else [line]
+        sentences = [_FAQ_LABEL.sub("", x) for x in split_sentences(line)] if not intro else [line]
         lead = ""  # a bare "Yes." / "No, sorry." answers the FAQ question; it leads the sentence after it
         for sentence in sentences:
             if sentence.endswith("?"):

@@ -87,8 +87,8 @@ _QUESTION_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("phone", re.compile(r"\b(?:phone|telephone) number\b|\bwhat(?:'s| is) (?:the|your) number\b|\bnumber (?:for|to "
                          r"call)\b|\bcall you\b|\bring you\b|\bphone\b")),
     ("email", re.compile(r"\bemail\b|\be-mail\b")),
-    ("address", re.compile(r"\bwhere (?:are|is) (?:you|it|the)\b|\blocated\b|\baddress\b|\bfind you\b|"
-                           r"\bdirections\b|\bwhere (?:are )?you guys\b")),
+    ("address", re.compile(r"\bwhere(?:'s| is| are)? (?:you|it|the|your)\b|\blocated\b|\baddress\b|\bfind you\b|"
+                           r"\bdirections\b|\bwhere (?:are )?you guys\b|\bwhereabouts\b")),
     ("distance", re.compile(r"\bhow far\b|\bdistance\b|\bmiles\b")),
 ]
 

@@ -30,14 +30,16 @@ what who why how when where which whose email phone number name agent person hum
 correct right agree agreed exactly absolutely certainly okay alright perfect nope nah yep yup please cheers
 bye goodbye morning afternoon evening thanks anonymous skip pass none nothing
 """.split())
+# what people say before their name ("Uh, hello, this is ...", "Hey, it's ...")
+_OPENERS = r"(?:hi|hello|hey|hiya|uh|um|er|oh|so|well|yes|yeah|sure|ok|okay|good (?:morning|afternoon|evening))"
 # (cue, how sure it makes us): "strong" takes any name-like words, "weak" wants a capitalised name (or all-lowercase
 # typing), "answer" counts only right after the name was asked for ("it's Ana").
 _NAME_CUES = [
     (re.compile(r"\b(?:my name is|my name's|name is|the name is|name's)\s+", re.I), "strong"),
     (re.compile(r"\bcall me\s+", re.I), "strong"),
     (re.compile(r"\b(?:i am|i'm|im)\s+", re.I), "weak"),
-    (re.compile(r"^(?:\W*(?:hi|hello|hey)\W+)*this is\s+", re.I), "weak"),
-    (re.compile(r"^(?:\W*(?:yes|yeah|sure|ok|okay)\W+)*(?:it's|it is)\s+", re.I), "answer"),
+    (re.compile(rf"^(?:\W*{_OPENERS}\W+)*this is\s+", re.I), "weak"),
+    (re.compile(rf"^(?:\W*{_OPENERS}\W+)*(?:it's|it is)\s+", re.I), "answer"),
 ]
 _NAME_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'\-]*$")
 MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -165,7 +167,8 @@ def _looks_like_activity(word: str) -> bool:
 def _bare_name(text: str) -> str | None:
     if "?" in text:
         return None
-    cleaned = re.sub(r"^(?:\W*(?:yes|yeah|sure|ok|okay|it's|it is|um|uh|so)\b\W*)+", "", text.strip(), flags=re.I)
+    cleaned = re.sub(r"^(?:\W*(?:yes|yeah|sure|ok|okay|it's|it is|um|uh|so|hi|hello|hey)\b\W*)+", "", text.strip(),
+                     flags=re.I)
     cleaned = re.split(r"[,;]", cleaned.strip(" .,!?"))[0]  # "Sam, sam@example.com": the name comes first
     tokens = cleaned.split()
     if tokens and all(len(t) == 1 and t.isalpha() for t in tokens) and len(tokens) >= 2:
