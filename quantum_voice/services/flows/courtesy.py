@@ -11,6 +11,7 @@ GREETING_REPLY = "Hi there!"
 HOW_ARE_YOU_REPLY = "I'm doing well, thanks for asking."
 WHO_REPLY = "I'm a virtual assistant, an AI, here to help with your questions."
 THANKS_REPLY = "You're welcome!"
+REPHRASE = "Sorry, let me put that another way."
 
 # What each Lead Gate question is for, when the caller asks what the agent means.
 EXPLANATIONS = {

@@ -112,12 +112,8 @@ def _small_talk(turn: Turn, heard: Heard) -> bool:
 
 
 def explain(turn: Turn) -> str:
-    """What the pending question is for, when the caller asks "what do you mean?"."""
-    node = turn.node
-    asking = turn.state.gate.asking if node is not None and node.type == NodeType.LEAD_GATE.value else None
-    if asking == "confirm_email" and turn.state.consent is None and turn.state.gate.consent_wording:
-        asking = "consent"  # the read-back went with the consent wording: that is what needs explaining
-    return courtesy.EXPLANATIONS.get(asking or "", "Sorry, let me put that another way.")
+    """What the agent says when the caller asks what it means, outside the Lead Gate (which explains its own)."""
+    return courtesy.REPHRASE
 
 
 def _node_responds(turn: Turn, heard: Heard) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from quantum_voice.services.flows.courtesy import EXPLANATIONS
+from quantum_voice.services.flows.courtesy import EXPLANATIONS, REPHRASE
 from quantum_voice.services.flows.answers import confident, look_up, say_answer, say_not_found
 from quantum_voice.services.flows.privacy import forget_personal_data
 from quantum_voice.services.flows.schema import LeadGateConfig, NodeType
@@ -97,7 +97,7 @@ def _explain(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
         turn.state.sources["email"] = "confirmed"
     consent_pending = turn.state.consent is None and gate.consent_wording is not None
     about = "consent" if consent_pending and gate.asking in ("confirm_email", "consent") else gate.asking
-    turn.say(EXPLANATIONS.get(about or "", "Sorry, let me put that another way."))
+    turn.say(EXPLANATIONS.get(about or "", REPHRASE))
     _ask_next(turn, node)
 
 
