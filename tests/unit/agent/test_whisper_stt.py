@@ -53,7 +53,9 @@ def test_espeak_speech_is_roughly_transcribed():
 
 def test_vocabulary_prompt_spells_a_made_up_business_name():
     pcm, rate = synthesize_pcm("Welcome to Harborview Estates.")
-    recogniser = WhisperSTT(model="tiny.en")
+    # one thread: the int8 kernels' split over threads can change what the decoder picks on a busy machine
+    # (seen in CI: "Harbor Board View"), and this test is about the vocabulary, not the threading
+    recogniser = WhisperSTT(model="tiny.en", cpu_threads=1)
     recogniser.set_vocabulary(["Harborview", "Quantum Voice"])
     event = recognize(recogniser, pcm_to_frames(pcm, rate))
     assert "harborview" in words(event.alternatives[0].text), event.alternatives[0].text
