@@ -141,7 +141,12 @@ def extract_name(text: str, *, expecting: bool = False) -> str | None:
     return None
 
 
+_SPELLING_AN_EMAIL = re.compile(r"^\S+\s+(?:dot|at|underscore|dash|hyphen)\b|^\S+@", re.I)
+
+
 def _name_after(rest: str, *, strong: bool, original: str) -> str | None:
+    if _SPELLING_AN_EMAIL.match(rest.strip()):
+        return None  # "it's luke dot brennan at ...": an email being spoken, not a name
     words: list[str] = []
     for raw in re.split(r"\s+", rest.strip()):
         word = raw.strip(",.;!?:\"")

@@ -149,7 +149,16 @@ def test_words_that_are_not_names_are_not_stored_as_the_name(utterance):
     assert "name" not in call.state.variables and not call.actions("capture")
 
 
-@pytest.mark.parametrize("utterance, name", [("Priya", "Priya"), ("It's Oluwaseun", "Oluwaseun")])
+def test_an_email_spoken_after_its_is_no_name():
+    call = started()
+    call.say("Hi, um, it's luke dot brennan at mail dot example dot net if you need to email me anything.")
+    assert "name" not in call.state.variables and call.state.variables["email"] == "luke.brennan@mail.example.net"
+
+
+@pytest.mark.parametrize("utterance, name", [("Priya", "Priya"), ("It's Oluwaseun", "Oluwaseun"),
+                                             ("Uh, hello, this is Desmond Achterberg.", "Desmond Achterberg"),
+                                             ("Hey, it's Ravi Deshpande.", "Ravi Deshpande"),
+                                             ("Hello, Maya Chen", "Maya Chen")])
 def test_a_name_given_in_reply_to_the_name_question_is_stored(utterance, name):
     call = started()
     call.say(utterance)
@@ -349,3 +358,32 @@ def test_having_to_go_somewhere_first_does_not_end_the_call(utterance):
     call.say(utterance)
     assert call.state.status == "active" and call.state.node_id == "answer"
     assert not call.actions("end") and call.reply.endswith("Is there anything else I can help you with?")
+
+
+# ---------------------------------------------------------------- greetings, requests and statements
+
+def test_good_morning_is_a_greeting_not_a_yes():
+    call = started()
+    call.say("Good morning!")
+    assert call.reply == f"{courtesy.GREETING_REPLY} {NAME_PROMPT}" and not call.state.gate.attempts
+
+
+def test_a_request_the_documents_do_not_cover_is_noted_for_the_team():
+    from quantum_voice.services.flows.answers import REQUEST_NOTED
+
+    call = consented()
+    call.say("Could someone come out and give me a quote?")
+    assert call.reply.startswith(REQUEST_NOTED)
+    assert call.state.requests == ["Could someone come out and give me a quote?"]
+
+
+def test_asking_about_a_visit_is_a_question_not_a_request():
+    call = consented()
+    call.say("do you charge to come out and look at my roof?")
+    assert call.state.requests == [] and call.state.unanswered == ["do you charge to come out and look at my roof?"]
+
+
+def test_a_statement_the_documents_do_not_speak_to_is_acknowledged():
+    call = consented()
+    call.say("We just moved into the area last year.")
+    assert call.reply.startswith("Got it, thanks.") and call.state.unanswered == []
