@@ -172,12 +172,15 @@ def _logged(reading: Reading) -> Reading:
     return reading
 
 
-class OpenAIUnderstander:
-    """Reads turns through ``client.chat.completions.create`` (the official SDK) with a forced tool call."""
+class _SchemaUnderstander:
+    """What every provider shares: its client, model and breaker, and reading a turn behind the breaker (a failure
+    of any kind is no reading). A provider only says how it asks (``_read``)."""
+
+    provider = ""
 
     def __init__(self, client, model: str, breaker: CircuitBreaker, *, max_tokens: int = 300):
         self.client, self.model, self.breaker, self.max_tokens = client, model, breaker, max_tokens
-        self.name = f"openai:{model}"
+        self.name = f"{self.provider}:{model}"
 
     def read(self, text: str, *, agent_said: str, expecting: str | None, variables: list[str]) -> Reading | None:
         if not text or not text.strip():
@@ -185,6 +188,15 @@ class OpenAIUnderstander:
         keys = slot_keys(variables)
         return call_with_fallback(self.breaker, lambda: self._read(text.strip(), agent_said, expecting, keys),
                                   fallback=lambda: None)
+
+    def _read(self, text: str, agent_said: str, expecting: str | None, keys: list[str]) -> Reading:
+        raise NotImplementedError
+
+
+class OpenAIUnderstander(_SchemaUnderstander):
+    """Reads turns through ``client.chat.completions.create`` (the official SDK) with a forced tool call."""
+
+    provider = "openai"
 
     def _read(self, text: str, agent_said: str, expecting: str | None, keys: list[str]) -> Reading:
         started = time.perf_counter()
@@ -212,19 +224,10 @@ class OpenAIUnderstander:
                                      completion_tokens=(usage.completion_tokens or 0) if usage else 0))
 
 
-class GeminiUnderstander:
+class GeminiUnderstander(_SchemaUnderstander):
     """Reads turns through ``client.models.generate_content`` (``google-genai``) with a JSON response schema."""
 
-    def __init__(self, client, model: str, breaker: CircuitBreaker, *, max_tokens: int = 300):
-        self.client, self.model, self.breaker, self.max_tokens = client, model, breaker, max_tokens
-        self.name = f"gemini:{model}"
-
-    def read(self, text: str, *, agent_said: str, expecting: str | None, variables: list[str]) -> Reading | None:
-        if not text or not text.strip():
-            return None
-        keys = slot_keys(variables)
-        return call_with_fallback(self.breaker, lambda: self._read(text.strip(), agent_said, expecting, keys),
-                                  fallback=lambda: None)
+    provider = "gemini"
 
     def _read(self, text: str, agent_said: str, expecting: str | None, keys: list[str]) -> Reading:
         from google.genai import types  # only imported when the provider is switched on
