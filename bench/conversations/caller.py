@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bench.conversations.facts import missing_facts
 from bench.conversations.material import Persona, Question
 from bench.conversations.speech import (CONFIRM_AND_CONSENT, CONSENT_ALONE, AgentAsk, classify, say_email,
                                         say_phone, variant, wrong_email, wrong_name)
@@ -28,7 +29,9 @@ VISIT = "Could someone come out and give me a quote?"
 REFUSALS = ("I'd rather not say.", "I'd prefer not to give that.")
 # turns a persona spends on its own detours: they are not the agent's doing, so they do not count as lead turns
 DETOURS = {"greeting", "small_talk", "off_topic", "silence", "what_do_you_mean", "opening", "question", "visit",
-           "human", "goodbye", "clarify", "bye"}
+           "human", "goodbye", "clarify", "bye", "check"}
+NOT_ANSWERED = "No, not really."
+ANSWERED = "Yes, thanks."
 
 
 @dataclass
@@ -144,6 +147,8 @@ class SimulatedCaller:
             return handler(heard)
         if heard.kind == "other" and self._last_question_unclear():
             return self._clarify(heard)
+        if heard.kind == "check":
+            return self._check(agent_text, heard)
         return self._next_plan(heard)
 
     def _behaviour_first(self, heard: AgentAsk) -> str | None:
@@ -233,6 +238,19 @@ class SimulatedCaller:
         question = self.questions[qid]
         text = f"I was asking: {question.ask}" if question.answerable else "Never mind, it's not important."
         return self._record(_sentence(text), "clarify", heard, question_id=qid)
+
+    def _check(self, agent_text: str, heard: AgentAsk) -> str | None:
+        """"Does that answer your question?": yes when the agent's words hold what the persona wanted to know (and
+        then straight on with the next thing, as people do), no otherwise."""
+        qid = self.turns[-1].question_id if self.turns else None
+        question = self.questions.get(qid) if qid else None
+        if question is None or not question.answerable or missing_facts(agent_text, question.facts):
+            return self._record(NOT_ANSWERED, "check", heard, question_id=qid)
+        following = self._next_plan(heard)
+        if following is None:
+            return self._record(ANSWERED, "check", heard)
+        self.turns[-1].text = f"{ANSWERED} {following}"
+        return self.turns[-1].text
 
     def _next_plan(self, heard: AgentAsk) -> str | None:
         if not self.plans:

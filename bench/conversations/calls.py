@@ -25,7 +25,7 @@ class Exchange:
     purpose: str | None
     question_id: str | None
     agent: str
-    actions: list[str]  # kinds of the step's actions
+    actions: list[str]  # kinds of the step's actions (``action_label``)
     node_id: str | None
     step_ms: float
 
@@ -112,7 +112,13 @@ def play(setup: BusinessSetup, persona: Persona) -> CallRecord:
                       notes=list(caller.notes))
 
 
+def action_label(action) -> str:
+    """The action's kind; an answer offered tentatively ("the closest I have ... does that answer it?") is
+    ``tentative``: it is not presented as the answer."""
+    return "tentative" if action.kind == "answer" and action.data.get("tentative") else action.kind
+
+
 def _exchange(caller: str | None, purpose: str | None, question_id: str | None, outcome, started: float) -> Exchange:
     return Exchange(caller=caller, purpose=purpose, question_id=question_id, agent=outcome.agent,
-                    actions=[a.kind for a in outcome.step.actions], node_id=outcome.step.node_id,
+                    actions=[action_label(a) for a in outcome.step.actions], node_id=outcome.step.node_id,
                     step_ms=round((time.perf_counter() - started) * 1000, 1))

@@ -67,7 +67,7 @@ def fit(x: np.ndarray, y: np.ndarray, *, steps: int = 8000, rate: float = 0.3, l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--operating-point", type=float, default=0.65,
+    parser.add_argument("--operating-point", type=float, default=0.81,
                         help="the fitted probability that a node threshold of 0.5 should stand for")
     args = parser.parse_args(argv)
     with temporary_database():

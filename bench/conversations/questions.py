@@ -4,7 +4,9 @@ One call goes through the Lead Gate (a typed email with its consent ticket, then
 node; its ``FlowState`` is kept, and every question is put to ``engine.respond`` on a copy of it, with the
 knowledge service the real calls use. So each question is judged alone (no earlier question colours it) but by
 exactly the code a call runs. What counts is what the agent says; an ``answer`` action to a question the document
-does not answer is an invented answer.
+does not answer is an invented answer. The closest passage offered as such ("Here's the closest I have: ... Does
+that answer your question?") is not presented as the answer: it is counted apart (``tentative``), and for an
+answerable question it passes only when it holds the fact.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class QuestionResult:
     ask: str
     answerable: bool
     reply: str
-    answered: bool  # the step holds an ``answer`` action
+    answered: bool  # the step holds an ``answer`` action presented as the answer
+    tentative: bool  # the closest passage was offered as such, and the caller asked whether it answers
     passed: bool  # answerable: every fact is in the reply; out of scope: nothing presented as the answer
     missing: list[list[str]]
     expected: list[list[str]]
@@ -100,9 +103,11 @@ def ask_questions(setup: BusinessSetup, timeouts: SearchTimeouts | None = None) 
 
 def _judge(business: Business, question: Question, step, ms: float) -> QuestionResult:
     reply = step.reply
-    answered = bool(step.of_kind("answer"))
+    answers = step.of_kind("answer")
+    tentative = any(a.data.get("tentative") for a in answers)
+    answered = any(not a.data.get("tentative") for a in answers)
     missing = [list(group) for group in missing_facts(reply, question.facts)] if question.answerable else []
     passed = not missing if question.answerable else not answered
     return QuestionResult(business=business.key, id=question.id, ask=question.ask, answerable=question.answerable,
-                          reply=reply, answered=answered, passed=passed, missing=missing,
+                          reply=reply, answered=answered, tentative=tentative, passed=passed, missing=missing,
                           expected=[list(g) for g in question.facts], step_ms=round(ms, 1), node_after=step.node_id)

@@ -82,6 +82,8 @@ _EMAIL = re.compile(r"\be-?mail\b")
 _PHONE = re.compile(r"\bphone\b|\b(?:contact|telephone|mobile|cell|callback|call-back) number\b|\bnumber\b")
 _CLARIFY = re.compile(r"\btell me (?:a (?:little|bit) )?more\b|\bcould you (?:say|explain|rephrase)\b|"
                       r"\bis it about\b|\bwhat do you mean\b|\bcan you be more specific\b")
+_CHECK = re.compile(r"\b(?:does|did) (?:that|this) (?:answer|help)\b|\bis (?:that|this) what you (?:were|are) "
+                    r"(?:looking for|asking|after)\b|\bdoes that cover it\b")
 _MORE = re.compile(r"\banything else\b|\bwhat (?:else )?would you like to know\b|\bhow (?:else )?can i help\b|"
                    r"\bwhat can i (?:do|help)\b|\b(?:any|other|more) questions?\b|\bwhat else\b|"
                    r"\bsomething else\b|\bwhat would you like to ask\b|\bhelp you with\b")
@@ -90,7 +92,7 @@ _MORE = re.compile(r"\banything else\b|\bwhat (?:else )?would you like to know\b
 @dataclass(frozen=True)
 class AgentAsk:
     """What the agent's utterance wants from the caller. ``kind``: name | email | confirm_email | phone | consent |
-    more | other (another question) | statement (no question). ``consent`` also: the consent question came with
+    check (did that answer your question?) | more | other (another question) | statement (no question). ``consent`` also: the consent question came with
     a read-back, so one answer settles both."""
 
     kind: str
@@ -106,7 +108,7 @@ def classify(agent_text: str) -> AgentAsk:
         return AgentAsk("confirm_email", consent=consent, read_back=read_back_address(text))
     if consent:
         return AgentAsk("consent")
-    for kind, rule in (("name", _NAME), ("email", _EMAIL), ("phone", _PHONE), ("other", _CLARIFY),
+    for kind, rule in (("name", _NAME), ("email", _EMAIL), ("phone", _PHONE), ("check", _CHECK), ("other", _CLARIFY),
                        ("more", _MORE)):
         if rule.search(questions):
             return AgentAsk(kind)

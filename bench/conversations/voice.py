@@ -108,7 +108,8 @@ def _record(persona: Persona, text_call: CallRecord, aligned, result) -> CallRec
     exchanges = []
     for index, report in enumerate(result.reports):
         planned = aligned[index - 1] if 0 < index <= len(aligned) else None
-        actions = (["answer"] if report.agent_seq in answered else []) + (["handoff"] if report.handoff else [])
+        actions = ([answered[report.agent_seq]] if report.agent_seq in answered else []) + (
+            ["handoff"] if report.handoff else [])
         exchanges.append(Exchange(caller=None if index == 0 else (report.caller or ""),
                                   purpose=planned.purpose if planned else None,
                                   question_id=planned.question_id if planned else None, agent=report.reply,
@@ -130,7 +131,8 @@ def _record(persona: Persona, text_call: CallRecord, aligned, result) -> CallRec
                       capture_turns=None, status=status, hit_cap=False, notes=notes)
 
 
-def _answered_agent_turns(conversation_id: int) -> set[int]:
+def _answered_agent_turns(conversation_id: int) -> dict[int, str]:
+    """The agent turns that held an answer: ``answer``, or ``tentative`` for the closest passage offered as such."""
     from sqlmodel import select
 
     from quantum_voice.core.db import session_scope
@@ -139,7 +141,12 @@ def _answered_agent_turns(conversation_id: int) -> set[int]:
     with session_scope() as session:
         turns = session.exec(select(TranscriptTurn).where(TranscriptTurn.conversation_id == conversation_id,
                                                           TranscriptTurn.speaker == "agent")).all()
-        return {t.seq for t in turns if (t.meta or {}).get("answers")}
+        found = {}
+        for t in turns:
+            answers = (t.meta or {}).get("answers") or []
+            if answers:
+                found[t.seq] = "answer" if any(not a.get("tentative") for a in answers) else "tentative"
+        return found
 
 
 def evaluate_voice(material, *, split: str = "all", business: str | None = None, count: int = 3,

@@ -63,7 +63,12 @@ NODE_FORMS: dict[str, list[FieldSpec]] = {
     "rag_answer": [
         FieldSpec("knowledge_base_id", "Knowledge base", "knowledge_base", "Where answers come from."),
         FieldSpec("confidence_threshold", "Confidence threshold", "float",
-                  "0 to 1. Below it the agent does not guess and takes the low_confidence exit."),
+                  "0 to 1. At or above it the agent answers; below it, it never presents a passage as the answer."),
+        FieldSpec("tentative_threshold", "Offer the closest passage from", "float",
+                  "0 to 1, below the threshold: the closest passage is offered as such and the caller asked "
+                  "whether it answers the question. 0: never; say the fallback instead."),
+        FieldSpec("tentative_text", "Before the closest passage", "text"),
+        FieldSpec("tentative_check", "Then asked", "text"),
         FieldSpec("max_answer_words", "Longest answer (words)", "int", "5 to 300. Short answers sound natural."),
         FieldSpec("prompt", "Invitation to ask", "text"),
         FieldSpec("follow_up", "Follow-up after an answer", "text"),

@@ -36,6 +36,20 @@ def say_answer(turn: "Turn", result: KnowledgeResult, question: str, knowledge_b
              citations=list(result.citations), knowledge_base_id=knowledge_base_id)
 
 
+def tentative(result: KnowledgeResult | None, config) -> bool:
+    """Not confident, but plausible enough to offer as the closest the documents come (``tentative_threshold``)."""
+    floor = getattr(config, "tentative_threshold", 0.0) or 0.0
+    return floor > 0 and result is not None and bool(result.text.strip()) and result.confidence >= floor
+
+
+def say_tentative(turn: "Turn", result: KnowledgeResult, question: str, config) -> None:
+    """The closest passage, said as such ("Here's the closest I have: ..."), never as the answer."""
+    text = trim_words(result.text, config.max_answer_words)
+    turn.act("answer", f"{config.tentative_text} {text}".strip(), question=question, tentative=True,
+             confidence=round(result.confidence, 4), citations=list(result.citations),
+             knowledge_base_id=config.knowledge_base_id)
+
+
 DEFAULT_NOT_FOUND = "I don't have that information, but someone from the team can follow up with you by email."
 DEFAULT_NOT_FOUND_NO_CONTACT = "I'm sorry, I don't have that information."
 MAX_UNANSWERED_KEPT = 10
@@ -59,7 +73,7 @@ _REQUEST = re.compile(  # the caller wants something done: asked for, not asked 
     r"call me back|get back to me)\b.*\b(?:come (?:out|over|by|round|around|and)|quote|estimate|visit|appointment|"
     r"book|booking|schedule|call|ring|email|send|back|test drive|consultation|tour|viewing|look at)", re.I)
 _ASKING_ABOUT = re.compile(r"\b(?:how much|cost|costs|charge|price|fee|free|pay|will you still|do you still|"
-                           r"how long|how soon|when)\b", re.I)
+                           r"how long|how soon|when|what if|what happens|what do i do|is it possible)\b", re.I)
 REQUEST_NOTED = "I've noted that, and someone from the team will get back to you by email to arrange it."
 REQUEST_NO_CONTACT = "I can't arrange that myself, I'm afraid."
 

@@ -49,7 +49,8 @@ _CONSENT_REFUSAL = re.compile(r"\b(?:disagree|refuse|decline|opt out|rather not|
 _QUESTION_START = re.compile(
     r"^(?:what|what's|whats|how|how's|hows|when|where|where's|which|who|who's|whose|why)\b"
     r"|^(?:is|are|was|were|do|does|did|can|could|would|will|should|may|might|has|have|had)\s+"
-    r"(?:i|you|we|they|it|there|this|that|the|a|an|he|she|my|your|our|their|its|any|these|those|pets|dogs)\b")
+    r"(?:i|you|we|they|it|there|this|that|the|a|an|he|she|my|your|our|their|its|any|these|those|pets|dogs|anyone|"
+    r"anybody|someone|somebody|everyone|everything|anything|something|his|her|me|us|them)\b")
 _QUESTION_PHRASE = re.compile(r"\b(?:i'd like to know|i want to know|i was wondering|wondering (?:if|whether|about)|"
                               r"tell me (?:about|more)|any idea|curious (?:about|if|whether)|can you tell me)\b")
 _FILLER_PREFIX = re.compile(r"^(?:(?:um+|uh+|so|and|ok|okay|oh|hi|hey|hello|also|yes|yeah|sure|well|great|"
@@ -212,7 +213,7 @@ def _understand_by_rules(text: str) -> Understanding:
     if _INJECTION.search(lowered):
         return Understanding(text=text, injection=True)
     clauses = split_clauses(text)
-    questions = [c for c in clauses if _is_question(c)] or ([lowered] if lowered.endswith("?") else [])
+    questions = [c for c in clauses if _is_question(c)] or _asked_sentences(text)
     small_talk = bool(_SMALL_TALK.search(lowered) or _THANKS_ONLY.match(lowered))
     clarify = bool(_CLARIFY.search(lowered))
     content = [c for c in questions if not (_SMALL_TALK.search(c) or _CLARIFY.search(c))]
@@ -232,6 +233,12 @@ def _understand_by_rules(text: str) -> Understanding:
         consent=_consent(clauses),
         questions=content or ([lowered] if _QUESTION_PHRASE.search(lowered) and not clarify else []),
     )
+
+
+def _asked_sentences(text: str) -> list[str]:
+    """Sentences that end with a question mark, when no clause starts like a question ("Roughly what would a new
+    boiler set me back?"): the recogniser and the keyboard both mark questions."""
+    return [normalise(s) for s in re.findall(r"[^.?!]*\?", text) if s.strip(" ?")]
 
 
 def _is_question(clause: str) -> bool:

@@ -70,6 +70,11 @@ class RagAnswerConfig(_Config):
     fallback_text: str = Field(default="I don't have that information, but someone from the team can follow up "
                                        "with you by email.", max_length=500)
     fallback_without_contact: str = Field(default="I'm sorry, I don't have that information.", max_length=500)
+    # below the threshold but at least this sure: the closest passage is offered as such, and the caller is asked
+    # whether it answers the question ("no" gets the fallback); 0 turns this off
+    tentative_threshold: float = Field(default=0.1, ge=0.0, le=1.0)
+    tentative_text: str = Field(default="Here's the closest I have:", max_length=200)
+    tentative_check: str = Field(default="Does that answer your question?", max_length=200)
 
 
 class ClarifyConfig(_Config):

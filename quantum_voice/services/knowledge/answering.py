@@ -18,7 +18,8 @@ import numpy as np
 from quantum_voice.services.knowledge.embeddings import embed_query, get_embedder
 from quantum_voice.services.knowledge.retrieval import Passage
 from quantum_voice.services.knowledge.spoken import Unit, units_of
-from quantum_voice.services.knowledge.wording import answer_types, coverage, question_terms, stem, stems_of, types_in
+from quantum_voice.services.knowledge.wording import (answer_types, coverage, in_plain_words, question_terms, stem, stems_of,
+                                                      types_in)
 
 MAX_SPOKEN_WORDS = 45  # about 15 seconds of speech
 
@@ -132,10 +133,12 @@ class Choice:
 # Selection: meaning first, then shared words (with synonyms), then the kind of answer asked for.
 SELECT_SIMILARITY, SELECT_COVERAGE, SELECT_TYPE = 0.5, 0.3, 0.1
 # Confidence: a logistic model over ``Evidence``, fitted on the conversation benchmark's development businesses
-# (``python -m bench.conversations.fit``; never the holdout one). The bias places p = 0.5 where that fit kept
-# answers with few wrong ones, so a RAG Answer node's threshold of 0.5 is the fitted operating point.
+# (``python -m bench.conversations.fit``; never the holdout one). The bias places p = 0.5 at the fitted operating
+# point 0.81, the lowest at which the development set presents no out-of-scope question's passage as the answer,
+# so a RAG Answer node's threshold of 0.5 means "sure". Between its ``tentative_threshold`` (0.1: fitted p 0.3)
+# and 0.5 the closest passage is offered as such and the caller asked whether it answers the question.
 CONFIDENCE_WEIGHTS = np.array([4.305, 0.0, 0.0, 10.703, -0.601, 0.0, 0.0])
-CONFIDENCE_BIAS = -1.991 - 0.619  # fitted bias, less logit(0.65): the operating point
+CONFIDENCE_BIAS = -1.991 - 1.450  # fitted bias, less logit(0.81): the operating point
 SECOND_SENTENCE_MARGIN = 0.05  # a runner-up this close is said too ("one or two sentences")
 PASSAGES_CONSIDERED = 8
 
@@ -166,7 +169,7 @@ class ExtractiveAnswerer:
 
     def choose(self, question: str, passages: list[Passage]) -> "Choice | None":
         """What would be said and the evidence for it; ``None`` when there is nothing to say."""
-        question = clean_question(question)
+        question = clean_question(in_plain_words(question))
         candidates = self._candidates(question, passages[: self.passages_considered])
         if not candidates:
             return None

@@ -15,6 +15,7 @@ from quantum_voice.models.knowledge import Chunk, Document
 from quantum_voice.services.knowledge.embeddings import embed_query, unit_vectors_from_bytes
 from quantum_voice.services.knowledge.fulltext import fulltext_search
 from quantum_voice.services.knowledge.text import content_terms, stem, words
+from quantum_voice.services.knowledge.wording import in_plain_words
 from quantum_voice.services.knowledge.vectors import matrix_cache
 
 CANDIDATES = 50  # from each ranking, before fusion
@@ -71,8 +72,11 @@ def _top_rows(scores: np.ndarray, count: int) -> np.ndarray:
 
 def retrieve(session: Session, *, organization_id: int, knowledge_base_id: int, question: str, top_k: int = 5,
              query_vector: np.ndarray | None = None) -> list[Passage]:
-    """The ``top_k`` passages of the knowledge base that best match ``question``."""
-    query_vector = embed_query(question) if query_vector is None else query_vector
+    """The ``top_k`` passages of the knowledge base that best match ``question`` (its idioms in plain words)."""
+    plain = in_plain_words(question)
+    if query_vector is None or plain != question:
+        query_vector = embed_query(plain)
+    question = plain
     matrix = matrix_cache.chunks(session, organization_id, knowledge_base_id)
     similarities = matrix.similarities(query_vector)
     dense = matrix.ids[_top_rows(similarities, CANDIDATES)].tolist()

@@ -21,6 +21,10 @@ _OWN_LABELS = {"address": "Our address is", "phone": "Our phone number is", "tel
                "email": "Our email address is", "e-mail": "Our email address is", "hours": "Our hours are",
                "opening hours": "Our opening hours are", "website": "Our website is", "fax": "Our fax number is"}
 _MAX_LIST_WORDS = 40
+_DAYS = re.compile(r"^(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b|^week(?:day|end)s?\b|"
+                   r"^(?:daily|every day|holidays?)\b", re.I)  # "Saturday: 9 a.m. to 1 p.m." stays as it is
+# a value that reads as the label's complement: an amount, a time or a count ("$38", "7 a.m. to 7 p.m.", "free")
+_PLAIN_VALUE = re.compile(r"^(?:\$|£|€|\d|free\b|no charge\b|included\b|from \$|up to\b|about\b|around\b)", re.I)
 _FAQ_LABEL = re.compile(r"^(?:Q|A|Question|Answer)\s*[:.]\s+")  # "Q: ...?" / "A: ..." in an FAQ
 
 
@@ -96,6 +100,14 @@ def _looks_like_heading(line: str, lines: list[str], position: int) -> bool:
     return capitalised and following.endswith(_TERMINAL) and len(following.split()) > len(words)
 
 
+def _plural(label: str) -> bool:
+    """"Critter guards", "Drop-off and pick-up" → are; "Bath before going home", "Full day" → is."""
+    if re.search(r"\band\b|&", label):
+        return True
+    head = re.split(r"\s+(?:before|after|for|of|with|in|on|at|per|from|to)\b|,", label, maxsplit=1)[0].split()[-1].lower()
+    return head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3
+
+
 def _is_list_item(line: str) -> bool:
     return len(line.split()) <= 25 and not line.endswith(":")
 
@@ -109,10 +121,13 @@ def _speakable(sentence: str, intro: str) -> str:
         text = f"{lead} {item}" if len(lead.split()) + len(item.split()) <= _MAX_LIST_WORDS else text
     else:
         match = _LABEL_VALUE.match(text)
-        if match and len(match.group("label").split()) <= 5:
-            own = _OWN_LABELS.get(match.group("label").strip().lower())
+        if match and len(match.group("label").split()) <= 6:
+            label, value = match.group("label").strip(), match.group("value").strip()
+            own = _OWN_LABELS.get(label.lower())
             if own:
-                text = f"{own} {match.group('value').strip()}"
+                text = f"{own} {value}"
+            elif _PLAIN_VALUE.match(value) and len(value.split()) <= 12 and not _DAYS.match(label):  # "Full day: $38." → "Full day is $38."
+                text = f"{label} {'are' if _plural(label) else 'is'} {value}"
     if not text.endswith(_TERMINAL):
         text += "."
     return text

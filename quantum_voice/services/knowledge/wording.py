@@ -7,6 +7,8 @@ gap, none tuned to one business:
 - ``stem``: the Snowball (Porter 2) English stemmer, so "insured"/"insurance" and "licensed"/"licensing" meet.
 - ``SYNONYMS``: how people talk about a small business (fitting, fixing, costs, hours, areas, warranties...),
   mapped to the words such documents use. A question's terms are expanded with them before being matched.
+- ``in_plain_words``: idioms callers use ("set me back", "wiggle room", "how long have you been around")
+  replaced by the plain words documents use, before the question is searched.
 - ``answer_types`` / ``types_in``: what kind of answer a question wants (a price, a duration, a time of day, a
   year, a phone number, an address, a distance, a percentage, a count) and which kinds a sentence holds, so
   "how much ..." prefers the sentence with the dollar amount.
@@ -55,6 +57,36 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "started": ("since", "founded", "began"), "around": ("since", "founded"),
 }
 
+# How callers say things that documents say plainly: idioms and set phrases, replaced by plain words before a
+# question is searched and compared ("what would that set me back?" → "what would that cost?"). Each is a common
+# English phrasing about a small business's services, prices, people and policies, not one document's wording.
+_IDIOMS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern, re.I), plain) for pattern, plain in [
+    (r"\bset (?:me|us|you|them) back\b", "cost"),
+    (r"\bwhat(?:'s| is| would be) the damage\b", "what is the price"),
+    (r"\bball ?park(?: figure)?\b", "roughly"),
+    (r"\bhow much (?:are we|am i|would i be) looking at\b", "how much does it cost"),
+    (r"\b(?:wiggle room|haggl(?:e|ing)|negotiable|negotiate|come down on (?:the )?price|best price|knock (?:some|anything)"
+     r" off)\b", "negotiate the price no-haggle discount"),
+    (r"\b(?:spread (?:out )?(?:the )?(?:cost|payments?)(?: out)?|pay (?:it|that|this)? ?(?:off )?over time|pay (?:it |that )?"
+     r"(?:off )?(?:in|by) (?:monthly )?instal?ments|monthly payments|payment plan)\b", "financing loan monthly payments"),
+    (r"\b(?:send|refer) (?:my |a |an |our )?(?:neighbou?rs?|friends?|family|mates?|colleagues?)(?: your way| to you| over)?\b",
+     "referral"),
+    (r"\bhow long have (?:you|you guys|you folks|y'all|they) been (?:around|in business|doing this|going|open|operating|"
+     r"at it|trading)\b", "when was the business founded since what year"),
+    (r"\bhow (?:old|established) is (?:the|your) (?:business|company|firm|shop|clinic)\b",
+     "when was the business founded since what year"),
+    (r"\bwho(?:'s| is) (?:in charge|the boss|running (?:the place|things|it))\b|\bwho (?:runs|owns|heads) (?:the|your|it)\b",
+     "who is the owner director or manager"),
+    (r"\b(?:are|is) (?:you|your (?:business|company|team|staff)) (?:covered|insured)\b", "do you carry liability insurance"),
+    (r"\b(?:squeeze|fit) (?:me|us|him|her|them) in\b", "available appointment"),
+    (r"\b(?:in|at) the (?:middle of the night|small hours)\b", "after hours emergency at night"),
+    (r"\bon the hook\b", "responsible guarantee"),
+    (r"\b(?:back out|pull out|change my mind|cold feet)\b", "cancel"),
+    (r"\bget (?:someone|somebody|a (?:tech|technician|plumber|electrician|mechanic|person)) (?:out|over|round|around)\b",
+     "call-out visit fee"),
+    (r"\b(?:heads[- ]up|keep (?:me|us) posted|keep (?:me|us) in the loop)\b", "updates"),
+]]
+
 _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
     "money": re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(?:dollars|cents)\b|\bfree\b|\bno (?:charge|cost|fee)\b|"
                         r"\bat no (?:charge|cost)\b|\bcomplimentary\b|\bincluded\b", re.I),
@@ -91,6 +123,14 @@ _QUESTION_TYPES: list[tuple[str, re.Pattern[str]]] = [
                            r"\bdirections\b|\bwhere (?:are )?you guys\b|\bwhereabouts\b")),
     ("distance", re.compile(r"\bhow far\b|\bdistance\b|\bmiles\b")),
 ]
+
+
+@lru_cache(maxsize=4096)
+def in_plain_words(question: str) -> str:
+    """``question`` with callers' idioms replaced by the plain words a document would use (``_IDIOMS``)."""
+    for pattern, plain in _IDIOMS:
+        question = pattern.sub(plain, question)
+    return question
 
 
 @lru_cache(maxsize=1)

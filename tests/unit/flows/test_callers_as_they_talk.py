@@ -383,6 +383,14 @@ def test_asking_about_a_visit_is_a_question_not_a_request():
     assert call.state.requests == [] and call.state.unanswered == ["do you charge to come out and look at my roof?"]
 
 
+@pytest.mark.parametrize("question", ["what if I need to cancel my appointment this afternoon?",
+                                      "what happens if I need to book a visit and can't make it?"])
+def test_asking_what_happens_is_a_question_not_a_request(question):
+    call = consented()
+    call.say(question)
+    assert call.state.requests == [] and call.state.unanswered == [question]
+
+
 def test_a_statement_the_documents_do_not_speak_to_is_acknowledged():
     call = consented()
     call.say("We just moved into the area last year.")

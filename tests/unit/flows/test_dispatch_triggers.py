@@ -103,3 +103,32 @@ def test_hand_off_request_in_the_middle_of_the_lead_gate_keeps_what_was_said():
     call.start()
     call.say("I'm Ana and I want to speak to a person")
     assert call.state.variables == {"name": "Ana"} and call.state.status == "handed_off"
+
+
+def test_a_plausible_passage_is_offered_as_the_closest_and_a_no_gets_the_honest_fallback():
+    call = in_conversation(flow_with_dispatch(on_request=False, low_confidence_streak=2))
+    call.say("do the homes have a garden?")
+    assert call.reply == "Here's the closest I have: Every home has a small patio. Does that answer your question?"
+    assert call.actions("answer")[0]["tentative"] is True and call.state.checking == "do the homes have a garden?"
+    call.say("No, not really.")
+    assert call.reply.startswith("I'm sorry, I don't have that information.")
+    assert call.state.unanswered == ["do the homes have a garden?"] and call.state.checking is None
+    assert not call.actions("handoff") and call.state.low_confidence_streak == 0
+
+
+def test_a_yes_or_a_new_question_after_the_closest_passage_goes_on():
+    call = in_conversation(flow_with_dispatch(on_request=False))
+    call.say("do the homes have a garden?")
+    call.say("Yes, thanks.")
+    assert call.reply == "Good. Is there anything else I can help you with?" and not call.state.unanswered
+    call.say("what about a garden?")
+    call.say("Great, and is there parking?")
+    assert call.reply.startswith("Every home has two parking spaces") and call.state.checking is None
+
+
+def test_the_closest_passage_is_never_offered_when_the_flow_turns_it_off():
+    flow = flow_with_dispatch(on_request=False)
+    flow.nodes[1].config.tentative_threshold = 0.0
+    call = in_conversation(flow)
+    call.say("do the homes have a garden?")
+    assert call.reply.startswith("I'm sorry, I don't have that information.") and not call.actions("answer")

@@ -62,7 +62,7 @@ def test_rag_trims_long_answers_to_the_configured_length():
 
 
 def test_rag_below_threshold_without_an_edge_says_so_and_stays():
-    call = Call(qa_flow(confidence_threshold=0.9))
+    call = Call(qa_flow(confidence_threshold=0.9, tentative_threshold=0.0))
     call.start()
     call.say("is there parking?")  # 0.85 < 0.9
     assert not call.actions("answer")

@@ -67,6 +67,8 @@ UTTERANCES = [
     ("I have to go", {"intent": "goodbye"}),
     # --- questions
     ("How much is the HOA fee?", {"intent": "question"}),
+    ("Roughly what would a new boiler set me back? We're hoping to do it soon.", {"intent": "question"}),
+    ("A pipe just burst, is anyone even answering?", {"intent": "question"}),
     ("what time do you open", {"intent": "question"}),
     ("is there parking", {"intent": "question"}),
     ("Do you allow pets?", {"intent": "question"}),

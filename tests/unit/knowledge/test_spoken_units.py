@@ -42,6 +42,11 @@ def test_without_a_section_the_heading_is_empty():
 @pytest.mark.parametrize("line, said", [
     ("Address: 52 Willow Bend Road.", "Our address is 52 Willow Bend Road."),
     ("Phone: (555) 012-8857.", "Our phone number is (555) 012-8857."),
+    ("Full day: $38.", "Full day is $38."),
+    ("Critter guards: $45 per panel.", "Critter guards are $45 per panel."),
+    ("Drop-off and pick-up: 7 a.m. to 7 p.m.", "Drop-off and pick-up are 7 a.m. to 7 p.m."),
+    ("Saturday: 9 a.m. to 1 p.m.", "Saturday: 9 a.m. to 1 p.m."),  # a day stays a label
+    ("Free site assessment: a surveyor checks your roof.", "Free site assessment: a surveyor checks your roof."),
 ])
 def test_a_label_and_its_value_are_said_as_a_sentence(line, said):
     assert spoken(line) == [said]

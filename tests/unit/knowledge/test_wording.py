@@ -6,7 +6,7 @@ import pytest
 from quantum_voice.services.knowledge.answering import ExtractiveAnswerer
 from quantum_voice.services.knowledge.chunking import HEADING_MARK
 from quantum_voice.services.knowledge.retrieval import Passage
-from quantum_voice.services.knowledge.wording import answer_types, question_terms, stem, types_in
+from quantum_voice.services.knowledge.wording import answer_types, in_plain_words, question_terms, stem, types_in
 
 
 @pytest.mark.parametrize("one, other", [("insured", "insurance"), ("licensed", "license")])
@@ -91,3 +91,19 @@ def test_an_answer_never_reads_out_a_heading(question):
 def test_an_off_topic_question_gets_a_low_confidence():
     answer = ExtractiveAnswerer().answer("do you do window tinting?", PLUMBER[:1])
     assert answer is None or answer.confidence < 0.5
+
+
+@pytest.mark.parametrize("question, plain", [
+    ("roughly what would a new boiler set me back?", "roughly what would a new boiler cost?"),
+    ("how long have you guys been around?", "when was the business founded since what year?"),
+    ("can I spread the cost out over a few years?", "can I financing loan monthly payments over a few years?"),
+    ("is there any wiggle room?", "is there any negotiate the price no-haggle discount?"),
+])
+def test_callers_idioms_are_searched_in_plain_words(question, plain):
+    assert in_plain_words(question) == plain
+
+
+@pytest.mark.parametrize("question", ["can you send someone out today?", "is the roof damage covered?",
+                                      "are you open at the weekend?"])
+def test_plain_questions_are_left_as_they_are(question):
+    assert in_plain_words(question) == question

@@ -3,6 +3,11 @@
 A clear question the documents do not answer gets the honest fallback ("I don't have that information, ...") and
 is kept on the call for the team; only a vague one ("what about that?") takes the ``low_confidence`` edge (to
 Clarify, or Dispatch) with the question kept open. "No, that's all" takes the ``done`` edge.
+
+Between the two, when the closest passage is plausible but not certain (``tentative_threshold`` up to the node's
+threshold), it is offered as such ("Here's the closest I have: ... Does that answer your question?"). The caller
+decides: "no" gets the honest fallback (and the question is kept for the team), "yes" or a new question goes on.
+Nothing is presented as the answer that the agent is not confident of, and a stated fact is not withheld.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from quantum_voice.services.flows.answers import (confident, is_request, is_vague, look_up, note_request, say_answer,
-                                                  say_not_found)
+                                                  say_not_found, say_tentative, tentative)
 from quantum_voice.services.flows.triggers import hand_off_if_triggered
 
 if TYPE_CHECKING:
@@ -30,7 +35,14 @@ def enter(turn: "Turn", node: "RagAnswerNode") -> None:
 
 def respond(turn: "Turn", node: "RagAnswerNode", heard: "Heard") -> None:
     said = heard.understanding
-    if (said.goodbye and not said.question) or (said.answer == "no" and not said.question and not turn.captured):
+    checking, turn.state.checking = turn.state.checking, None
+    if checking and not said.question and not said.goodbye and not turn.captured and said.answer:
+        if said.answer == "no":  # the closest passage did not answer it: the honest fallback, kept for the team
+            say_not_found(turn, node.config, checking)
+        else:
+            turn.say("Good.")
+        _ask_for_more(turn, node)
+    elif (said.goodbye and not said.question) or (said.answer == "no" and not said.question and not turn.captured):
         turn.leave("done")
     elif said.answer == "yes" and not said.question and not turn.captured and len(heard.text.split()) <= 4:
         turn.ask("Sure, what would you like to know?")
@@ -67,6 +79,11 @@ def answer(turn: "Turn", node: "RagAnswerNode", question: str, *, statement: boo
     # count it towards a hand-off for "low confidence".
     if not turn.low_confidence_counted:
         turn.state.low_confidence_streak = 0
+    if not statement and not is_request(question) and tentative(result, cfg):
+        say_tentative(turn, result, question, cfg)
+        turn.state.checking = question
+        turn.ask(cfg.tentative_check)
+        return
     if is_request(question):
         note_request(turn, question)
     elif statement:
