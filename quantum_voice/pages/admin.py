@@ -66,12 +66,13 @@ def email_row(row: EmailRow) -> rx.Component:
 def outbox_tab() -> rx.Component:
     return rx.cond(S.emails.length() > 0,
                    table(["To", "Subject", "Kind", "Status", "Created (UTC)"], rx.foreach(S.emails, email_row)),
-                   empty("No email yet. Verification, reset and invitation mail appears here."))
+                   empty("No email yet. Invitations and notifications your organisation sends appear here; the "
+                         "links in them are hidden, because only their recipient may use them."))
 
 
 def admin_page() -> rx.Component:
     content = rx.vstack(
-        page_header("Admin", "What happened in your organisation, and every email the app sent."),
+        page_header("Admin", "What happened in your organisation, and the email it sent."),
         rx.tabs.root(
             rx.tabs.list(rx.tabs.trigger("Audit log", value="audit", id="tab-audit"),
                          rx.tabs.trigger("Email outbox", value="outbox", id="tab-outbox")),

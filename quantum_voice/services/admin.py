@@ -1,4 +1,9 @@
-"""What owners and admins read: the audit log and the email outbox of their organisation."""
+"""What owners and admins read: the audit log and the email outbox of their organisation.
+
+The outbox holds the organisation's own mail (invitations, notifications), never a member's sign-up or password
+reset mail, and every secret link in it is masked: an admin who could read a teammate's reset or invitation link
+could take over that account (and a person in two organisations would be exposed to both).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import or_, select
+from sqlmodel import select
 
-from quantum_voice.models.accounts import Membership, User
+from quantum_voice.models.accounts import User
 from quantum_voice.models.system import AuditLog, EmailMessage
+from quantum_voice.services.email import mask_secrets
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
 
@@ -35,13 +41,22 @@ def audit_log(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[Au
                        e.created_at) for e, email in repo.session.exec(stmt).all()]
 
 
-def outbox(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[EmailMessage]:
-    """Mail sent for this organisation or to its members (sign-up and reset mails carry no organisation)."""
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    to_address: str
+    subject: str
+    kind: str
+    status: str
+    body_text: str  # secret links masked
+    error: str | None
+    created_at: datetime
+
+
+def outbox(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[OutboxEntry]:
+    """Mail sent for this organisation, secret links masked (sign-up and reset mails belong to no organisation)."""
     repo.scope.require(Permission.VIEW_ADMIN)
-    member_emails = select(User.email).join(Membership, Membership.user_id == User.id).where(
-        Membership.organization_id == repo.scope.organization_id)
-    stmt = (select(EmailMessage)
-            .where(or_(EmailMessage.organization_id == repo.scope.organization_id,
-                       EmailMessage.to_address.in_(member_emails)))  # type: ignore[attr-defined]
+    stmt = (select(EmailMessage).where(EmailMessage.organization_id == repo.scope.organization_id)
             .order_by(EmailMessage.id.desc()).offset(offset).limit(limit))  # type: ignore[union-attr]
-    return list(repo.session.exec(stmt).all())
+    return [OutboxEntry(m.id, m.to_address, m.subject, m.kind, m.status, mask_secrets(m.body_text),
+                        mask_secrets(m.error) or None, m.created_at) for m in repo.session.exec(stmt).all()]

@@ -1,13 +1,17 @@
 """The one way the app sends mail.
 
 Every message is written to the outbox table. With SMTP configured it is then sent and marked
-``sent`` (or ``failed`` with the reason); without SMTP it is marked ``logged`` and printed to the log,
-so a single-machine install still shows verification and reset links.
+``sent`` (or ``failed`` with the reason); without SMTP it is marked ``logged`` and printed to the log.
+
+A secret link (email verification, password reset, invitation) is readable by its recipient only: the log and the
+organisation's outbox view show it masked (``mask_secrets``). Without SMTP, the server's operator reads the full
+message with ``python -m quantum_voice.cli mail --to ADDRESS``, which needs a shell on the server.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -21,6 +25,15 @@ from quantum_voice.core.config import Settings, get_settings
 from quantum_voice.models.system import EmailMessage, EmailStatus
 
 log = logging.getLogger("quantum_voice.email")
+
+SECRET_LINK_KINDS = frozenset({"verify_email", "reset_password", "invitation"})
+HIDDEN = "[hidden]"
+_SECRET_IN_LINK = re.compile(r"([?&](?:token|code|key|secret)=)[^\s&\"'<>]+", re.I)
+
+
+def mask_secrets(text: str | None) -> str:
+    """``text`` with every secret link parameter replaced by ``[hidden]`` ("/verify?token=[hidden]")."""
+    return _SECRET_IN_LINK.sub(lambda m: m.group(1) + HIDDEN, text or "")
 
 
 @dataclass(frozen=True)
@@ -73,9 +86,12 @@ def send_email(session: Session, email: OutgoingEmail, settings: Settings | None
             row.status, row.sent_at = EmailStatus.SENT.value, utcnow()
         except (OSError, smtplib.SMTPException) as exc:
             row.status, row.error = EmailStatus.FAILED.value, f"{type(exc).__name__}: {exc}"
-            log.warning("email to %s (%s) failed: %s", email.to, email.kind, row.error)
+            log.warning("email to %s (%s) failed: %s", email.to, email.kind, mask_secrets(row.error))
     else:
-        log.info("outbox (no SMTP configured) to=%s subject=%r\n%s", email.to, email.subject, email.text)
+        hint = ("\n(the link is hidden here; the server's operator reads it with: python -m quantum_voice.cli mail "
+                f"--to {email.to})" if email.kind in SECRET_LINK_KINDS else "")
+        log.info("outbox (no SMTP configured) to=%s subject=%r\n%s%s", email.to, email.subject,
+                 mask_secrets(email.text), hint)
     session.add(row)
     session.flush()
     return row

@@ -9,6 +9,7 @@ import reflex as rx
 
 from quantum_voice.core.errors import DomainError
 from quantum_voice.services import admin
+from quantum_voice.services.email import HIDDEN
 from quantum_voice.states.format import moment
 from quantum_voice.states.session import SessionState
 
@@ -33,7 +34,7 @@ class EmailRow:
     status: str = ""
     created: str = ""
     body: str = ""
-    links: list[str] = field(default_factory=list)  # pulled out so a developer can click verification links
+    links: list[str] = field(default_factory=list)  # links in the mail, pulled out to click (secret ones are hidden)
 
 
 class AdminState(SessionState):
@@ -66,4 +67,4 @@ def audit_row(entry: admin.AuditEntry) -> AuditRow:
 
 def email_row(message) -> EmailRow:
     return EmailRow(message.to_address, message.subject, message.kind, message.status, moment(message.created_at),
-                    message.body_text, LINK_PATTERN.findall(message.body_text))
+                    message.body_text, [link for link in LINK_PATTERN.findall(message.body_text) if HIDDEN not in link])
