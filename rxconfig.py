@@ -2,6 +2,8 @@
 
 import reflex as rx
 
+from quantum_voice.core.origins import trusted_origins
+
 config = rx.Config(
     app_name="quantum_voice",
     telemetry_enabled=False,
@@ -12,4 +14,7 @@ config = rx.Config(
         ),
     ],
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # Never "*": with credentials that echoes any origin. The app's own origin (APP_URL) and CORS_ALLOWED_ORIGINS;
+    # the UI's websocket also accepts the host a request came to (quantum_voice.py), so another host name works.
+    cors_allowed_origins=trusted_origins(),
 )

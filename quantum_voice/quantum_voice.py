@@ -6,6 +6,7 @@ import reflex as rx
 
 from quantum_voice.api import create_api
 from quantum_voice.core.logging_setup import configure_logging
+from quantum_voice.core.origins import is_trusted_origin
 from quantum_voice.pages.accept_invite import accept_invite_page
 from quantum_voice.pages.admin import admin_page
 from quantum_voice.pages.call import call_page
@@ -46,6 +47,16 @@ from quantum_voice.states.team import TeamState
 configure_logging()
 
 app = rx.App(api_transformer=create_api())  # the theme is set by RadixThemesPlugin in rxconfig.py
+
+
+def _websocket_origin_allowed(origin: str | None, environ: dict) -> bool:
+    """The UI's websocket carries the sign-in cookie: only the app's own pages (or a configured origin) may open it."""
+    return is_trusted_origin(origin, host=environ.get("HTTP_HOST"), scheme=environ.get("wsgi.url_scheme", "http"),
+                             forwarded_proto=environ.get("HTTP_X_FORWARDED_PROTO"))
+
+
+if app.sio is not None:
+    app.sio.eio.cors_allowed_origins = _websocket_origin_allowed
 
 
 @asynccontextmanager

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
-from quantum_voice.api.deps import DB, client_ip, request_token
+from quantum_voice.api.deps import DB, check_same_origin, client_ip, request_token
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.errors import DomainError
 from quantum_voice.services import accounts
@@ -131,9 +131,11 @@ def open_web_session(ticket: str, session: DB, next: str = "/dashboard") -> Redi
     return response
 
 
-@router.get("/signout", include_in_schema=False)
+@router.post("/signout", include_in_schema=False)
 def close_web_session(request: Request, session: DB) -> RedirectResponse:
+    """The UI's sign-out form: a POST from the app's own pages (a link elsewhere cannot sign anyone out)."""
     settings = get_settings()
+    check_same_origin(request)
     accounts.revoke_session(session, request.cookies.get(settings.session_cookie_name))
     response = RedirectResponse(_app_path("/login"), status_code=303)
     response.delete_cookie(settings.session_cookie_name, path="/")

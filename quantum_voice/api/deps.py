@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import session_scope
-from quantum_voice.core.errors import NotAuthenticated
+from quantum_voice.core.errors import NotAuthenticated, PermissionDenied
+from quantum_voice.core.origins import is_trusted_origin, origin_of
 from quantum_voice.services.accounts import AuthContext, resolve_token
 from quantum_voice.services.tenancy import OrgRepository
 
@@ -35,7 +36,24 @@ def request_token(request: Request) -> str | None:
     return request.cookies.get(get_settings().session_cookie_name)
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_same_origin(request: Request) -> None:
+    """A write carried by the sign-in cookie must come from the app's own pages (or a configured origin): a page
+    on another site, or another port of this host, could otherwise post with the visitor's cookie (CSRF)."""
+    origin = request.headers.get("origin") or origin_of(request.headers.get("referer"))
+    if not is_trusted_origin(origin, host=request.headers.get("host"), scheme=request.url.scheme,
+                             forwarded_proto=request.headers.get("x-forwarded-proto")):
+        raise PermissionDenied("This request came from another site, so the sign-in cookie does not count for it. "
+                               "Use the app's own pages, or send 'Authorization: Bearer <token>' from an API client.",
+                               code="cross_site_request")
+
+
 def _auth(request: Request, session: DB) -> AuthContext:
+    if request.method not in _SAFE_METHODS and not request.headers.get("authorization", "").lower().startswith(
+            "bearer ") and request.cookies.get(get_settings().session_cookie_name):
+        check_same_origin(request)
     ctx = resolve_token(session, request_token(request))
     if ctx is None:
         raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/login.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import reflex as rx
-from reflex.components.react_router import link as router_link
 
 from quantum_voice.states.session import SessionState
 
@@ -60,17 +59,15 @@ def nav_links(active: str) -> rx.Component:
     )
 
 
-def signout_link(*children: rx.Component | str, **props) -> rx.Component:
-    # A full page load, not client-side routing (Reflex turns internal <a> into router links): the API
-    # clears the HTTP-only cookie and redirects to /login.
-    return router_link(*children, to=SIGNOUT_URL, reload_document=True, **props)
+# A POST from the app's own page (the API checks its origin), which clears the HTTP-only cookie; then a full page
+# load of /login, whatever the answer, so no signed-in page stays on screen.
+SIGNOUT_SCRIPT = (f"fetch('{SIGNOUT_URL}', {{method: 'POST', credentials: 'same-origin'}})"
+                  ".finally(() => { window.location.href = '/login'; })")
 
 
 def signout_button(id: str, **props) -> rx.Component:
-    return rx.button(
-        signout_link(rx.icon("log-out", size=16), "Sign out", id=id),
-        as_child=True, variant="soft", color_scheme="gray", size="2", **props,
-    )
+    return rx.button(rx.icon("log-out", size=16), "Sign out", id=id, on_click=rx.call_script(SIGNOUT_SCRIPT),
+                     variant="soft", color_scheme="gray", size="2", **props)
 
 
 def sidebar_footer(signout_id: str) -> rx.Component:
@@ -141,7 +138,7 @@ def user_menu() -> rx.Component:
             rx.box(rx.text(SessionState.user_email, size="2", weight="medium"),
                    rx.text("Role: ", SessionState.role, size="1", color_scheme="gray"), padding="4px 8px"),
             rx.menu.separator(),
-            rx.menu.item(signout_link(rx.icon("log-out", size=14), "Sign out"), as_child=True),
+            rx.menu.item(rx.icon("log-out", size=14), "Sign out", on_click=rx.call_script(SIGNOUT_SCRIPT)),
             align="end",
         ),
     )

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
 
     # Public address of the app, used in the links we email.
     app_url: str = "http://localhost:3000"
+    # Other origins whose pages may call the API with the signed-in cookie (comma-separated, e.g. an admin site
+    # on another host). The app's own origin (APP_URL, or the host a request came to) is always allowed.
+    cors_allowed_origins: str = ""
     # Secure flag on the session cookie. Unset → on when app_url is https.
     cookie_secure: bool | None = None
     session_cookie_name: str = "qv_session"
@@ -208,6 +211,10 @@ class Settings(BaseSettings):
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.app_url.startswith("https://")
+
+    @property
+    def extra_origins(self) -> list[str]:
+        return [o.strip().rstrip("/").lower() for o in self.cors_allowed_origins.split(",") if o.strip()]
 
     def app_link(self, path: str, token: str) -> str:
         """An absolute link into the app carrying a one-time token (emails)."""

@@ -142,7 +142,8 @@ def test_web_sign_in_ticket_sets_an_http_only_cookie(client):
     assert client.get("/api/me").json()["email"] == "ana@example.com"  # the cookie authenticates too
     r = client.get(f"/api/auth/session?ticket={ticket}", follow_redirects=False)
     assert r.headers["location"].endswith("/login?expired=1")
-    r = client.get("/api/auth/signout", follow_redirects=False)
+    assert client.get("/api/auth/signout").status_code == 405  # a link elsewhere cannot sign anyone out
+    r = client.post("/api/auth/signout", follow_redirects=False, headers={"Origin": "http://localhost:3000"})
     assert r.status_code == 303 and r.headers["location"].endswith("/login")
     client.cookies.clear()
     assert client.get("/api/me").status_code == 401

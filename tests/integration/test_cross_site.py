@@ -1,0 +1,94 @@
+"""A page on another site (or another port of this host) cannot act with a signed-in person's cookie: CORS names
+only the app's origin, cookie-carried writes must come from the app's own pages, and sign-out is a POST."""
+
+import functools
+
+import pytest
+from fastapi.testclient import TestClient
+
+from quantum_voice.api import create_api
+from quantum_voice.core.db import session_scope
+from quantum_voice.services import accounts
+from tests.factories import PASSWORD, api_login, verified_owner
+
+EVIL = "https://evil.example"
+NEW_CAMPAIGN = {"name": "Spring open house"}
+
+
+@pytest.fixture
+def client(engine):
+    return TestClient(create_api())
+
+
+@pytest.fixture
+def cookie_client(client):
+    """``client`` holding owner@example.com's sign-in cookie, as a browser does after signing in."""
+    with session_scope() as session:
+        user, _ = verified_owner(session)
+        ticket = accounts.create_web_ticket(session, user)
+    assert client.get(f"/api/auth/session?ticket={ticket}", follow_redirects=False).status_code == 303
+    return client
+
+
+@pytest.mark.parametrize("headers", [{"Origin": EVIL}, {"Origin": "null"}, {"Origin": "http://testserver:4000"},
+                                     {"Referer": f"{EVIL}/page"}, {}])
+def test_a_cookie_carried_write_from_elsewhere_is_refused(cookie_client, headers):
+    response = cookie_client.post("/api/campaigns", json=NEW_CAMPAIGN, headers=headers)
+    assert response.status_code == 403 and response.json()["error"]["code"] == "cross_site_request"
+    assert cookie_client.get("/api/campaigns").json() == []  # nothing was written; reads still work
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "http://localhost:3000"},  # APP_URL
+                                     {"Origin": "http://testserver"},  # the host the request came to
+                                     {"Referer": "http://testserver/campaigns"}])
+def test_a_cookie_carried_write_from_the_apps_own_pages_goes_through(cookie_client, headers):
+    assert cookie_client.post("/api/campaigns", json=NEW_CAMPAIGN, headers=headers).status_code == 201
+
+
+def test_an_api_client_with_a_bearer_token_is_not_asked_for_an_origin(client):
+    with session_scope() as session:
+        verified_owner(session)
+    auth = api_login(client, "owner@example.com")
+    assert client.post("/api/campaigns", json=NEW_CAMPAIGN, headers={**auth, "Origin": EVIL}).status_code == 201
+
+
+def test_sign_out_is_a_post_from_the_apps_own_pages(cookie_client):
+    assert cookie_client.get("/api/auth/signout").status_code == 405
+    assert cookie_client.post("/api/auth/signout", headers={"Origin": EVIL}).status_code == 403
+    assert cookie_client.get("/api/me").status_code == 200  # still signed in
+    response = cookie_client.post("/api/auth/signout", headers={"Origin": "http://testserver"},
+                                  follow_redirects=False)
+    assert response.status_code == 303
+    cookie_client.cookies.clear()
+    assert cookie_client.get("/api/me").status_code == 401
+
+
+@functools.cache
+def _whole_app():
+    """The ASGI app the server runs (Reflex adds the CORS middleware around the API); it can be built only once."""
+    from quantum_voice.quantum_voice import app
+
+    return app()
+
+
+def test_cors_never_echoes_another_origin_with_credentials(engine):
+    browser = TestClient(_whole_app())
+    for origin in (EVIL, "null", "http://localhost:4000"):
+        response = browser.get("/api/health", headers={"Origin": origin})
+        assert "access-control-allow-origin" not in response.headers, origin
+        preflight = browser.options("/api/campaigns", headers={"Origin": origin,
+                                                                "Access-Control-Request-Method": "POST"})
+        assert preflight.headers.get("access-control-allow-origin") != origin
+    own = browser.get("/api/health", headers={"Origin": "http://localhost:3000"})
+    assert own.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+
+def test_the_ui_websocket_accepts_only_the_apps_own_pages():
+    from quantum_voice.quantum_voice import _websocket_origin_allowed
+
+    environ = {"HTTP_HOST": "127.0.0.1:3000", "wsgi.url_scheme": "http"}
+    assert _websocket_origin_allowed("http://127.0.0.1:3000", environ)
+    assert _websocket_origin_allowed("http://localhost:3000", environ)  # APP_URL
+    assert not _websocket_origin_allowed("http://127.0.0.1:4000", environ)
+    assert not _websocket_origin_allowed(EVIL, environ)
+    assert not _websocket_origin_allowed(None, environ)
