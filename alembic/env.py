@@ -30,7 +30,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(_url())
+    engine = make_engine(_url(), time_budget=False)  # an index build on a big table may take a while
     try:
         with engine.connect() as conn:
             _run(conn)

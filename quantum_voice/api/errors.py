@@ -50,7 +50,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden"}
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden",
+                 413: "payload_too_large"}
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "No such API endpoint. See /api/docs for the list."

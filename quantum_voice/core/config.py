@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # Signs and protects tokens. Empty → generated once and stored in data_dir/secret_key (mode 0600).
     secret_key: SecretStr = SecretStr("")
 
+    # PostgreSQL time budget per statement, and for a transaction left idle while holding its locks.
+    db_statement_timeout_ms: int = 30_000
+    db_idle_in_transaction_timeout_ms: int = 60_000
+
     # Public address of the app, used in the links we email.
     app_url: str = "http://localhost:3000"
     # Other origins whose pages may call the API with the signed-in cookie (comma-separated, e.g. an admin site

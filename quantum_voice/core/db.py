@@ -23,8 +23,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Build an engine for ``url`` with the settings each backend needs."""
+def make_engine(url: str, *, time_budget: bool = True) -> Engine:
+    """Build an engine for ``url`` with the settings each backend needs. ``time_budget``: on PostgreSQL, a
+    statement runs at most ``DB_STATEMENT_TIMEOUT_MS`` and a transaction may sit idle (holding its locks) at most
+    ``DB_IDLE_IN_TRANSACTION_TIMEOUT_MS``, so no request can hold the database for minutes (migrations opt out).
+    SQLite waits ``busy_timeout`` for a lock, then the request fails and says so."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -32,7 +35,12 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    connect_args = {}
+    if time_budget and parsed.get_backend_name() == "postgresql":
+        settings = get_settings()
+        connect_args["options"] = (f"-c statement_timeout={settings.db_statement_timeout_ms} "
+                                   f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_timeout_ms}")
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
 
 
 def get_engine() -> Engine:

@@ -15,7 +15,7 @@ from quantum_voice.models.knowledge import KnowledgeBase
 from quantum_voice.services import audit
 from quantum_voice.services.flows.schema import NODE_LABELS, SCHEMA_VERSION, NodeType
 from quantum_voice.services.flows.templates import DEFAULT_TEMPLATE, build_template, require_template
-from quantum_voice.services.flows.validation import FlowInvalid, FlowProblem, check_flow
+from quantum_voice.services.flows.validation import TOO_LARGE, FlowInvalid, FlowProblem, check_flow
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
 
@@ -77,7 +77,8 @@ def save_draft(repo: OrgRepository, campaign_id: int, draft: Any, *, name: str |
     repo.scope.require(Permission.MANAGE_CAMPAIGNS)
     _, flow = campaign_and_flow(repo, campaign_id)
     problems = draft_problems(repo, draft)
-    if problems and (not allow_invalid or not _has_nodes_and_edges(draft)):
+    too_large = any(p.code == TOO_LARGE for p in problems)
+    if problems and (not allow_invalid or too_large or not _has_nodes_and_edges(draft)):
         raise FlowInvalid(problems)
     check = check_flow(draft)
     flow.draft = check.definition.to_json() if check.definition is not None and not problems else dict(draft)

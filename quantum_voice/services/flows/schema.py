@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from quantum_voice.models.base import StrEnum
 from quantum_voice.services.leads.scoring import ScoringConfig
@@ -79,14 +79,15 @@ class RagAnswerConfig(_Config):
 
 class ClarifyConfig(_Config):
     questions: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
-        default_factory=lambda: ["Could you tell me a little more about what you're looking for?"], min_length=1)
+        default_factory=lambda: ["Could you tell me a little more about what you're looking for?"], min_length=1,
+        max_length=20)
     variable: str | None = None  # the field this node fills; resolved once it is captured
     max_attempts: int = Field(default=2, ge=1, le=10)
 
 
 class DispatchTriggers(_Config):
     on_request: bool = True  # "can I speak to someone"
-    keywords: list[str] = Field(default_factory=list)  # "contract", "complaint"
+    keywords: list[Annotated[str, Field(max_length=80)]] = Field(default_factory=list, max_length=50)  # "contract"
     max_call_minutes: float | None = Field(default=None, gt=0, le=240)
     low_confidence_streak: int | None = Field(default=None, ge=1, le=20)  # K unanswered turns in a row
 
@@ -188,7 +189,8 @@ class Variable(BaseModel):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     label: str = Field(default="", max_length=120)
     kind: Literal["standard", "text", "choice", "pattern", "date_time"] = "standard"
-    choices: list[str] = Field(default_factory=list)  # kind "choice": "3-bedroom|three bedroom" lists synonyms
+    # kind "choice": "3-bedroom|three bedroom" lists synonyms
+    choices: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=100)
     pattern: str | None = Field(default=None, max_length=300)  # kind "pattern": a regular expression
     personal: bool = False  # stored only with consent, like name, email and phone
 
@@ -207,23 +209,39 @@ class FlowDefinition(BaseModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     nodes: list[Node] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
-    variables: list[Variable] = Field(default_factory=default_variables)
+    variables: list[Variable] = Field(default_factory=default_variables, max_length=50)
     scoring: ScoringConfig = Field(default_factory=ScoringConfig)
 
+    # Lookups by id, built once per list (validation walks every edge: a scan per lookup made it quadratic). Nodes
+    # and edges are replaced or appended, never renamed in place, so the lists' identity and length key the index.
+    _index: tuple | None = PrivateAttr(default=None)
+
+    def _lookup(self) -> tuple[dict[str, Any], dict[str, list[Edge]]]:
+        key = (id(self.nodes), len(self.nodes), id(self.edges), len(self.edges))
+        if self._index is None or self._index[0] != key:
+            nodes: dict[str, Any] = {}
+            for node in self.nodes:
+                nodes.setdefault(node.id, node)
+            edges: dict[str, list[Edge]] = {}
+            for edge in self.edges:
+                edges.setdefault(edge.source, []).append(edge)
+            self._index = (key, nodes, edges)
+        return self._index[1], self._index[2]
+
     def node(self, node_id: str) -> Any:
-        for node in self.nodes:
-            if node.id == node_id:
-                return node
-        raise KeyError(node_id)
+        found = self._lookup()[0].get(node_id)
+        if found is None:
+            raise KeyError(node_id)
+        return found
 
     def has_node(self, node_id: str) -> bool:
-        return any(node.id == node_id for node in self.nodes)
+        return node_id in self._lookup()[0]
 
     def nodes_of(self, node_type: NodeType) -> list[Any]:
         return [node for node in self.nodes if node.type == node_type.value]
 
     def edges_from(self, node_id: str) -> list[Edge]:
-        return [edge for edge in self.edges if edge.source == node_id]
+        return list(self._lookup()[1].get(node_id, []))
 
     def variable(self, key: str) -> Variable | None:
         return next((v for v in self.variables if v.key == key), None)

@@ -76,14 +76,31 @@ def require_valid_flow(raw: Any) -> FlowDefinition:
     return check.definition
 
 
+# A voice flow has tens of nodes; these bounds keep every check (and every save) quick whatever a client sends.
+MAX_NODES, MAX_EDGES = 500, 2000
+TOO_LARGE = "flow_too_large"
+
+
 def check_flow(raw: Any) -> FlowCheck:
     if isinstance(raw, FlowDefinition):
         raw = raw.to_json()
     if not isinstance(raw, Mapping):
         return FlowCheck(None, [FlowProblem("not_a_flow", "A flow is a JSON object with 'nodes' and 'edges'.")])
+    too_large = _too_large(raw)
+    if too_large:
+        return FlowCheck(None, [too_large])
     definition, problems = _parse(raw)
     problems += _check_graph(definition) + _check_variables(definition) + _check_nodes(definition)
     return FlowCheck(None if problems else definition, _unique(problems))
+
+
+def _too_large(raw: Mapping) -> FlowProblem | None:
+    for key, limit in (("nodes", MAX_NODES), ("edges", MAX_EDGES)):
+        items = raw.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            return FlowProblem(TOO_LARGE, f"This flow has {len(items)} {key}; a flow may have at most {limit}. "
+                               "Split it into smaller flows, or remove what is not used.")
+    return None
 
 
 def _unique(problems: list[FlowProblem]) -> list[FlowProblem]:

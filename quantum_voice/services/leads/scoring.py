@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -28,7 +28,7 @@ class ScoringRule(BaseModel):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     label: str = Field(min_length=1, max_length=120)
     points: int = Field(ge=-100, le=100)
-    keywords: list[str] = Field(default_factory=list)
+    keywords: list[Annotated[str, Field(max_length=80)]] = Field(default_factory=list, max_length=100)
     field: str | None = None
     min_questions: int | None = Field(default=None, ge=1, le=50)  # fires once the caller asked this many questions
 
@@ -91,7 +91,7 @@ def default_rules() -> list[ScoringRule]:
 class ScoringConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    rules: list[ScoringRule] = Field(default_factory=default_rules)
+    rules: list[ScoringRule] = Field(default_factory=default_rules, max_length=100)
     bands: ScoreBands = Field(default_factory=ScoreBands)
 
     @model_validator(mode="after")

@@ -119,6 +119,47 @@ def test_saving_an_invalid_draft_is_a_422_naming_the_nodes(client, owner):
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_flow"
 
 
+def _chain(nodes: int) -> dict:
+    ids = ["s"] + [f"n{i}" for i in range(nodes - 2)] + ["e"]
+    types = ["start"] + ["clarify"] * (nodes - 2) + ["end"]
+    return {"nodes": [{"id": i, "type": t} for i, t in zip(ids, types)],
+            "edges": [{"source": a, "target": b} for a, b in zip(ids, ids[1:])]}
+
+
+def test_a_flow_over_the_size_limit_is_refused_even_as_an_autosaved_draft(client, owner):
+    from quantum_voice.services.flows.validation import MAX_NODES
+
+    campaign = new_campaign(client, owner)
+    before = client.get(f"/api/flows/{campaign['id']}", headers=owner).json()["draft"]
+    r = client.put(f"/api/flows/{campaign['id']}?allow_invalid=true", json={"draft": _chain(MAX_NODES + 1)},
+                   headers=owner)
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["code"] == "flow_too_large"
+    assert f"at most {MAX_NODES}" in r.json()["error"]["message"]
+    assert client.get(f"/api/flows/{campaign['id']}", headers=owner).json()["draft"] == before  # nothing lost
+    r = client.put(f"/api/flows/{campaign['id']}?allow_invalid=true", json={"draft": _chain(MAX_NODES)},
+                   headers=owner)
+    assert r.status_code == 200  # the largest allowed flow saves (its problems listed)
+
+
+def test_a_request_body_over_the_limit_is_413_whether_declared_or_streamed(client, owner):
+    from quantum_voice.api.limits import JSON_BODY_LIMIT
+
+    campaign = new_campaign(client, owner)
+    padding = {"draft": {"nodes": [], "edges": [], "note": "x" * JSON_BODY_LIMIT}}
+    r = client.put(f"/api/flows/{campaign['id']}?allow_invalid=true", json=padding, headers=owner)
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+    def streamed():  # no Content-Length: the body is counted as it arrives
+        yield b'{"draft": {"nodes": [], "edges": [], "note": "'
+        for _ in range(3):
+            yield b"x" * (1024 * 1024)
+        yield b'"}}'
+
+    r = client.put(f"/api/flows/{campaign['id']}?allow_invalid=true", content=streamed(),
+                   headers={**owner, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
 def test_a_knowledge_base_of_another_organisation_is_a_problem_of_the_node(client, owner):
     campaign = new_campaign(client, owner)
     draft = client.get(f"/api/flows/{campaign['id']}", headers=owner).json()["draft"]

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from quantum_voice.services.flows.schema import FlowDefinition
 from quantum_voice.services.flows.templates import TEMPLATES, build_template
 from quantum_voice.services.flows.validation import FlowInvalid, check_flow, require_valid_flow
 from tests.unit.flows.support import edge, node
@@ -196,3 +197,21 @@ def test_require_valid_flow_raises_a_422_naming_the_first_node_and_listing_all()
     assert error.status == 422 and error.code == "invalid_flow" and error.field == "nodes.answer"
     assert "1 more problem" in error.message
     assert {d["node_id"] for d in error.details} == {"answer", "orphan"}
+
+
+def test_a_flow_over_the_size_limits_gets_one_problem_and_is_not_parsed():
+    from quantum_voice.services.flows.validation import MAX_EDGES, MAX_NODES
+
+    nodes = [{"id": f"n{i}", "type": "nonsense"} for i in range(MAX_NODES + 1)]
+    check = check_flow({"nodes": nodes, "edges": []})
+    assert [p.code for p in check.problems] == ["flow_too_large"] and check.definition is None
+    edges = [{"source": "a", "target": "b"}] * (MAX_EDGES + 1)
+    assert [p.code for p in check_flow({"nodes": [], "edges": edges}).problems] == ["flow_too_large"]
+
+
+def test_lookups_follow_nodes_and_edges_added_after_the_first_lookup():
+    flow = FlowDefinition.model_validate({"nodes": [{"id": "s", "type": "start"}], "edges": []})
+    assert flow.has_node("s") and not flow.has_node("e") and flow.edges_from("s") == []
+    flow.nodes.append(FlowDefinition.model_validate({"nodes": [{"id": "e", "type": "end"}]}).nodes[0])
+    flow.edges.append(FlowDefinition.model_validate({"edges": [{"source": "s", "target": "e"}]}).edges[0])
+    assert flow.node("e").type == "end" and [e.target for e in flow.edges_from("s")] == ["e"]
