@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from quantum_voice.api import account, auth, campaigns, flows, knowledge, leads
 from quantum_voice.api import public_calls, qr
 from quantum_voice.api.errors import install_error_handlers
+from quantum_voice.api.input_checks import InputChecks
 from quantum_voice.api.limits import BodySizeLimit
 from quantum_voice.services.health import health_report
 
@@ -23,7 +24,8 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(api)
-    api.add_middleware(BodySizeLimit)
+    api.add_middleware(InputChecks)
+    api.add_middleware(BodySizeLimit)  # added last, so it runs first: nothing reads an oversized body
     api.include_router(auth.router)
     api.include_router(account.router)
     api.include_router(knowledge.router)

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from quantum_voice.core.errors import DomainError, RateLimited
@@ -57,8 +57,20 @@ def install_error_handlers(app: FastAPI) -> None:
             message = "No such API endpoint. See /api/docs for the list."
         return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message)
 
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _unstorable(_: Request, exc: Exception):
+        # the edge checks (input_checks.py) catch these first; a value that still slips through is the caller's
+        log.warning("a value the database cannot store: %s", str(exc).splitlines()[0][:200])
+        return error_response(422, "validation_error", "A value in the request cannot be stored (a number too "
+                              "large, or text with characters that are not allowed). Nothing was saved.")
+
     @app.exception_handler(OperationalError)
     async def _database_down(_: Request, exc: OperationalError):
+        if "statement timeout" in str(exc) or "idle-in-transaction" in str(exc):
+            log.error("database time budget exceeded: %s", str(exc).splitlines()[0])
+            return error_response(503, "database_busy", "That took the database too long, so it was stopped. "
+                                  "Nothing was saved; try again, or with less at a time.", headers={"Retry-After": "5"})
         log.error("database unavailable: %s", str(exc).splitlines()[0])
         return error_response(503, "database_unavailable",
                               "The database is not reachable right now. Nothing was saved; try again shortly.",
