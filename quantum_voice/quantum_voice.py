@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 import reflex as rx
 
 from quantum_voice.api import create_api
+from quantum_voice.api.headers import SecurityHeaders
 from quantum_voice.core.logging_setup import configure_logging
 from quantum_voice.core.origins import is_trusted_origin
 from quantum_voice.pages.accept_invite import accept_invite_page
@@ -46,7 +47,9 @@ from quantum_voice.states.team import TeamState
 
 configure_logging()
 
-app = rx.App(api_transformer=create_api())  # the theme is set by RadixThemesPlugin in rxconfig.py
+# The REST API is mounted under /api; the security headers wrap everything served (pages, scripts, the API).
+# The theme is set by RadixThemesPlugin in rxconfig.py.
+app = rx.App(api_transformer=[create_api(), SecurityHeaders])
 
 
 def _websocket_origin_allowed(origin: str | None, environ: dict) -> bool:

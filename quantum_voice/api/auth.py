@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from quantum_voice.api.deps import DB, check_same_origin, client_ip, request_token
+from quantum_voice.api.headers import is_https
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.errors import DomainError
 from quantum_voice.services import accounts
@@ -113,20 +114,24 @@ def _safe_next(next_path: str) -> str:
 
 
 def _app_path(path: str) -> str:
-    # In dev mode the UI is on another port than the API; in prod (single port) this is a plain path.
-    return get_settings().app_url.rstrip("/") + path
+    """A redirect within the app stays on the host the browser used (pages and API share one port): redirecting
+    to APP_URL sent people who opened the app by another host name to an origin without their cookie."""
+    return path
 
 
 @router.get("/session", include_in_schema=False)
-def open_web_session(ticket: str, session: DB, next: str = "/dashboard") -> RedirectResponse:
-    """Trade the UI's one-time sign-in ticket for the HTTP-only session cookie."""
+def open_web_session(ticket: str, request: Request, session: DB, next: str = "/dashboard") -> RedirectResponse:
+    """Trade the UI's one-time sign-in ticket for the HTTP-only session cookie (``Secure`` whenever the request
+    came over https, behind a proxy too, unless COOKIE_SECURE says otherwise)."""
     settings = get_settings()
     try:
         row, token = accounts.exchange_web_ticket(session, ticket)
     except DomainError:
         return RedirectResponse(_app_path("/login?expired=1"), status_code=303)
     response = RedirectResponse(_app_path(_safe_next(next)), status_code=303)
-    response.set_cookie(settings.session_cookie_name, token, httponly=True, secure=settings.effective_cookie_secure,
+    secure = settings.cookie_secure if settings.cookie_secure is not None else (
+        settings.effective_cookie_secure or is_https(request.scope))
+    response.set_cookie(settings.session_cookie_name, token, httponly=True, secure=secure,
                         samesite="lax", path="/", max_age=settings.session_ttl_hours * 3600)
     return response
 

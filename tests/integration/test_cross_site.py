@@ -92,3 +92,40 @@ def test_the_ui_websocket_accepts_only_the_apps_own_pages():
     assert not _websocket_origin_allowed("http://127.0.0.1:4000", environ)
     assert not _websocket_origin_allowed(EVIL, environ)
     assert not _websocket_origin_allowed(None, environ)
+
+
+def test_every_response_carries_the_security_headers_and_only_the_call_page_may_be_framed(engine):
+    browser = TestClient(_whole_app())
+    for path in ("/api/health", "/api/openapi.json"):
+        headers = browser.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+        policy = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy and "default-src 'self'" in policy
+        assert "strict-transport-security" not in headers  # plain http
+    from quantum_voice.api.headers import security_headers
+
+    call = dict(security_headers({"path": "/call/harbor-view", "headers": []}))
+    assert b"frame-ancestors *" in call[b"content-security-policy"] and b"x-frame-options" not in call
+    behind_tls = dict(security_headers({"path": "/login", "headers": [(b"x-forwarded-proto", b"https")]}))
+    assert behind_tls[b"strict-transport-security"].startswith(b"max-age=")
+
+
+def test_the_session_cookie_is_secure_when_the_request_came_over_https(client):
+    with session_scope() as session:
+        user, _ = verified_owner(session)
+        ticket = accounts.create_web_ticket(session, user)
+    response = client.get(f"/api/auth/session?ticket={ticket}", follow_redirects=False,
+                          headers={"X-Forwarded-Proto": "https"})
+    assert "Secure" in response.headers["set-cookie"]
+
+
+def test_sign_in_redirects_stay_on_the_host_the_browser_used(client):
+    with session_scope() as session:
+        user, _ = verified_owner(session)
+        ticket = accounts.create_web_ticket(session, user)
+    response = client.get(f"/api/auth/session?ticket={ticket}&next=/team", follow_redirects=False,
+                          headers={"Host": "voice.internal:3000"})
+    assert response.headers["location"] == "/team"  # relative: not APP_URL's localhost
+    assert client.get(f"/api/auth/session?ticket={ticket}", follow_redirects=False).headers["location"] == \
+        "/login?expired=1"

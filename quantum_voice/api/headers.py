@@ -1,0 +1,70 @@
+"""Security headers on every response the app serves (pages, scripts, the API).
+
+* ``Content-Security-Policy``: scripts, styles, fonts and connections from the app itself only (plus the LiveKit
+  server when configured); no plugins, no ``<base>`` or form posts elsewhere. Reflex's pages need inline scripts,
+  inline styles and ``eval`` (``rx.call_script``), so those stay allowed. Images may come from https (campaign logos).
+* Framing: no other site may frame the app (``frame-ancestors 'none'``, ``X-Frame-Options: DENY``), except the
+  call page, which the website widget embeds on purpose (``/call/...``: ``frame-ancestors *``).
+* ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: strict-origin-when-cross-origin``, and on https (direct
+  or behind a proxy that says ``X-Forwarded-Proto: https``) ``Strict-Transport-Security``.
+"""
+
+from __future__ import annotations
+
+from quantum_voice.core.config import get_settings
+from quantum_voice.core.origins import origin_of
+
+EMBEDDABLE_PREFIXES = ("/call/",)  # the widget frames the call page on customers' sites
+
+
+def content_security_policy(path: str) -> str:
+    livekit = origin_of((get_settings().livekit_url or "").replace("wss://", "https://").replace("ws://", "http://"))
+    connect = ["'self'"]
+    if livekit:
+        connect += [livekit, livekit.replace("https://", "wss://").replace("http://", "ws://")]
+    framing = "*" if path.startswith(EMBEDDABLE_PREFIXES) else "'none'"
+    return "; ".join([
+        "default-src 'self'", "script-src 'self' 'unsafe-inline' 'unsafe-eval'", "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob: https:", "font-src 'self' data:", "media-src 'self' blob: mediastream:",
+        f"connect-src {' '.join(connect)}", "worker-src 'self' blob:", "object-src 'none'", "base-uri 'self'",
+        "form-action 'self'", f"frame-ancestors {framing}",
+    ])
+
+
+def is_https(scope) -> bool:
+    headers = dict(scope.get("headers") or [])
+    forwarded = headers.get(b"x-forwarded-proto", b"").decode("latin-1").split(",")[0].strip().lower()
+    return scope.get("scheme") == "https" or forwarded == "https"
+
+
+def security_headers(scope) -> list[tuple[bytes, bytes]]:
+    path = scope.get("path", "")
+    headers = [(b"content-security-policy", content_security_policy(path).encode()),
+               (b"x-content-type-options", b"nosniff"),
+               (b"referrer-policy", b"strict-origin-when-cross-origin")]
+    if not path.startswith(EMBEDDABLE_PREFIXES):
+        headers.append((b"x-frame-options", b"DENY"))
+    if is_https(scope):
+        headers.append((b"strict-transport-security", b"max-age=15552000"))
+    return headers
+
+
+class SecurityHeaders:
+    """ASGI middleware adding ``security_headers`` to every HTTP response (the app's own values win)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extra = security_headers(scope)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  *(h for h in extra if h[0] not in present)]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
