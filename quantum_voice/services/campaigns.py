@@ -78,12 +78,7 @@ def get_campaign(repo: OrgRepository, campaign_id: int) -> CampaignView:
     return _view(repo, active_campaign(repo, campaign_id))
 
 
-def active_campaign(repo: OrgRepository, campaign_id: int) -> Campaign:
-    """The organisation's campaign ``campaign_id``; a deleted one is "not found", like another organisation's."""
-    campaign = repo.get(Campaign, campaign_id)
-    if campaign.deleted_at is not None:
-        raise NotFound(f"No campaign with id {campaign_id} in your organisation.")
-    return campaign
+active_campaign = editing.live_campaign  # a deleted campaign is "not found", like another organisation's
 
 
 def call_url(campaign: Campaign) -> str:

@@ -24,6 +24,7 @@ from quantum_voice.services.flows import engine
 from quantum_voice.services.flows.knowledge import KnowledgeSearch
 from quantum_voice.services.flows.phrasing import KeepWording, Phraser
 from quantum_voice.services.flows.privacy import personal_keys
+from quantum_voice.services.flows.editing import live_campaign
 from quantum_voice.services.flows.publishing import runnable_flow
 from quantum_voice.services.flows.schema import FlowDefinition
 from quantum_voice.services.flows.state import FlowState, StepResult
@@ -80,7 +81,7 @@ class CallServices:
 def start_conversation(repo: OrgRepository, campaign_id: int, setup: CallSetup | None = None,
                        services: CallServices | None = None) -> TurnOutcome:
     setup, services = setup or CallSetup(), services or CallServices()
-    campaign = repo.get(Campaign, campaign_id)
+    campaign = live_campaign(repo, campaign_id)
     flow, version_id = runnable_flow(repo, campaign, use_draft=setup.use_draft)
     now = utcnow()
     conversation = repo.add(Conversation(

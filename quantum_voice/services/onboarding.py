@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from quantum_voice.core.clock import utcnow
-from quantum_voice.core.errors import ValidationFailed
+from quantum_voice.core.errors import Conflict, ValidationFailed
 from quantum_voice.models.accounts import Organization
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.services import audit
@@ -46,6 +46,9 @@ def complete_onboarding(repo: OrgRepository, *, organization_name: str, industry
     campaign_name = check_name(first_campaign_name, "campaign name", "first_campaign_name")
     org = repo.session.get(Organization, repo.scope.organization_id)
     assert org is not None
+    if not needs_onboarding(org):  # once only: it renames the organisation and creates a campaign
+        raise Conflict("This organisation has already been set up. Create campaigns on the Campaigns page.",
+                       code="already_onboarded")
     org.name, org.industry = name, industry
     org.onboarding_completed_at = org.updated_at = utcnow()
     campaign = new_campaign(repo, org, campaign_name)

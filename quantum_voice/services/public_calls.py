@@ -52,6 +52,7 @@ from quantum_voice.models.campaigns import Campaign, CampaignStatus, QRCode
 from quantum_voice.models.system import SystemMetric
 from quantum_voice.services.conversations import CALL_ENDED, OPEN_STATUSES, CallSetup
 from quantum_voice.services.deployment import hash_client_ip
+from quantum_voice.services.flows.editing import live_campaign
 from quantum_voice.services.leads.emails import valid_email
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.ratelimit import Limit, RateLimiter
@@ -149,7 +150,7 @@ def _page_of(session: Session, campaign: Campaign, test_token: str | None) -> Ca
 def test_call_link(repo: OrgRepository, campaign_id: int) -> str:
     """The "Test call" button: the call page in test mode, for people who manage the campaign."""
     repo.scope.require(Permission.MANAGE_CAMPAIGNS)
-    campaign = repo.get(Campaign, campaign_id)
+    campaign = live_campaign(repo, campaign_id)
     expires = int(time.time()) + TEST_LINK_HOURS * 3600
     token = f"{expires}.{_sign(f'test-call:{campaign.id}:{expires}')}"
     return f"{get_settings().app_url.rstrip('/')}/call/{campaign.slug}?test={token}"

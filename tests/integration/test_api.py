@@ -88,14 +88,19 @@ def test_unknown_endpoint_is_a_json_404(client):
 def test_onboarding_then_team_invite_through_the_api(client):
     _signup_and_verify(client)
     auth = _login(client)
+    r = client.post("/api/onboarding", json={"organization_name": "X", "industry": "mining",
+                                             "first_campaign_name": "Y"}, headers=auth)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "industry"
     r = client.post("/api/onboarding", json={"organization_name": "Sunny Solar Ltd", "industry": "solar",
                                              "first_campaign_name": "Roof check"}, headers=auth)
     assert r.status_code == 200, r.text
     assert r.json()["campaign_slug"].startswith("sunny-solar")
     assert client.get("/api/me", headers=auth).json()["organization"]["onboarding_completed"] is True
-    r = client.post("/api/onboarding", json={"organization_name": "X", "industry": "mining",
+    r = client.post("/api/onboarding", json={"organization_name": "X", "industry": "solar",
                                              "first_campaign_name": "Y"}, headers=auth)
-    assert r.status_code == 422 and r.json()["error"]["field"] == "industry"
+    assert r.status_code == 409 and r.json()["error"]["code"] == "already_onboarded"  # once only
+    assert client.get("/api/me", headers=auth).json()["organization"]["name"] == "Sunny Solar Ltd"
+    assert [c["name"] for c in client.get("/api/campaigns", headers=auth).json()] == ["Roof check"]
 
     r = client.post("/api/team/invitations", json={"email": "kim@example.com", "role": "agent"}, headers=auth)
     assert r.status_code == 201 and r.json()["role"] == "agent"

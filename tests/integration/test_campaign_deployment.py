@@ -172,7 +172,10 @@ def test_a_deleted_campaign_disappears_with_its_public_link_and_qr_codes(client,
                                ("delete", f"/api/campaigns/{cid}", None), ("get", f"/api/campaigns/{cid}/qr", None),
                                ("post", f"/api/campaigns/{cid}/qr", {"label": "flyer"}),
                                ("get", f"/api/campaigns/{cid}/qr/{qr['id']}.png", None),
-                               ("get", f"/api/campaigns/{cid}/widget", None)]:
+                               ("get", f"/api/campaigns/{cid}/widget", None), ("get", f"/api/flows/{cid}", None),
+                               ("post", f"/api/flows/{cid}/test", {"messages": ["hello"]}),
+                               ("post", f"/api/flows/{cid}/publish", None),
+                               ("post", "/api/knowledge/search", {"campaign_id": cid, "query": "parking"})]:
         r = client.request(method, path, json=body, headers=owner)
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", (method, path, r.text)
     scan = client.get(f"/api/q/{qr['code']}")

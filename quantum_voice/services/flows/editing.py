@@ -27,8 +27,16 @@ def get_flow(repo: OrgRepository, campaign_id: int) -> tuple[Campaign, Flow, lis
     return campaign, flow, draft_problems(repo, flow.draft)
 
 
-def campaign_and_flow(repo: OrgRepository, campaign_id: int) -> tuple[Campaign, Flow]:
+def live_campaign(repo: OrgRepository, campaign_id: int) -> Campaign:
+    """The organisation's campaign ``campaign_id``; a deleted one is "not found", like another organisation's."""
     campaign = repo.get(Campaign, campaign_id)
+    if campaign.deleted_at is not None:
+        raise NotFound(f"No campaign with id {campaign_id} in your organisation.")
+    return campaign
+
+
+def campaign_and_flow(repo: OrgRepository, campaign_id: int) -> tuple[Campaign, Flow]:
+    campaign = live_campaign(repo, campaign_id)
     if campaign.flow_id is None:
         raise NotFound(f"Campaign '{campaign.name}' has no flow yet. Create one from a template first "
                        f"(POST /api/flows with campaign_id {campaign.id}).", code="no_flow")
@@ -48,7 +56,7 @@ def create_flow(repo: OrgRepository, campaign_id: int, template: str = DEFAULT_T
                 replace: bool = False) -> Flow:
     """Give a campaign a flow built from ``template``; ``replace`` starts an existing draft over."""
     repo.scope.require(Permission.MANAGE_CAMPAIGNS)
-    campaign = repo.get(Campaign, campaign_id)
+    campaign = live_campaign(repo, campaign_id)
     require_template(template)
     if campaign.flow_id is not None and not replace:
         raise Conflict(f"Campaign '{campaign.name}' already has a flow. Edit it (PUT /api/flows/{campaign.id}) or "

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import get_settings
-from quantum_voice.core.errors import Conflict, ValidationFailed
+from quantum_voice.core.errors import Conflict, NotFound, ValidationFailed
 from quantum_voice.core.jobs import Job, enqueue_after_commit
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.knowledge import Chunk, Document, DocumentStatus, KnowledgeBase
@@ -86,6 +86,8 @@ def get_knowledge_base(repo: OrgRepository, knowledge_base_id: int) -> Knowledge
 
 def knowledge_base_of_campaign(repo: OrgRepository, campaign_id: int) -> KnowledgeBase:
     campaign = repo.get(Campaign, campaign_id)
+    if campaign.deleted_at is not None:
+        raise NotFound(f"No campaign with id {campaign_id} in your organisation.")
     if campaign.knowledge_base_id is None:
         raise ValidationFailed(f"Campaign “{campaign.name}” has no knowledge base yet. Attach one to the campaign "
                                "first.", field="campaign_id")
