@@ -26,9 +26,7 @@ class SignupIn(BaseModel):
 
 
 class SignupOut(BaseModel):
-    user_id: int
-    organization_id: int
-    message: str
+    message: str  # the same whether or not the address already had an account
 
 
 class LoginIn(BaseModel):
@@ -61,10 +59,9 @@ class MessageOut(BaseModel):
 
 @router.post("/signup", status_code=201, response_model=SignupOut)
 def signup(body: SignupIn, request: Request, session: DB) -> SignupOut:
-    result = accounts.signup(session, email=body.email, password=body.password,
-                             organization_name=body.organization, full_name=body.full_name, ip=client_ip(request))
-    return SignupOut(user_id=result.user.id, organization_id=result.organization.id,
-                     message=f"Account created. Open the link we emailed to {result.user.email} to verify it.")
+    email = accounts.register(session, email=body.email, password=body.password, organization_name=body.organization,
+                              full_name=body.full_name, ip=client_ip(request))
+    return SignupOut(message=accounts.SIGNUP_SENT.format(email=email))
 
 
 @router.post("/login", response_model=TokenOut)

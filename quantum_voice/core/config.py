@@ -60,10 +60,14 @@ class Settings(BaseSettings):
     reset_token_ttl_minutes: int = 60
     invite_ttl_days: int = 7
 
-    # Sign-in throttling: attempts allowed per window, per account and per client IP.
-    login_max_attempts_per_account: int = 5
+    # Sign-in throttling. One address guessing one account: free attempts, then an exponential wait (1 s, 2 s,
+    # 4 s... up to the window) before each next try; nobody else is locked out. One address, any accounts: a cap
+    # per window. One account from everywhere (many addresses): a high cap per window.
+    login_max_attempts_per_account: int = 5  # free failed attempts per account from one address
     login_max_attempts_per_ip: int = 20
+    login_max_attempts_per_account_anywhere: int = 100
     login_window_seconds: int = 900
+    signup_max_per_ip_per_hour: int = 10
 
     # Outgoing mail. No SMTP host → messages go to the outbox table and the log.
     smtp_host: str = ""

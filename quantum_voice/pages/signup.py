@@ -33,8 +33,8 @@ def check_inbox() -> rx.Component:
         rx.center(rx.icon("mail-check", size=28, color="var(--accent-11)"), width="56px", height="56px",
                   border_radius="50%", background_color="var(--accent-a3)"),
         rx.heading("Check your inbox", size="6"),
-        rx.text("We sent a verification link to ", rx.text.strong(SignupState.done_email),
-                ". Open it to activate your account, then sign in.", size="2", align="center"),
+        rx.text("We sent a message to ", rx.text.strong(SignupState.done_email),
+                ". Open its link to activate your account, then sign in.", size="2", align="center"),
         rx.link("Back to sign in", href="/login", size="2"),
         id="signup-done", align="center", spacing="3", width="100%", padding_y="8px",
     )

@@ -50,6 +50,24 @@ def check_password(password: str, email: str | None = None, field: str = "passwo
         raise ValidationFailed("That password is too long (1024 characters at most).", field=field)
     if len(set(password)) < 4 or (email and password.lower() == email.lower()):
         raise ValidationFailed("That password is too easy to guess. Mix more different characters.", field=field)
+    weakness = password_weakness(password, email)
+    if weakness:
+        raise ValidationFailed(f"That password is too easy to guess{weakness} Add another word or two.", field=field)
+
+
+MIN_PASSWORD_SCORE = 2  # zxcvbn's 0-4: "password12", "1234567890", "qwertyuiop" and "P@ssw0rd123" score below
+
+
+def password_weakness(password: str, email: str | None = None) -> str:
+    """": it is a very common password." (zxcvbn's reason, with its common-password and keyboard lists, which ship
+    in its wheel) when ``password`` is easy to guess, else ""."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:100], user_inputs=[email.split("@")[0]] if email else [])
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return ""
+    warning = (result.get("feedback") or {}).get("warning") or ""
+    return f": {warning[0].lower() + warning[1:].rstrip('.')}." if warning else "."
 
 
 def check_name(value: str, what: str, field: str, max_length: int = 200) -> str:
@@ -149,6 +167,41 @@ def signup(session: Session, *, email: str, password: str, organization_name: st
     return SignupResult(user=user, organization=org)
 
 
+SIGNUP_SENT = "Check your email: we sent a message to {email} with what to do next."
+
+
+def register(session: Session, *, email: str, password: str, organization_name: str,
+             full_name: str | None = None, ip: str | None = None, settings: Settings | None = None) -> str:
+    """Sign-up as the public sees it, which answers the same whether or not the address already has an account
+    (so it cannot be used to find out who has one): a new address gets its verification link; an existing one
+    gets a note that someone tried, with how to sign in or reset the password. Rate-limited per address.
+    Returns the normalised email, for ``SIGNUP_SENT``."""
+    settings = settings or get_settings()
+    verdict = RateLimiter(get_cache(), "sign-up").hit(f"ip:{ip or 'unknown'}",
+                                                      Limit(settings.signup_max_per_ip_per_hour, 3600))
+    if not verdict.allowed:
+        raise RateLimited(f"Too many sign-ups from your network. Try again in {_minutes(verdict.retry_after)}.",
+                          retry_after=verdict.retry_after)
+    email = normalise_email(email)
+    check_password(password, email)
+    check_name(organization_name, "organisation name", "organization")
+    existing = session.exec(select(User).where(User.email == email)).first()
+    if existing is None:
+        signup(session, email=email, password=password, organization_name=organization_name, full_name=full_name,
+               ip=ip)
+        return email
+    send_email(session, OutgoingEmail(
+        to=existing.email, subject="Someone tried to sign up with your email",
+        text=("Someone (maybe you) tried to create a Quantum Voice account with this email address, which already "
+              f"has one.\n\nSign in: {settings.app_url.rstrip('/')}/login\nForgot your password? Reset it: "
+              f"{settings.app_url.rstrip('/')}/forgot-password\n\nIf it was not you, you can ignore this email: "
+              "nothing was changed."),
+        kind="account_exists"), settings)
+    audit.record(session, "auth.sign_up_existing", actor_user_id=existing.id, target_type="user",
+                 target_id=existing.id, ip=ip)
+    return email
+
+
 def verify_email(session: Session, token: str) -> User:
     _, user = _consume_email_token(session, token, TokenPurpose.VERIFY_EMAIL)
     if user.email_verified_at is None:
@@ -173,8 +226,15 @@ def resend_verification(session: Session, email: str) -> None:
 # ---------------------------------------------------------------- sign-in
 
 def _limits(settings: Settings) -> tuple[Limit, Limit]:
-    return (Limit(settings.login_max_attempts_per_account, settings.login_window_seconds),
-            Limit(settings.login_max_attempts_per_ip, settings.login_window_seconds))
+    """(one address, any accounts; one account, from everywhere): caps per window."""
+    return (Limit(settings.login_max_attempts_per_ip, settings.login_window_seconds),
+            Limit(settings.login_max_attempts_per_account_anywhere, settings.login_window_seconds))
+
+
+def _pair_wait(failures: int, settings: Settings) -> int:
+    """Seconds one address must wait before guessing the same account again, after ``failures`` failures."""
+    free = settings.login_max_attempts_per_account
+    return 0 if failures < free else min(2 ** (failures - free), settings.login_window_seconds)
 
 
 def _minutes(seconds: int) -> str:
@@ -184,28 +244,40 @@ def _minutes(seconds: int) -> str:
 
 def authenticate(session: Session, *, email: str, password: str, ip: str | None,
                  settings: Settings | None = None) -> User:
-    """Check credentials, throttled per account and per IP. Failed attempts are audited.
+    """Check credentials, throttled (``_limits``, ``_pair_wait``): an address that keeps guessing one account waits
+    longer before each try, without locking its owner out elsewhere. Failed attempts are audited.
 
     Commits the audit row itself before raising, so a failure is recorded even though the caller's
     transaction rolls back.
     """
     settings = settings or get_settings()
-    limiter = RateLimiter(get_cache(), "sign-in")
-    account_limit, ip_limit = _limits(settings)
-    email_key = email.strip().lower()
-    for key, limit in ((f"account:{email_key}", account_limit), (f"ip:{ip or 'unknown'}", ip_limit)):
-        verdict = limiter.peek(key, limit)
-        if not verdict.allowed:
-            audit.record(session, "auth.sign_in_blocked", ip=ip, email=email_key, reason=key.split(":")[0])
-            session.commit()
-            raise RateLimited(
-                f"Too many failed sign-in attempts. Try again in {_minutes(verdict.retry_after)}, "
-                "or reset your password.", retry_after=verdict.retry_after)
+    cache, limiter = get_cache(), RateLimiter(get_cache(), "sign-in")
+    ip_limit, anywhere_limit = _limits(settings)
+    email_key, address = email.strip().lower(), ip or "unknown"
+    pair, wait_key = f"pair:{email_key}:{address}", f"rl:sign-in:wait:{email_key}:{address}"
+    waits, left = cache.counter(wait_key)
+    waiting = left if waits else 0
+    checks = [(f"ip:{address}", limiter.peek(f"ip:{address}", ip_limit)),
+              (f"account:{email_key}", limiter.peek(f"account:{email_key}", anywhere_limit))]
+    blocked = [(key, verdict.retry_after) for key, verdict in checks if not verdict.allowed]
+    if waiting > 0:
+        blocked.insert(0, (pair, waiting))
+    if blocked:
+        key, retry_after = blocked[0]
+        audit.record(session, "auth.sign_in_blocked", ip=ip, email=email_key, reason=key.split(":")[0])
+        session.commit()
+        when = f"{retry_after} second{'s' if retry_after != 1 else ''}" if retry_after < 60 else _minutes(retry_after)
+        raise RateLimited(f"Too many failed sign-in attempts. Try again in {when}, or reset your password.",
+                          retry_after=max(1, retry_after))
 
     user = session.exec(select(User).where(User.email == email_key)).first()
     if not verify_password(user.password_hash if user else None, password) or (user and not user.is_active):
-        limiter.hit(f"account:{email_key}", account_limit)
-        limiter.hit(f"ip:{ip or 'unknown'}", ip_limit)
+        failures = limiter.hit(pair, Limit(10**9, settings.login_window_seconds)).count
+        wait = _pair_wait(failures, settings)
+        if wait:
+            cache.incr(wait_key, wait)  # exists for ``wait`` seconds: the next try from here waits that long
+        limiter.hit(f"ip:{address}", ip_limit)
+        limiter.hit(f"account:{email_key}", anywhere_limit)
         membership = _first_membership(session, user.id if user else None)
         audit.record(session, "auth.sign_in_failed", organization_id=membership.organization_id if membership else None,
                      actor_user_id=user.id if user else None, ip=ip, email=email_key)
@@ -217,7 +289,7 @@ def authenticate(session: Session, *, email: str, password: str, ip: str | None,
             f"Verify your email first: open the link we sent to {user.email}. "
             "Didn't get it? Ask for a new one with \"Resend verification email\".", code="email_not_verified")
 
-    limiter.reset(f"account:{email_key}")
+    limiter.reset(pair)
     if user.password_hash and password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

@@ -89,10 +89,10 @@ class SignupState(FormErrors, SessionState):
         yield
         try:
             with session_scope() as session:
-                result = accounts.signup(session, email=form.get("email", ""), password=form.get("password", ""),
-                                         organization_name=form.get("organization", ""),
-                                         full_name=form.get("full_name") or None, ip=self._client_ip())
-                self.done_email = result.user.email
+                self.done_email = accounts.register(
+                    session, email=form.get("email", ""), password=form.get("password", ""),
+                    organization_name=form.get("organization", ""), full_name=form.get("full_name") or None,
+                    ip=self._client_ip())
         except DomainError as exc:
             self._show_error(exc, ("full_name", "email", "password", "organization"))
         self.submitting = False

@@ -104,17 +104,36 @@ def test_wrong_password_and_unknown_account_fail_alike_and_are_audited(session):
     assert _actions(session).count("auth.sign_in_failed") == 2
 
 
-def test_sign_in_is_throttled_per_account(session, settings):
+def test_an_address_guessing_one_account_waits_longer_each_time_but_locks_no_one_else_out(session, settings):
     verified_owner(session)
     for _ in range(settings.login_max_attempts_per_account):
         with pytest.raises(NotAuthenticated):
             accounts.authenticate(session, email="owner@example.com", password="wrong-password-1", ip="10.0.0.1")
-    # Even the right password is refused while the account is locked, from any IP.
+    # The guessing address waits before its next try, even with the right password...
     with pytest.raises(RateLimited) as err:
-        accounts.authenticate(session, email="owner@example.com", password=PASSWORD, ip="10.0.0.2")
-    assert "Too many failed sign-in attempts" in err.value.message and "minutes" in err.value.message
-    assert 0 < err.value.retry_after <= settings.login_window_seconds
+        accounts.authenticate(session, email="owner@example.com", password=PASSWORD, ip="10.0.0.1")
+    assert "Too many failed sign-in attempts" in err.value.message and 0 < err.value.retry_after <= 2
     assert "auth.sign_in_blocked" in _actions(session)
+    # ...while the owner, from their own address, signs in as usual
+    assert accounts.authenticate(session, email="owner@example.com", password=PASSWORD, ip="10.0.0.2")
+
+
+def test_the_wait_doubles_with_each_failure_up_to_the_window(settings):
+    free = settings.login_max_attempts_per_account
+    waits = [accounts._pair_wait(n, settings) for n in range(free - 1, free + 12)]
+    assert waits[:4] == [0, 1, 2, 4] and waits[-1] == settings.login_window_seconds
+    assert all(a <= b for a, b in zip(waits, waits[1:]))
+
+
+def test_one_account_guessed_from_everywhere_is_capped(session, settings, monkeypatch):
+    monkeypatch.setattr(settings, "login_max_attempts_per_account_anywhere", 3)
+    verified_owner(session)
+    for n in range(3):
+        with pytest.raises(NotAuthenticated):
+            accounts.authenticate(session, email="owner@example.com", password="wrong-password-1", ip=f"10.0.1.{n}",
+                                  settings=settings)
+    with pytest.raises(RateLimited):
+        accounts.authenticate(session, email="owner@example.com", password=PASSWORD, ip="10.0.2.1", settings=settings)
 
 
 def test_sign_in_is_throttled_per_ip(session, settings, monkeypatch):
@@ -199,3 +218,44 @@ def test_removed_membership_invalidates_the_session(session):
     assert accounts.resolve_token(session, token) is None
     assert session.exec(select(UserSession)).one().user_id == user.id
     assert session.get(Organization, org.id) and session.get(User, user.id)
+
+
+@pytest.mark.parametrize("weak", ["password12", "1234567890", "qwertyuiop", "P@ssw0rd123"])
+def test_common_and_keyboard_passwords_are_refused_with_the_reason(session, weak):
+    with pytest.raises(ValidationFailed) as err:
+        accounts.signup(session, email="a@b.co", password=weak, organization_name="X")
+    assert err.value.field == "password" and "too easy to guess" in err.value.message
+
+
+@pytest.mark.parametrize("strong", ["correct horse battery", "tr0ub4dor&3x", "a-brand-new-password"])
+def test_passphrases_are_accepted(session, strong):
+    assert accounts.signup(session, email="a@b.co", password=strong, organization_name="X").user.id
+
+
+def test_signing_up_answers_the_same_whether_or_not_the_address_has_an_account(session):
+    from sqlmodel import select
+
+    from quantum_voice.models.accounts import Organization
+    from quantum_voice.models.system import EmailMessage
+
+    verified_owner(session, email="ana@example.com", org="Sunny Solar")
+    again = accounts.register(session, email="Ana@Example.com", password=PASSWORD, organization_name="Copycat")
+    fresh = accounts.register(session, email="ben@example.com", password=PASSWORD, organization_name="Ben Co")
+    assert (again, fresh) == ("ana@example.com", "ben@example.com")
+    assert [o.name for o in session.exec(select(Organization).order_by(Organization.id))] == ["Sunny Solar", "Ben Co"]
+    note = session.exec(select(EmailMessage).where(EmailMessage.kind == "account_exists")).one()
+    assert note.to_address == "ana@example.com" and "/forgot-password" in note.body_text and "token=" not in note.body_text
+    assert "auth.sign_up_existing" in _actions(session)
+
+
+def test_sign_ups_are_limited_per_address(session, settings, monkeypatch):
+    monkeypatch.setattr(settings, "signup_max_per_ip_per_hour", 2)
+    for n in range(2):
+        accounts.register(session, email=f"u{n}@example.com", password=PASSWORD, organization_name="X",
+                          ip="10.3.3.3", settings=settings)
+    with pytest.raises(RateLimited) as err:
+        accounts.register(session, email="u9@example.com", password=PASSWORD, organization_name="X", ip="10.3.3.3",
+                          settings=settings)
+    assert err.value.retry_after > 0
+    assert accounts.register(session, email="u9@example.com", password=PASSWORD, organization_name="X",
+                             ip="10.4.4.4", settings=settings) == "u9@example.com"

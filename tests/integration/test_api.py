@@ -14,6 +14,8 @@ def client(engine):
 def _signup_and_verify(client, email="ana@example.com", org="Sunny Solar") -> None:
     response = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD, "organization": org})
     assert response.status_code == 201, response.text
+    again = client.post("/api/auth/signup", json={"email": email, "password": PASSWORD, "organization": "Other"})
+    assert (again.status_code, again.json()) == (201, response.json())  # no way to tell who has an account
     with session_scope() as s:
         token = last_link(s, email, "/verify")
     assert client.post("/api/auth/verify", json={"token": token}).status_code == 200
@@ -49,7 +51,7 @@ def test_wrong_password_is_401_and_throttling_is_429_with_retry_after(client, se
     for _ in range(settings.login_max_attempts_per_account):
         r = client.post("/api/auth/login", json={"email": "ana@example.com", "password": "nope-nope-nope"})
         assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
-    r = client.post("/api/auth/login", json={"email": "ana@example.com", "password": PASSWORD})
+    r = client.post("/api/auth/login", json={"email": "ana@example.com", "password": PASSWORD})  # same address
     assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
     assert int(r.headers["retry-after"]) > 0
 
