@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     # Public calls (the call page): abuse limits per caller IP and per campaign (calls started per hour), and how
     # long the call page's ticket (email gate → call) stays valid.
     calls_per_ip_per_hour: int = 20
-    calls_per_campaign_per_hour: int = 300
+    calls_per_range_per_hour: int = 100  # gate posts from one /24 (IPv4) or /48 (IPv6)
+    calls_per_campaign_per_hour: int = 300  # calls placed, not gate posts
     call_ticket_ttl_seconds: int = 900
     # A call whose voice sidecar vanished (crashed, killed) stays open this long after its last sign of life, so the
     # call page can resume it on another sidecar; then it is closed as voice_worker_lost.

@@ -27,6 +27,8 @@ campaign that is not live yet, and it is marked as a test (left out of analytics
 
 from __future__ import annotations
 
+import ipaddress
+
 import base64
 import json
 import time
@@ -171,7 +173,7 @@ def open_gate(session: Session, slug: str, *, email: str, consent: bool, ip: str
     if not consent:
         raise ValidationFailed("Please tick the box to agree to the privacy terms: the call is recorded to follow "
                                "up on your enquiry.", field="consent")
-    _check_rate_limits(campaign, ip, is_test=page.is_test)
+    _check_gate_limits(ip)
     qr = _qr_code(session, campaign, qr_code)
     record = ConsentRecord(public_id=str(uuid.uuid4()), organization_id=campaign.organization_id,
                            campaign_id=campaign.id, email=address, granted=True,
@@ -333,7 +335,11 @@ def _ticketed_call(session: Session, claims: dict[str, Any], *, ip: str | None,
         if reason:
             raise ServiceUnavailable(reason, code="not_accepting_calls")
     record = session.get(ConsentRecord, claims["consent"])
-    if record is None or record.conversation_id is not None or not _first_use(claims["nonce"]):
+    if record is None or record.conversation_id is not None:
+        raise ValidationFailed("This call was already placed. Go back and press Call again to start a new one.",
+                               field="ticket")
+    _use_capacity(campaign, is_test=bool(claims["test"]))  # a busy line leaves the ticket unused
+    if not _first_use(claims["nonce"]):
         raise ValidationFailed("This call was already placed. Go back and press Call again to start a new one.",
                                field="ticket")
     setup = CallSetup(channel=claims["channel"], is_test=bool(claims["test"]), qr_code_id=claims["qr"],
@@ -410,20 +416,40 @@ def _period_start(period: str) -> datetime:
     return day if period == "daily" else day.replace(day=1) if period == "monthly" else day - timedelta(days=7)
 
 
-def _check_rate_limits(campaign: Campaign, ip: str | None, *, is_test: bool) -> None:
+def _check_gate_limits(ip: str | None) -> None:
+    """The email gate, per caller address and per address range (/24 for IPv4, /48 for IPv6): one network cannot
+    write consent records without end. The campaign's capacity is counted where calls are placed (``_use_capacity``),
+    so gate posts alone can never shut a campaign's line."""
+    if not ip:
+        return
     settings = get_settings()
     limiter = RateLimiter(get_cache(), "calls")
-    checks = [(f"campaign:{campaign.id}", Limit(settings.calls_per_campaign_per_hour, 3600),
-               "This line is very busy right now. Please try again in a few minutes.")]
-    if ip:
-        checks.insert(0, (f"ip:{hash_client_ip(ip)}", Limit(settings.calls_per_ip_per_hour, 3600),
-                          "You've started a lot of calls in a short time. Please wait a while before calling again."))
-    for key, limit, message in checks:
-        if is_test and key.startswith("campaign:"):
-            continue  # the owner's test calls don't use up the campaign's capacity
+    busy = "You've started a lot of calls in a short time. Please wait a while before calling again."
+    for key, limit in ((f"ip:{hash_client_ip(ip)}", Limit(settings.calls_per_ip_per_hour, 3600)),
+                       (f"range:{hash_client_ip(address_range(ip))}", Limit(settings.calls_per_range_per_hour, 3600))):
         verdict = limiter.hit(key, limit)
         if not verdict.allowed:
-            raise RateLimited(message, retry_after=verdict.retry_after)
+            raise RateLimited(busy, retry_after=verdict.retry_after)
+
+
+def _use_capacity(campaign: Campaign, *, is_test: bool) -> None:
+    """One more call on the campaign's line this hour (the owner's test calls don't count)."""
+    if is_test:
+        return
+    verdict = RateLimiter(get_cache(), "calls").hit(
+        f"campaign:{campaign.id}", Limit(get_settings().calls_per_campaign_per_hour, 3600))
+    if not verdict.allowed:
+        raise RateLimited("This line is very busy right now. Please try again in a few minutes.",
+                          retry_after=verdict.retry_after)
+
+
+def address_range(ip: str) -> str:
+    """"203.0.113.7" → "203.0.113.0/24"; an IPv6 address → its /48; anything else as it is."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    return str(ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 48}", strict=False))
 
 
 def _check_resume_limits(claims: dict[str, Any], ip: str | None) -> None:

@@ -121,6 +121,36 @@ def test_calls_are_limited_per_caller_ip(engine, monkeypatch):
     gate(slug, ip="198.51.100.9")  # another caller is not affected
 
 
+def test_the_gate_is_limited_per_address_range(engine, monkeypatch):
+    _, slug = live_campaign()
+    monkeypatch.setenv("CALLS_PER_RANGE_PER_HOUR", "3")
+    reset_settings()
+    for n in range(3):
+        gate(slug, ip=f"203.0.113.{n + 10}")
+    with pytest.raises(RateLimited):
+        gate(slug, ip="203.0.113.99")  # another address of the same /24
+    gate(slug, ip="198.51.100.9")  # another network is not affected
+
+
+def test_gate_posts_never_shut_the_campaigns_line_only_placed_calls_count(engine, monkeypatch):
+    _, slug = live_campaign()
+    monkeypatch.setenv("CALLS_PER_CAMPAIGN_PER_HOUR", "2")
+    reset_settings()
+    tickets = [gate(slug, ip=f"198.51.{n}.1") for n in range(5)]  # more gate posts than the line takes calls
+
+    def place(ticket):
+        with session_scope() as session:
+            claims = public_calls._open("ticket", ticket.token, "expired")
+            return public_calls._ticketed_call(session, claims, ip=None, user_agent=None)
+
+    place(tickets[0]), place(tickets[1])
+    with pytest.raises(RateLimited, match="very busy"):
+        place(tickets[2])
+    with session_scope() as session:  # the refused call left its consent record unused, to try again later
+        assert session.exec(select(ConsentRecord).where(ConsentRecord.public_id == tickets[2].consent_id)
+                            ).one().conversation_id is None
+
+
 def test_a_spent_hard_budget_stops_new_calls(engine):
     campaign_id, slug = live_campaign()
     with session_scope() as session:
