@@ -27,7 +27,8 @@ class BodyTooLarge(HTTPException):
 
 
 def _text(limit: int) -> str:
-    return f"The request body is larger than the {limit // (1024 * 1024)} MB this endpoint accepts. Send less at a time."
+    return (f"The request body is larger than the {limit // (1024 * 1024)} MB this endpoint accepts. "
+            "Send less at a time.")
 
 
 def _message(limit: int) -> bytes:

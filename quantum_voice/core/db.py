@@ -38,8 +38,9 @@ def make_engine(url: str, *, time_budget: bool = True) -> Engine:
     connect_args = {}
     if time_budget and parsed.get_backend_name() == "postgresql":
         settings = get_settings()
+        idle = settings.db_idle_in_transaction_timeout_ms
         connect_args["options"] = (f"-c statement_timeout={settings.db_statement_timeout_ms} "
-                                   f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_timeout_ms}")
+                                   f"-c idle_in_transaction_session_timeout={idle}")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
 
 

@@ -5,6 +5,7 @@ shows and turns canvas events into edits of the working copy (flow_document.py).
 from __future__ import annotations
 
 import asyncio
+import logging
 import copy
 import time
 from dataclasses import dataclass
@@ -26,7 +27,9 @@ from quantum_voice.states.format import moment
 from quantum_voice.states.session import SessionState
 from quantum_voice.states.templates import TemplateOption, template_options
 
+log = logging.getLogger("quantum_voice.designer")
 AUTOSAVE_DELAY_SECONDS = 1.2
+MAX_RETRY_SECONDS = 30  # a save that failed for the database's sake is tried again, waiting up to this long
 HISTORY_LIMIT = 100
 GESTURE_SECONDS = 0.6  # edits this close together from one gesture (delete key: nodes, then edges) undo as one
 
@@ -145,6 +148,7 @@ class FlowDesignerState(SessionState):
     _dragging: bool = False
     _edit_seq: int = 0
     _saved_seq: int = 0
+    _save_failures: int = 0  # in a row, for the database's sake: the retry waits longer each time
     _sim_call: int = 0  # the simulator's open test call (0: none yet)
     _live_checksum: str = ""
 
@@ -312,8 +316,8 @@ class FlowDesignerState(SessionState):
             "You can look at this flow. Owners, admins and managers can change it.")
 
     @rx.event(background=True)
-    async def autosave(self, seq: int):
-        await asyncio.sleep(AUTOSAVE_DELAY_SECONDS)
+    async def autosave(self, seq: int, delay: float = AUTOSAVE_DELAY_SECONDS):
+        await asyncio.sleep(delay)
         async with self:
             if seq != self._edit_seq or self._saved_seq >= seq:
                 return None  # a later edit has its own save coming
@@ -332,7 +336,14 @@ class FlowDesignerState(SessionState):
         except DomainError as exc:
             self.save_status = "error"
             return rx.toast.error(f"The draft was not saved: {exc.message}")
-        self._saved_seq = seq
+        except Exception:  # noqa: BLE001 - the database did not answer (locked, down): keep the work, try again
+            log.exception("saving the draft of campaign %s failed", self.campaign_ref)
+            self.save_status, self._save_failures = "error", self._save_failures + 1
+            delay = min(AUTOSAVE_DELAY_SECONDS * 2 ** self._save_failures, MAX_RETRY_SECONDS)
+            return [rx.toast.error(f"The draft could not be saved just now. Your changes are kept on this page; "
+                                   f"trying again in {delay:.0f} s.", id="flow-save-failed"),
+                    FlowDesignerState.autosave(seq, delay)]
+        self._saved_seq, self._save_failures = seq, 0
         self.save_status = "saved" if seq == self._edit_seq else "unsaved"
         self.saved_at = saved_at
         if seq == self._edit_seq:

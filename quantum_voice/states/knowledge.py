@@ -7,6 +7,8 @@ only holds what the pages show.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +24,13 @@ from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states.format import moment
 from quantum_voice.states.forms import ConfirmStep, FormErrors
 from quantum_voice.states.session import SessionState
+
+log = logging.getLogger("quantum_voice.knowledge")
+UPLOAD_NOT_STORED = ("The file could not be stored just now (the database did not answer). Nothing was added; "
+                     "try again.")
+UPLOAD_BROKE_OFF = "The upload did not finish: the connection broke off or the server refused it. Try again."
+UPLOAD_WATCH_SECONDS = 5
+UPLOAD_STALL_SECONDS = 120  # no progress for this long, and no answer: the request is gone
 
 PROCESSING = ("queued", "parsing", "chunking", "embedding")
 RENAME_NAME = "rename_name"  # the rename dialog's field, kept apart from the create form's "name"
@@ -173,6 +182,8 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
     upload_progress: int = 0  # percent of the bytes of the whole request sent
     uploading: bool = False  # from the click on Upload until the server has stored every file
     _upload_sizes: list[int] = []
+    _upload_started: float = 0.0  # when the current upload began (``watch_upload`` follows that one only)
+    _upload_progress_at: float = 0.0  # when the browser last reported bytes sent
     # Rename dialog
     rename_open: bool = False
     # Q&A editor: 0 → a new pair.
@@ -433,6 +444,8 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
         self._upload_sizes = [int(size or 0) for _, size in files]
         self.uploads = rows + [u for u in self.uploads if u.status != "uploading"]
         self.uploading, self.upload_progress = True, 0
+        self._upload_started = self._upload_progress_at = time.monotonic()
+        return KnowledgeState.watch_upload(self._upload_started)
 
     @rx.event
     def set_upload_progress(self, progress: dict):
@@ -441,6 +454,7 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
             return
         loaded, total = int(progress.get("loaded", 0) or 0), int(progress.get("total", 0) or 0)
         self.upload_progress = int(round(float(progress.get("progress", 0) or 0) * 100))
+        self._upload_progress_at = time.monotonic()
         sending = [u for u in self.uploads if u.status == "uploading"]
         for row, percent in zip(sending, upload_progress_by_file(self._upload_sizes, loaded, total)):
             row.progress = percent
@@ -454,7 +468,12 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
         rows = []
         for file in files:
             name = file.name or file.filename or "upload"
-            data = await file.read()
+            try:
+                data = await file.read()
+            except Exception:  # noqa: BLE001 - the request broke off: say so for this file, go on with the rest
+                log.exception("reading the upload %r failed", name)
+                rows.append(UploadRow(name, 0, "failed", 0, UPLOAD_BROKE_OFF))
+                continue
             rows.append(self._store_upload(name, data, limit))
         new_ids = {r.document_id for r in rows if r.document_id}
         self.uploads = rows + [u for u in self.uploads if u.status != "uploading"
@@ -478,6 +497,25 @@ class KnowledgeState(ConfirmStep, FormErrors, SessionState):
                 return UploadRow(name, document.id, document.status, 0, "")
         except DomainError as exc:
             return UploadRow(name, 0, "failed", 0, exc.message)
+        except Exception:  # noqa: BLE001 - the database did not answer (locked, down): nothing stored, say so
+            log.exception("storing the upload %r failed", name)
+            return UploadRow(name, 0, "failed", 0, UPLOAD_NOT_STORED)
+
+    @rx.event(background=True)
+    async def watch_upload(self, started: float):
+        """The browser's upload request may fail before it reaches ``upload`` (the connection dropped, the server
+        refused it): then nothing else would end "Uploading…". After a while without progress, say so."""
+        while True:
+            await asyncio.sleep(UPLOAD_WATCH_SECONDS)
+            async with self:
+                if not self.uploading or self._upload_started != started:
+                    return None
+                if time.monotonic() - self._upload_progress_at < UPLOAD_STALL_SECONDS:
+                    continue
+                self.uploads = [UploadRow(u.name, 0, "failed", 0, UPLOAD_BROKE_OFF) if u.status == "uploading" else u
+                                for u in self.uploads]
+                self.uploading, self.upload_progress = False, 0
+                return rx.toast.error(UPLOAD_BROKE_OFF)
 
     @rx.event
     def clear_uploads(self):
