@@ -26,6 +26,8 @@ def prepare() -> None:
     db = settings.effective_database_url.split("@")[-1]  # never print credentials
     print("─" * 64)
     print(f" Quantum Voice  →  {settings.app_url}")
+    if settings.app_url.startswith(("http://localhost", "http://127.0.0.1")):
+        print(" APP_URL is a local address: emailed links, QR codes and the widget work on this machine only.")
     print(f" database: {db}{'  (demo data seeded)' if seeded else ''}")
     print(f" cache/queue/pub-sub: {'redis' if settings.redis_url else 'in-process'}")
     print(f" email: {'SMTP ' + settings.smtp_host if settings.smtp_configured else 'no SMTP: read mail with python -m quantum_voice.cli mail --to ADDRESS'}")

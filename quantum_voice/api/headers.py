@@ -11,8 +11,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.origins import origin_of
+
+log = logging.getLogger("quantum_voice.app")
+_hosts_seen: set[str] = set()
 
 EMBEDDABLE_PREFIXES = ("/call/",)  # the widget frames the call page on customers' sites
 
@@ -49,6 +54,19 @@ def security_headers(scope) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def note_host(scope) -> None:
+    """Warn once per host name when the app is opened by a host APP_URL does not name: pages work (redirects are
+    relative), but emailed links, QR codes and widget snippets are built from APP_URL and would point elsewhere."""
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+    if not host or host in _hosts_seen or len(_hosts_seen) > 100:
+        return
+    _hosts_seen.add(host)
+    app_origin = origin_of(get_settings().app_url) or ""
+    if app_origin.split("://", 1)[-1] != host:
+        log.warning("the app was opened as %s, but APP_URL is %s: emailed links, QR codes and widget snippets "
+                    "point at APP_URL. Set APP_URL to the address people use.", host, get_settings().app_url)
+
+
 class SecurityHeaders:
     """ASGI middleware adding ``security_headers`` to every HTTP response (the app's own values win)."""
 
@@ -58,6 +76,7 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        note_host(scope)
         extra = security_headers(scope)
 
         async def with_headers(message):

@@ -129,3 +129,18 @@ def test_sign_in_redirects_stay_on_the_host_the_browser_used(client):
     assert response.headers["location"] == "/team"  # relative: not APP_URL's localhost
     assert client.get(f"/api/auth/session?ticket={ticket}", follow_redirects=False).headers["location"] == \
         "/login?expired=1"
+
+
+def test_opening_the_app_by_a_host_app_url_does_not_name_is_warned_about_once(engine, caplog):
+    import logging
+
+    from quantum_voice.api import headers
+
+    headers._hosts_seen.clear()
+    browser = TestClient(_whole_app())
+    with caplog.at_level(logging.WARNING, logger="quantum_voice.app"):
+        for _ in range(3):
+            browser.get("/api/health", headers={"Host": "voice.lan:3000"})
+        browser.get("/api/health", headers={"Host": "localhost:3000"})  # APP_URL's own host
+    warnings = [r.getMessage() for r in caplog.records if "APP_URL" in r.getMessage()]
+    assert len(warnings) == 1 and "voice.lan:3000" in warnings[0]
