@@ -37,6 +37,7 @@ class CampaignPageOut(BaseModel):
     unavailable_reason: str | None
     is_test: bool
     media: str  # embedded: POST /calls (WebRTC) or the socket; livekit: POST /calls/livekit, then join the room
+    gate_token: str  # send it with the gate, at least 2 s later (a person reads the page first); valid once
 
 
 class GateIn(BaseModel):
@@ -45,6 +46,7 @@ class GateIn(BaseModel):
     test: str | None = Field(default=None, max_length=200)  # the test-call link's token
     qr: str | None = Field(default=None, max_length=32)  # the QR code scanned, if any
     channel: str = Field(default="web", max_length=20)  # web | widget | qr
+    gate_token: str = Field(max_length=2000)  # from GET /api/public/campaigns/{slug}
 
 
 class GateOut(BaseModel):
@@ -95,14 +97,15 @@ class MetricsIn(CallTokenIn):
 
 @router.get("/campaigns/{slug}", response_model=CampaignPageOut)
 def campaign_page(slug: str, session: DB, test: str | None = None) -> CampaignPageOut:
-    return CampaignPageOut(**public_calls.campaign_page(session, slug, test_token=test).__dict__)
+    page = public_calls.campaign_page(session, slug, test_token=test)
+    return CampaignPageOut(**page.__dict__, gate_token=public_calls.gate_token(page.slug))
 
 
 @router.post("/campaigns/{slug}/gate", response_model=GateOut, status_code=201)
 def open_gate(slug: str, body: GateIn, session: DB, request: Request) -> GateOut:
     ticket = public_calls.open_gate(session, slug, email=body.email, consent=body.consent, ip=client_ip(request),
                                     user_agent=request.headers.get("user-agent"), test_token=body.test,
-                                    qr_code=body.qr, channel=body.channel)
+                                    qr_code=body.qr, channel=body.channel, gate=body.gate_token)
     return GateOut(ticket=ticket.token, consent_id=ticket.consent_id, consented_at=ticket.consented_at,
                    is_test=ticket.is_test)
 

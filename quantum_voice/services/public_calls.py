@@ -160,9 +160,41 @@ def test_call_link(repo: OrgRepository, campaign_id: int) -> str:
 
 # ---------------------------------------------------------------- the email gate
 
+GATE_MIN_SECONDS = 2  # a person reads the page and types an email; a script posting at once waits
+GATE_TOKEN_SECONDS = 3600
+
+
+def gate_token(slug: str) -> str:
+    """What the call page hands out with the page (``GET /api/public/campaigns/{slug}``): the gate accepts it once,
+    from ``GATE_MIN_SECONDS`` after it was issued. Cheap for a person, a cost per post for a script."""
+    now = utcnow().timestamp()
+    return _seal("gate", {"slug": slug, "iat": now, "exp": int(now) + GATE_TOKEN_SECONDS, "nonce": uuid.uuid4().hex})
+
+
+def _check_gate_friction(slug: str, token: str | None, page_opened_at: float | None) -> None:
+    """The page was opened (``page_opened_at``, the call page's own state; or its ``gate_token``) a moment ago."""
+    if token is not None:
+        claims = _open("gate", token, "The call page was open too long. Reload it and try again.")
+        if claims.get("slug") != slug:
+            raise ValidationFailed("That gate token is for another campaign.", field="gate")
+        page_opened_at = float(claims["iat"])
+    if page_opened_at is None:
+        raise ValidationFailed("Open the call page first: the gate needs its gate token "
+                               "(GET /api/public/campaigns/{slug}).", field="gate")
+    early = GATE_MIN_SECONDS - (utcnow().timestamp() - page_opened_at)
+    if early > 0:
+        raise RateLimited("One moment, please: try again in a second.", retry_after=max(1, int(early + 0.999)))
+    if token is not None and not _first_use(f"gate:{claims['nonce']}"):
+        raise ValidationFailed("That gate token was already used. Reload the call page and try again.",
+                               field="gate")
+
+
 def open_gate(session: Session, slug: str, *, email: str, consent: bool, ip: str | None, user_agent: str | None,
-              test_token: str | None = None, qr_code: str | None = None, channel: str = "web") -> CallTicket:
-    """Email and consent from the call page → the consent ticket (written once, never changed) and a call ticket."""
+              test_token: str | None = None, qr_code: str | None = None, channel: str = "web",
+              gate: str | None = None, page_opened_at: float | None = None) -> CallTicket:
+    """Email and consent from the call page → the consent ticket (written once, never changed) and a call ticket.
+    ``gate`` (the API) or ``page_opened_at`` (the call page's state) shows the page was opened a moment ago."""
+    _check_gate_friction(slug, gate, page_opened_at)
     campaign = _campaign(session, slug)
     page = _page_of(session, campaign, test_token)
     if not page.accepting_calls:

@@ -4,6 +4,7 @@ resumes a dropped call is refused — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from sqlmodel import select
 
 from quantum_voice.api import create_api
 from quantum_voice.core.config import reset_settings
+from quantum_voice.core.clock import set_clock, utcnow
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ServiceUnavailable, \
     ValidationFailed
@@ -40,6 +42,7 @@ def live_campaign(status: str = "live") -> tuple[int, str]:
 
 def gate(slug: str, email: str = "Ana.Lopez@Example.com", **options) -> public_calls.CallTicket:
     with session_scope() as session:
+        options.setdefault("page_opened_at", utcnow().timestamp() - 5)  # the page was read for a few seconds
         return public_calls.open_gate(session, slug, email=email, consent=options.pop("consent", True),
                                       ip=options.pop("ip", "203.0.113.7"), user_agent=UA, **options)
 
@@ -151,6 +154,24 @@ def test_gate_posts_never_shut_the_campaigns_line_only_placed_calls_count(engine
                             ).one().conversation_id is None
 
 
+def test_the_gate_takes_a_post_only_a_moment_after_the_page_opened_and_each_token_once(client):
+    _, slug = live_campaign()
+    token = client.get(f"/api/public/campaigns/{slug}").json()["gate_token"]
+    body = {"email": "ana@example.com", "consent": True, "gate_token": token}
+    at_once = client.post(f"/api/public/campaigns/{slug}/gate", json=body)
+    assert at_once.status_code == 429 and int(at_once.headers["retry-after"]) >= 1
+    assert client.post(f"/api/public/campaigns/{slug}/gate", json={k: v for k, v in body.items()
+                                                                    if k != "gate_token"}).status_code == 422
+    a_moment_later()
+    assert client.post(f"/api/public/campaigns/{slug}/gate", json=body).status_code == 201
+    again = client.post(f"/api/public/campaigns/{slug}/gate", json=body)
+    assert again.status_code == 422 and "already used" in again.json()["error"]["message"]
+    forged = client.post(f"/api/public/campaigns/{slug}/gate", json={**body, "gate_token": token[:-3] + "abc"})
+    assert forged.status_code == 422
+    with session_scope() as session:
+        assert len(session.exec(select(ConsentRecord)).all()) == 1  # only the accepted post wrote a record
+
+
 def test_a_spent_hard_budget_stops_new_calls(engine):
     campaign_id, slug = live_campaign()
     with session_scope() as session:
@@ -226,14 +247,23 @@ def client(engine) -> TestClient:
     return TestClient(create_api())
 
 
+def a_moment_later(seconds: float = 3) -> None:
+    """The caller read the page for a few seconds before posting the gate."""
+    set_clock(lambda: datetime.now(timezone.utc) + timedelta(seconds=seconds))
+
+
 def test_the_public_api_serves_the_page_and_the_gate(client):
     _, slug = live_campaign()
     page = client.get(f"/api/public/campaigns/{slug}")
     assert page.status_code == 200 and page.json()["accepting_calls"] and page.json()["name"] == "Open House"
     assert client.get("/api/public/campaigns/nope").status_code == 404
-    refused = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "x", "consent": True})
+    token, other = page.json()["gate_token"], client.get(f"/api/public/campaigns/{slug}").json()["gate_token"]
+    a_moment_later()
+    refused = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "x", "consent": True,
+                                                                       "gate_token": other})
     assert refused.status_code == 422 and refused.json()["error"]["field"] == "email"
-    opened = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "ana@example.com", "consent": True},
+    opened = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "ana@example.com", "consent": True,
+                                                                      "gate_token": token},
                          headers={"user-agent": UA})
     assert opened.status_code == 201, opened.text
     assert consent_record(opened.json()["consent_id"]).user_agent == UA
@@ -382,8 +412,11 @@ def test_without_livekit_the_join_is_refused_and_the_ticket_is_kept(engine):
 
 def test_the_public_api_joins_a_livekit_room(client, livekit_env):
     _, slug = live_campaign()
-    assert client.get(f"/api/public/campaigns/{slug}").json()["media"] == "livekit"
-    opened = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "ana@example.com", "consent": True})
+    page = client.get(f"/api/public/campaigns/{slug}").json()
+    assert page["media"] == "livekit"
+    a_moment_later()
+    opened = client.post(f"/api/public/campaigns/{slug}/gate", json={"email": "ana@example.com", "consent": True,
+                                                                      "gate_token": page["gate_token"]})
     joined = client.post("/api/public/calls/livekit", json={"ticket": opened.json()["ticket"]})
     assert joined.status_code == 201, joined.text
     assert set(joined.json()) == {"url", "room", "identity", "token", "call_token"}

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from agent.brain import CallBrain
 from agent.heartbeat import report_heartbeat
 from quantum_voice.api import create_api
+from quantum_voice.core.clock import utcnow
 from quantum_voice.core.db import get_engine, session_scope
 from quantum_voice.core.errors import Conflict
 from quantum_voice.models.calls import Conversation, TranscriptTurn
@@ -57,7 +58,7 @@ def test_a_call_whose_sidecar_dies_mid_call_carries_on_on_another_sidecar(engine
     campaign_id = brochure_campaign()
     with session_scope() as session:
         ticket = public_calls.open_gate(session, live(campaign_id), email="john.smith@example.com", consent=True,
-                                        ip=IP, user_agent="test")
+                                        ip=IP, user_agent="test", page_opened_at=utcnow().timestamp() - 5)
     sidecar_a = SidecarThread(voice, worker_id="sidecar-a:1")
     report_heartbeat("sidecar-a:1", media_url=sidecar_a.server.url)
 

@@ -23,6 +23,7 @@ from agent.providers.audio import as_int16, resample
 from agent.providers.piper_tts import synthesize_pcm
 from agent.transports.signalling import MediaServer
 from quantum_voice.api import create_api
+from quantum_voice.core.clock import utcnow
 from quantum_voice.core.db import session_scope
 from quantum_voice.models.calls import ConsentRecord, Conversation
 from quantum_voice.models.campaigns import Campaign
@@ -254,7 +255,7 @@ def test_the_app_relays_a_socket_call_from_the_gate_ticket_to_a_sidecar_once(eng
         campaign.status, slug = "live", campaign.slug
     with session_scope() as session:
         ticket = public_calls.open_gate(session, slug, email="ana@example.com", consent=True, ip="203.0.113.7",
-                                        user_agent="test")
+                                        user_agent="test", page_opened_at=utcnow().timestamp() - 5)
     sidecar = SidecarThread(voice)
     report_heartbeat("media-host:1", active_calls=0, capacity=4, media_url=sidecar.server.url)
     client = TestClient(create_api())
