@@ -16,27 +16,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-MAX_INT = 2**63 - 1
+from quantum_voice.core.storable import MAX_INT, number_problem, text_problem
+
 _NUMBER = re.compile(r"^-?\d+$")
-_BAD_TEXT = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_WHY = {"surrogate": "contains a broken character (an unpaired UTF-16 surrogate)",
-        "control": "contains a control character (such as NUL)",
-        "direction": "contains an invisible text-direction control (U+202A-U+202E or U+2066-U+2069)"}
-
-
-def text_problem(value: str) -> str | None:
-    """Why ``value`` cannot be stored as text, or ``None``."""
-    found = _BAD_TEXT.search(value)
-    if found is None:
-        return None
-    code = ord(found.group())
-    if 0xD800 <= code <= 0xDFFF:
-        return _WHY["surrogate"]
-    return _WHY["direction"] if code >= 0x202A else _WHY["control"]
-
-
-def number_problem(value: int) -> str | None:
-    return f"is out of range (at most {MAX_INT})" if abs(value) > MAX_INT else None
 
 
 def json_problem(value: Any, where: str = "body") -> tuple[str, str] | None:

@@ -11,6 +11,9 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from quantum_voice.core.config import get_settings
+from quantum_voice.core.storable import guard_forms
+
+guard_forms()
 
 _engine: Engine | None = None
 
