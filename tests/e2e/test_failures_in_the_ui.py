@@ -14,18 +14,9 @@ from sqlmodel import Session, select
 from quantum_voice.core.db import make_engine
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.flows import Flow
+from tests.e2e.test_flow_designer import NODES, _sign_in_as_demo_owner
 
 pytestmark = pytest.mark.e2e
-
-NODES = "#flow-canvas .react-flow__node"
-
-
-def _sign_in_as_demo_owner(live_app, page):
-    page.goto(live_app.url + "/login")
-    page.fill("#login-email", "demo@example.com")
-    page.fill("#login-password", "demo-password-123")
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r".*/dashboard"))
 
 
 @contextmanager

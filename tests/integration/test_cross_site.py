@@ -23,10 +23,7 @@ def client(engine):
 @pytest.fixture
 def cookie_client(client):
     """``client`` holding owner@example.com's sign-in cookie, as a browser does after signing in."""
-    with session_scope() as session:
-        user, _ = verified_owner(session)
-        ticket = accounts.create_web_ticket(session, user)
-    assert client.get(f"/api/auth/session?ticket={ticket}", follow_redirects=False).status_code == 303
+    assert client.get(f"/api/auth/session?ticket={_web_ticket()}", follow_redirects=False).status_code == 303
     return client
 
 
@@ -111,19 +108,21 @@ def test_every_response_carries_the_security_headers_and_only_the_call_page_may_
     assert behind_tls[b"strict-transport-security"].startswith(b"max-age=")
 
 
-def test_the_session_cookie_is_secure_when_the_request_came_over_https(client):
+def _web_ticket() -> str:
     with session_scope() as session:
         user, _ = verified_owner(session)
-        ticket = accounts.create_web_ticket(session, user)
+        return accounts.create_web_ticket(session, user)
+
+
+def test_the_session_cookie_is_secure_when_the_request_came_over_https(client):
+    ticket = _web_ticket()
     response = client.get(f"/api/auth/session?ticket={ticket}", follow_redirects=False,
                           headers={"X-Forwarded-Proto": "https"})
     assert "Secure" in response.headers["set-cookie"]
 
 
 def test_sign_in_redirects_stay_on_the_host_the_browser_used(client):
-    with session_scope() as session:
-        user, _ = verified_owner(session)
-        ticket = accounts.create_web_ticket(session, user)
+    ticket = _web_ticket()
     response = client.get(f"/api/auth/session?ticket={ticket}&next=/team", follow_redirects=False,
                           headers={"Host": "voice.internal:3000"})
     assert response.headers["location"] == "/team"  # relative: not APP_URL's localhost
