@@ -124,6 +124,10 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
+    # A click before the page's scripts have run (and React has hydrated) was sometimes lost under load: every
+    # navigation waits until the page's network is quiet, as a person would see the page ready.
+    plain_goto = pg.goto
+    pg.goto = lambda url, **options: plain_goto(url, **{"wait_until": "networkidle", **options})
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
