@@ -29,10 +29,14 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def _sends_bearer(request: Request) -> bool:
+    return request.headers.get("authorization", "").lower().startswith("bearer ")
+
+
 def request_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
+    """The bearer token of an API client, else the sign-in cookie of the app's pages."""
+    if _sends_bearer(request):
+        return request.headers["authorization"][7:].strip() or None
     return request.cookies.get(get_settings().session_cookie_name)
 
 
@@ -51,9 +55,8 @@ def check_same_origin(request: Request) -> None:
 
 
 def _auth(request: Request, session: DB) -> AuthContext:
-    if request.method not in _SAFE_METHODS and not request.headers.get("authorization", "").lower().startswith(
-            "bearer ") and request.cookies.get(get_settings().session_cookie_name):
-        check_same_origin(request)
+    if request.method not in _SAFE_METHODS and not _sends_bearer(request) and request_token(request):
+        check_same_origin(request)  # the token is the cookie
     ctx = resolve_token(session, request_token(request))
     if ctx is None:
         raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/login.")

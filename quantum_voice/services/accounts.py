@@ -251,17 +251,14 @@ def authenticate(session: Session, *, email: str, password: str, ip: str | None,
     transaction rolls back.
     """
     settings = settings or get_settings()
-    cache, limiter = get_cache(), RateLimiter(get_cache(), "sign-in")
+    limiter = RateLimiter(get_cache(), "sign-in")
     ip_limit, anywhere_limit = _limits(settings)
     email_key, address = email.strip().lower(), ip or "unknown"
-    pair, wait_key = f"pair:{email_key}:{address}", f"rl:sign-in:wait:{email_key}:{address}"
-    waits, left = cache.counter(wait_key)
-    waiting = left if waits else 0
-    checks = [(f"ip:{address}", limiter.peek(f"ip:{address}", ip_limit)),
+    pair, wait_key = f"pair:{email_key}:{address}", f"wait:{email_key}:{address}"
+    checks = [(pair, limiter.peek(wait_key, Limit(1, 1))),  # present while this address must wait
+              (f"ip:{address}", limiter.peek(f"ip:{address}", ip_limit)),
               (f"account:{email_key}", limiter.peek(f"account:{email_key}", anywhere_limit))]
     blocked = [(key, verdict.retry_after) for key, verdict in checks if not verdict.allowed]
-    if waiting > 0:
-        blocked.insert(0, (pair, waiting))
     if blocked:
         key, retry_after = blocked[0]
         audit.record(session, "auth.sign_in_blocked", ip=ip, email=email_key, reason=key.split(":")[0])
@@ -275,7 +272,7 @@ def authenticate(session: Session, *, email: str, password: str, ip: str | None,
         failures = limiter.hit(pair, Limit(10**9, settings.login_window_seconds)).count
         wait = _pair_wait(failures, settings)
         if wait:
-            cache.incr(wait_key, wait)  # exists for ``wait`` seconds: the next try from here waits that long
+            limiter.hit(wait_key, Limit(1, wait))  # the next try from this address waits ``wait`` seconds
         limiter.hit(f"ip:{address}", ip_limit)
         limiter.hit(f"account:{email_key}", anywhere_limit)
         membership = _first_membership(session, user.id if user else None)

@@ -27,9 +27,8 @@ campaign that is not live yet, and it is marked as a test (left out of analytics
 
 from __future__ import annotations
 
-import ipaddress
-
 import base64
+import ipaddress
 import json
 import time
 import uuid
