@@ -58,8 +58,10 @@ class LocalVoice:
         if self.settings.voice_turn_detector == "audio":
             init_eot()
         from quantum_voice.services.flows import semantic
+        from quantum_voice.services.knowledge import grammar
 
         semantic.warm_up()  # the intent examples' embeddings (and the MiniLM model the knowledge search shares)
+        grammar.warm_up()  # the parser that makes listed items sentences
 
     def turn_taking(self) -> TurnTaking:
         s = self.settings

@@ -68,11 +68,17 @@ async def background_worker():
     import threading
 
     from quantum_voice.services.flows import semantic
+    from quantum_voice.services.knowledge import grammar
     from quantum_voice.worker import start_background_worker, stop_background_worker
 
+    def warm_up() -> None:
+        semantic.warm_up()
+        grammar.warm_up()
+
     start_background_worker()
-    # Load the intent examples' embeddings now, not during a caller's first turn (about 10 s on 2 cores).
-    threading.Thread(target=semantic.warm_up, name="intent-warm-up", daemon=True).start()
+    # Load the intent examples' embeddings and the English parser now, not during a caller's first turn (about
+    # 10 s on 2 cores).
+    threading.Thread(target=warm_up, name="models-warm-up", daemon=True).start()
     try:
         yield
     finally:

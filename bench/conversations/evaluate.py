@@ -56,6 +56,20 @@ class Results:
         return [q for q in self.questions if not q.answerable and not q.passed]
 
     @property
+    def fragments(self) -> list[tuple[QuestionResult, str]]:
+        """Replies to questions holding a sentence with no main verb ("Water-damaged laptops."), as the English
+        parser judges them: what a caller would hear as a fragment."""
+        from quantum_voice.services.knowledge.grammar import shape_of
+        from quantum_voice.services.knowledge.text import split_sentences
+
+        found = []
+        for q in self.questions:
+            sentence = next((s for s in split_sentences(q.reply.replace(":", ".")) if shape_of(s).fragment), None)
+            if sentence:
+                found.append((q, sentence))
+        return found
+
+    @property
     def personas_passed(self) -> int:
         return sum(p.passed for p in self.personas)
 

@@ -36,6 +36,8 @@ def headline_rows(results: Results) -> list[tuple[str, str, str]]:
          f"{len(results.invented)} of {len(results.questions) - len(results.answerable)}", f"= {TARGETS['invented']}"),
         ("out-of-scope questions offered the closest passage, then checked",
          f"{sum(q.tentative for q in results.questions if not q.answerable)}", ""),
+        ("answers holding a fragment (no main verb, by the parser)",
+         f"{len(results.fragments)} of {len(results.questions)}", ""),
         ("turns to capture a lead over the minimum (mean)",
          ("n/a" if over is None else f"{over:.2f}") + (f" ({not_captured} never captured)" if not_captured else ""),
          f"≤ {TARGETS['turns_over_minimum']}"),
@@ -103,6 +105,11 @@ def print_failures(results: Results) -> None:
         print(f"\nfailures ({len(lines)}):")
         for line in lines:
             print(line)
+    fragments = results.fragments
+    if fragments:
+        print(f"\nanswers holding a fragment ({len(fragments)}):")
+        for q, sentence in fragments:
+            print(f"[fragment {q.business}/{q.id}] {sentence!r} in {q.reply!r}")
 
 
 def write_json(results: Results, path: Path | str) -> None:

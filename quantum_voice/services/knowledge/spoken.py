@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass
 
 from quantum_voice.services.knowledge.chunking import HEADING_MARK
+from quantum_voice.services.knowledge.grammar import shape_of
 from quantum_voice.services.knowledge.text import split_sentences
 
 _TERMINAL = (".", "!", "?", '."', ".)", "!)")
-_LABEL_VALUE = re.compile(r"^(?P<label>[A-Z][\w'’&/()\- ]{0,40}?):\s+(?P<value>\S.*)$")
+_LABEL_VALUE = re.compile(r"^(?P<label>[A-Z][\w'’&/()\-, ]{0,80}?):\s+(?P<value>\S.*)$")
 _OWN_LABELS = {"address": "Our address is", "phone": "Our phone number is", "telephone": "Our phone number is",
                "email": "Our email address is", "e-mail": "Our email address is", "hours": "Our hours are",
                "opening hours": "Our opening hours are", "website": "Our website is", "fax": "Our fax number is"}
@@ -74,7 +75,8 @@ def units_of(text: str, section: str | None) -> list[Unit]:
                 lead = f"{lead} {sentence}".strip()
                 continue
             after_question = bool(units) and units[-1].is_question
-            spoken = f"{lead} {_speakable(sentence, intro)}".strip()
+            alone = len(sentences) == 1 and not after_question  # a list item, or a line of its own
+            spoken = f"{lead} {_speakable(sentence, intro, heading if alone else '')}".strip()
             units.append(Unit(sentence, spoken, heading, len(units), asked=units[-1].text if after_question else "",
                               intro=intro, asked_index=units[-1].index if after_question else None))
             lead = ""
@@ -112,8 +114,9 @@ def _is_list_item(line: str) -> bool:
     return len(line.split()) <= 25 and not line.endswith(":")
 
 
-def _speakable(sentence: str, intro: str) -> str:
-    """One sentence a caller can follow: a list item after its lead-in, "Label: value" said as words."""
+def _speakable(sentence: str, intro: str, heading: str = "") -> str:
+    """One sentence a caller can follow: a list item after its lead-in, "Label: value" said as words, a noun
+    phrase on a line of its own made a sentence by its ``heading`` (``_from_heading``)."""
     text = sentence.strip()
     if intro:
         lead = intro.rstrip(": ").strip()
@@ -121,13 +124,54 @@ def _speakable(sentence: str, intro: str) -> str:
         text = f"{lead} {item}" if len(lead.split()) + len(item.split()) <= _MAX_LIST_WORDS else text
     else:
         match = _LABEL_VALUE.match(text)
-        if match and len(match.group("label").split()) <= 6:
-            label, value = match.group("label").strip(), match.group("value").strip()
+        label, value = (match.group("label").strip(), match.group("value").strip()) if match else ("", "")
+        if match and len(label.split()) <= 14:
             own = _OWN_LABELS.get(label.lower())
             if own:
                 text = f"{own} {value}"
             elif _PLAIN_VALUE.match(value) and len(value.split()) <= 12 and not _DAYS.match(label):  # "Full day: $38." → "Full day is $38."
                 text = f"{label} {'are' if _plural(label) else 'is'} {value}"
+        elif heading and ":" not in text:  # "Half day, up to 5 hours: $26." is a label and a value, said as it is
+            text = _from_heading(text, heading) or text
     if not text.endswith(_TERMINAL):
         text += "."
     return text
+
+
+_MODAL = r"(?:(?:don't|do not|can|can't|cannot|won't|will|also|only|no longer)\s+)?"
+_WHAT_WE = re.compile(rf"^what\s+(?P<who>we|i)\s+(?P<verb>{_MODAL}[a-z][\w-]*(?: \w+)?)$", re.I)
+_THINGS_WE = re.compile(rf"^(?P<what>[\w' -]+?)\s+(?P<who>we|i|you can)\s+(?P<verb>{_MODAL}[a-z][\w-]*)$", re.I)
+_OWNED = re.compile(r"^(?:our|the|my|your)\b", re.I)
+
+
+def _from_heading(item: str, heading: str) -> str | None:
+    """A noun phrase said as a sentence through its heading, or ``None`` when it is a sentence already or the
+    heading gives it no verb:
+
+    - "What We Install" + "Ground-mounted arrays for open land." → "We install ground-mounted arrays for open land."
+    - "Services We Offer" + "Drain cleaning." → "We offer drain cleaning."
+    - "Services" + "Drain cleaning and camera inspections." → "Our services include drain cleaning and ..."
+    """
+    heading = " ".join(heading.split()).rstrip(":.")
+    if not heading or len(heading.split()) > 6:
+        return None
+    shape = shape_of(item)
+    if not shape.fragment:
+        return None
+    phrase = item.rstrip(".!;,")
+    if not shape.proper_start and not phrase[:2].isupper():
+        phrase = phrase[:1].lower() + phrase[1:]
+    what_we, things_we = _WHAT_WE.match(heading), _THINGS_WE.match(heading)
+    if what_we:
+        lead = f"{what_we['who'].capitalize()} {what_we['verb'].lower()}"
+    elif things_we:
+        lead = f"{things_we['who'].capitalize()} {things_we['verb'].lower()}"
+    else:
+        kind = shape_of(heading)
+        if not kind.fragment or re.search(r"\b(?:and|or|&)\b", heading):
+            return None  # "How a Project Works", "About Us and Where We Work": no subject to hang the item on
+        subject = heading.lower() if _OWNED.match(heading) else f"our {heading.lower()}"
+        lead = f"{subject[:1].upper()}{subject[1:]} {'include' if kind.plural else 'includes'}"
+    if len(lead.split()) + len(phrase.split()) > _MAX_LIST_WORDS:
+        return None
+    return f"{lead} {phrase}."

@@ -47,6 +47,8 @@ def test_without_a_section_the_heading_is_empty():
     ("Drop-off and pick-up: 7 a.m. to 7 p.m.", "Drop-off and pick-up are 7 a.m. to 7 p.m."),
     ("Saturday: 9 a.m. to 1 p.m.", "Saturday: 9 a.m. to 1 p.m."),  # a day stays a label
     ("Free site assessment: a surveyor checks your roof.", "Free site assessment: a surveyor checks your roof."),
+    ("A second room for a guest sharing the cottage: $30 per night.", "A second room for a guest sharing the cottage is "
+                                                                     "$30 per night."),
 ])
 def test_a_label_and_its_value_are_said_as_a_sentence(line, said):
     assert spoken(line) == [said]
@@ -77,3 +79,29 @@ def test_an_unmarked_heading_line_in_an_older_chunk_is_treated_as_a_heading():
 def test_a_short_sentence_is_not_mistaken_for_a_heading():
     units = sayable("We love dogs.\nEvery groom includes a bath, a brush and a nail trim.", "Grooming")
     assert [u.text for u in units] == ["We love dogs.", "Every groom includes a bath, a brush and a nail trim."]
+
+
+@pytest.mark.parametrize("heading, items, said", [
+    ("What We Repair", ["Cracked phone screens and worn batteries.", "Water-damaged laptops."],
+     ["We repair cracked phone screens and worn batteries.", "We repair water-damaged laptops."]),
+    ("Who We Can't Seat", ["Parties larger than 14 guests."], ["We can't seat parties larger than 14 guests."]),
+    ("Brands We Stock", ["Ortlieb panniers and Brooks saddles."], ["We stock Ortlieb panniers and Brooks saddles."]),
+    ("Services", ["Gutter cleaning and moss removal."], ["Our services include gutter cleaning and moss removal."]),
+])
+def test_a_listed_noun_phrase_is_said_as_a_sentence_through_its_heading(heading, items, said):
+    assert spoken("\n".join(items), f"Guide › {heading}") == said
+
+
+@pytest.mark.parametrize("heading, line", [
+    ("What We Repair", "We also fix game consoles."),  # a sentence already
+    ("What We Repair", "Replace the battery yourself and the warranty ends."),  # an instruction is a sentence
+    ("How a Repair Works", "Diagnosis, which takes about an hour."),  # a heading with no subject for the item
+    ("Prices and Parking", "Free parking behind the shop."),
+])
+def test_a_sentence_or_an_item_whose_heading_gives_no_verb_is_said_as_written(heading, line):
+    assert spoken(line, f"Guide › {heading}") == [line]
+
+
+def test_an_faq_answer_is_never_rewritten_through_the_heading():
+    assert spoken("Do you sell used bikes?\nRefurbished road bikes only.", "Guide › What We Sell") == [
+        "Refurbished road bikes only."]
