@@ -72,7 +72,7 @@ class RagAnswerConfig(_Config):
     fallback_without_contact: str = Field(default="I'm sorry, I don't have that information.", max_length=500)
     # below the threshold but at least this sure: the closest passage is offered as such, and the caller is asked
     # whether it answers the question ("no" gets the fallback); 0 turns this off
-    tentative_threshold: float = Field(default=0.1, ge=0.0, le=1.0)
+    tentative_threshold: float = Field(default=0.05, ge=0.0, le=1.0)
     tentative_text: str = Field(default="Here's the closest I have:", max_length=200)
     tentative_check: str = Field(default="Does that answer your question?", max_length=200)
 

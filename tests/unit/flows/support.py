@@ -23,7 +23,7 @@ PASSAGES = {
     "hoa": ("The HOA fee is $350 a month and covers water, trash and the gym.", 0.92),
     "parking": ("Every home has two parking spaces in the garage.", 0.85),
     "pet": ("Pets are welcome, up to two per home.", 0.8),
-    "school": ("There may be a school nearby.", 0.05),  # the knowledge base does not know
+    "school": ("There may be a school nearby.", 0.02),  # the knowledge base does not know (under 0.05)
     "garden": ("Every home has a small patio.", 0.3),  # plausible, not certain: offered as the closest it has
     "price": ("The 3-bedroom homes start at $450,000. The 2-bedroom homes start at $380,000.", 0.9),
 }
