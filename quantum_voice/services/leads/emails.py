@@ -88,6 +88,9 @@ def _looks_spoken(text: str) -> bool:
 def spoken_to_written(text: str) -> str:
     """Spoken symbols become characters and spelled letters are glued: ``j o h n dot doe`` → ``john.doe``."""
     lowered = text.lower().replace("’", "'")
+    # "email me at john dot doe at ..." / "reach us at ...": that first "at" is not the address's own
+    lowered = re.sub(r"\b(e-?mail|mail|reach|contact|write to|message)\s+(me|us|him|her|them)\s+at\b", r"\1 \2 ,",
+                     lowered)
     lowered = re.sub(r"(?<=\b\w),\s*(?=\w\b)", " ", lowered)  # "j, o, h, n": commas between spelled letters
     lowered = re.sub(r"[,;!?]", " , ", lowered)
     lowered = re.sub(r"\.(?=\s|$)", " ", lowered)  # a sentence's full stop, not a dot inside an address

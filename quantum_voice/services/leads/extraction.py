@@ -58,6 +58,12 @@ _TIMELINE = re.compile("|".join([
     r"\b(?:no rush|no hurry|not in a hurry|just browsing|just looking|not sure when|some ?time next year)\b",
     r"\b(?:this|next) (?:fall|autumn)\b",
     r"\bin 20\d\d\b",
+    # not "today" or "this morning": "how are you today?" is small talk, not a timeline
+    r"\b(?:tomorrow(?: (?:morning|afternoon|evening|night))?|the day after tomorrow)\b",
+    r"\b(?:this|next|coming) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    rf"\b(?:the )?week of (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b|\bon the \d{{1,2}}(?:st|nd|rd|th)\b"
+    rf"|\b(?:on|by|before|from) (?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b|\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)\b"
+    rf"|\bthe \d{{1,2}}(?:st|nd|rd|th) of (?:{MONTHS})\b",
 ]), re.I)
 _NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                  r"fifty|sixty|seventy|eighty|ninety|hundred|a|half a|and|point|-)")

@@ -54,14 +54,17 @@ class ScoreBands(BaseModel):
 
 
 PRICE_WORDS = ["how much", "cost", "price", "pricing", "rates", "your rate", "hourly rate", "what's the damage",
-               "expensive", "charge", "fee", "hoa", "ballpark", "afford", "cheaper", "cheapest", "discount"]
+               "expensive", "charge", "fee", "hoa", "ballpark", "afford", "cheaper", "cheapest", "discount",
+               "does that run", "does it run", "would that run", "would it run", "will that run", "run me",
+               "set me back"]
 PAYMENT_WORDS = ["payment", "pay monthly", "pay per month", "pay over time", "pay later", "finance", "financing",
                  "instalment", "installment", "loan", "credit", "mortgage", "deposit", "down payment"]
 REQUEST_WORDS = ["come out", "come over", "come and look", "come take a look", "come and take a look",
                  "someone to come", "come by", "come see", "stop by", "book", "schedule", "appointment", "quote",
                  "estimate", "visit", "tour", "viewing", "showing", "open house", "see it in person", "walkthrough",
                  "consultation", "site survey", "assessment", "test drive", "demo", "sign up", "reserve",
-                 "reservation"]
+                 "reservation", "come to me", "come to us", "come to her", "come to him", "come to them",
+                 "come to the house", "come to my", "come round", "come around", "house call", "home visit"]
 AVAILABILITY_WORDS = ["available", "availability", "in stock", "still for sale", "still on the market", "move in",
                       "when can i", "when can you", "when could you", "how soon", "earliest", "openings",
                       "any slots", "free slot"]

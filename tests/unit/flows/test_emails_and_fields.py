@@ -8,6 +8,7 @@ from quantum_voice.services.leads.extraction import (
     extract_date_time,
     extract_pattern,
     extract_phone,
+    extract_timeline,
 )
 
 
@@ -77,3 +78,30 @@ def test_day_and_time():
 def test_pattern_uses_the_value_group_when_there_is_one():
     assert extract_pattern("my order is AB-12345", r"order is (?P<value>[A-Z]{2}-\d+)") == "AB-12345"
     assert extract_pattern("nothing here", r"\d{5}") is None
+
+
+@pytest.mark.parametrize("said, address", [
+    ("Hi, this is Ana Ruiz, you can email me at ana dot ruiz at example dot net.", "ana.ruiz@example.net"),
+    ("reach us at bookings at example dot com", "bookings@example.com"),
+    ("my email is me at example dot com", "me@example.com"),  # "me" can be the address itself
+])
+def test_the_at_of_email_me_at_is_not_the_addresses_own(said, address):
+    candidate = extract_email(said)
+    assert candidate and candidate.address == address
+
+
+@pytest.mark.parametrize("said, timeline", [
+    ("We'd like it done tomorrow morning.", "tomorrow morning"),
+    ("Hoping to start the week of the 14th.", "the week of the 14th"),
+    ("Could you come next Tuesday?", "next tuesday"),
+    ("Ideally by June 3rd.", "by june"),
+    ("Sometime around the 3rd of June.", "the 3rd of june"),
+])
+def test_a_timeline_said_as_a_day(said, timeline):
+    assert extract_timeline(said) == timeline
+
+
+@pytest.mark.parametrize("said", ["How are you today?", "I may 5 times have called", "Is it open Saturdays?",
+                                  "My dog is 12 weeks old."])
+def test_small_talk_and_numbers_are_no_timeline(said):
+    assert extract_timeline(said) is None

@@ -58,6 +58,10 @@ CALLER_SENTENCES = [
     ("Wouldn't mind a quote if you have time.", {REQUEST}),
     ("Can't someone come out tomorrow?", {REQUEST}),
     ("I don't need a quote but I'd like a visit.", {REQUEST}),  # the visit is in its own clause
+    ("My gran can't drive, could somebody come to her?", {REQUEST}),
+    ("Do you do house calls?", {REQUEST}),
+    ("And what would that run me?", {PRICE}),
+    ("What does it run for a half day?", {PRICE}),
     # availability
     ("Is it still available?", {AVAILABILITY}),
     ("When can you start?", {AVAILABILITY}),
