@@ -31,7 +31,7 @@ correct right agree agreed exactly absolutely certainly okay alright perfect nop
 bye goodbye morning afternoon evening thanks anonymous skip pass none nothing
 """.split())
 # what people say before their name ("Uh, hello, this is ...", "Hey, it's ...")
-_OPENERS = r"(?:hi|hello|hey|hiya|uh|um|er|oh|so|well|yes|yeah|sure|ok|okay|good (?:morning|afternoon|evening))"
+_OPENERS = r"(?:hi|hello|hey|hiya|uh|um|er|oh|so|well|yes|yeah|sure|ok|okay|(?:good )?(?:morning|afternoon|evening))"
 # (cue, how sure it makes us): "strong" takes any name-like words, "weak" wants a capitalised name (or all-lowercase
 # typing), "answer" counts only right after the name was asked for ("it's Ana").
 _NAME_CUES = [
@@ -41,6 +41,9 @@ _NAME_CUES = [
     (re.compile(rf"^(?:\W*{_OPENERS}\W+)*this is\s+", re.I), "weak"),
     (re.compile(rf"^(?:\W*{_OPENERS}\W+)*(?:it's|it is)\s+", re.I), "answer"),
 ]
+# "Good morning, Barnaby Whitcombe here." / "Tom Baker speaking": the name before "here" or "speaking"
+_NAME_HERE = re.compile(rf"^(?:\W*{_OPENERS}\W+)*(?P<name>[^\W\d_][\w'\-]*(?:\s+[^\W\d_][\w'\-]*){{0,2}})\s+"
+                        r"(?:here|speaking)\b", re.I)
 _NAME_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ'\-]*$")
 MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
@@ -142,6 +145,11 @@ def extract_name(text: str, *, expecting: bool = False) -> str | None:
             name = _name_after(text[match.end():], strong=strength == "strong" or expecting, original=text)
             if name:
                 return name
+    here = _NAME_HERE.match(text.strip())
+    if here:
+        name = _name_after(here.group("name"), strong=False, original=text)
+        if name and len(name.split()) == len(here.group("name").split()):
+            return name
     if expecting:
         return _bare_name(text)
     return None

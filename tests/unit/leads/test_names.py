@@ -27,3 +27,18 @@ def test_im_fine_is_not_an_introduction():
 
 def test_a_bare_name_given_as_the_name_is_taken():
     assert extract_name("Priya", expecting=True) == "Priya"
+
+
+@pytest.mark.parametrize("said, name", [
+    ("Good morning, Rosalind Okafor here.", "Rosalind Okafor"),
+    ("Morning! Raj Patel speaking.", "Raj Patel"),
+    ("Hello, Ines here, calling about a leak", "Ines"),
+])
+def test_a_name_before_here_or_speaking_is_an_introduction(said, name):
+    assert extract_name(said) == name
+
+
+@pytest.mark.parametrize("said", ["Is anyone here?", "Nobody here knows.", "Hi, my wife here wants a quote.",
+                                  "Yes, I am here.", "Good morning!"])
+def test_here_after_ordinary_words_is_no_name(said):
+    assert extract_name(said) is None and extract_name(said, expecting=True) is None
