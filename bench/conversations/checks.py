@@ -101,6 +101,7 @@ def judge(business_key: str, record: CallRecord, questions: dict[str, Question])
         _band(persona, lead),
         _refusals(record),
         _confirmed_email(persona, record, lead),
+        _off_topic(record),
     ]
     checks = [c for c in checks if c is not None]
     failures = [c for c in checks if not c.passed]
@@ -109,6 +110,16 @@ def judge(business_key: str, record: CallRecord, questions: dict[str, Question])
                          minimum_turns=minimum_lead_turns(persona, phone_asked=any(
                              t.heard.kind == "phone" for t in record.caller.turns)), transcript=record.transcript(),
                          conversation_id=record.conversation_id)
+
+
+def _off_topic(record: CallRecord) -> Check | None:
+    """Small talk about the world ("who won the game?") is never promised a follow-up from the team."""
+    replies = [e.agent for e in record.exchanges if e.purpose == "off_topic"]
+    if not replies:
+        return None
+    promised = [r for r in replies if "follow up" in r.lower()]
+    return Check("off-topic question", not promised, f"the agent offered a follow-up: {promised[0]!r}" if promised
+                 else "")
 
 
 def _no_error(record: CallRecord) -> Check:

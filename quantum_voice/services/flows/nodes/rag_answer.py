@@ -8,6 +8,9 @@ Between the two, when the closest passage is plausible but not certain (``tentat
 threshold), it is offered as such ("Here's the closest I have: ... Does that answer your question?"). The caller
 decides: "no" gets the honest fallback (and the question is kept for the team), "yes" or a new question goes on.
 Nothing is presented as the answer that the agent is not confident of, and a stated fact is not withheld.
+
+A question about something no business answers ("who won the game last night?", ``off_topic``) gets the node's
+``off_topic_text``: no follow-up is offered and nothing is kept for the team.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from quantum_voice.services.flows.answers import (confident, is_request, is_vague, look_up, note_request, say_answer,
                                                   say_not_found, say_tentative, tentative)
+from quantum_voice.services.flows.off_topic import is_off_topic
 from quantum_voice.services.flows.triggers import hand_off_if_triggered
 
 if TYPE_CHECKING:
@@ -79,6 +83,10 @@ def answer(turn: "Turn", node: "RagAnswerNode", question: str, *, statement: boo
     # count it towards a hand-off for "low confidence".
     if not turn.low_confidence_counted:
         turn.state.low_confidence_streak = 0
+    if not statement and is_off_topic(question):  # "who won the game?": no follow-up offered, nothing kept
+        turn.say(cfg.off_topic_text)
+        _ask_for_more(turn, node)
+        return
     if not statement and not is_request(question) and tentative(result, cfg):
         say_tentative(turn, result, question, cfg)
         turn.state.checking = question
