@@ -102,11 +102,24 @@ def _looks_like_heading(line: str, lines: list[str], position: int) -> bool:
     return capitalised and following.endswith(_TERMINAL) and len(following.split()) > len(words)
 
 
+def _label_is_plural(label: str) -> bool:
+    """By the parser where it reads the label as a noun phrase ("Deluxe suite with a bed and a webcam" is one
+    suite), else by ``_plural``'s rule of thumb."""
+    head = _HEAD_END.split(label, maxsplit=1)[0]
+    if re.search(r"\band\b|&", head):  # "Drop-off and pick-up": two things
+        return True
+    shape = shape_of(label)
+    return shape.plural if shape.fragment else _plural(label)
+
+
+_HEAD_END = re.compile(r"\s+(?:before|after|for|of|with|in|on|at|per|from|to|sharing|including)\b|,")
+
+
 def _plural(label: str) -> bool:
     """"Critter guards", "Drop-off and pick-up" → are; "Bath before going home", "Full day" → is."""
     if re.search(r"\band\b|&", label):
         return True
-    head = re.split(r"\s+(?:before|after|for|of|with|in|on|at|per|from|to)\b|,", label, maxsplit=1)[0].split()[-1].lower()
+    head = _HEAD_END.split(label, maxsplit=1)[0].split()[-1].lower()
     return head.endswith("s") and not head.endswith(("ss", "us", "is")) and len(head) > 3
 
 
@@ -130,7 +143,7 @@ def _speakable(sentence: str, intro: str, heading: str = "") -> str:
             if own:
                 text = f"{own} {value}"
             elif _PLAIN_VALUE.match(value) and len(value.split()) <= 12 and not _DAYS.match(label):  # "Full day: $38." → "Full day is $38."
-                text = f"{label} {'are' if _plural(label) else 'is'} {value}"
+                text = f"{label} {'are' if _label_is_plural(label) else 'is'} {value}"
         elif heading and ":" not in text:  # "Half day, up to 5 hours: $26." is a label and a value, said as it is
             text = _from_heading(text, heading) or text
     if not text.endswith(_TERMINAL):

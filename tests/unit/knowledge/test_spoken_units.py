@@ -47,6 +47,8 @@ def test_without_a_section_the_heading_is_empty():
     ("Drop-off and pick-up: 7 a.m. to 7 p.m.", "Drop-off and pick-up are 7 a.m. to 7 p.m."),
     ("Saturday: 9 a.m. to 1 p.m.", "Saturday: 9 a.m. to 1 p.m."),  # a day stays a label
     ("Free site assessment: a surveyor checks your roof.", "Free site assessment: a surveyor checks your roof."),
+    ("Corner room with a balcony and a sea view: $180 per night.", "Corner room with a balcony and a sea view is $180 "
+                                                                   "per night."),
     ("A second room for a guest sharing the cottage: $30 per night.", "A second room for a guest sharing the cottage is "
                                                                      "$30 per night."),
 ])
