@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from quantum_voice.services.knowledge.chunking import HEADING_MARK
 from quantum_voice.services.knowledge.grammar import shape_of
 from quantum_voice.services.knowledge.text import split_sentences
+from quantum_voice.services.leads.names import is_ordinary_word
 
 _TERMINAL = (".", "!", "?", '."', ".)", "!)")
 _LABEL_VALUE = re.compile(r"^(?P<label>[A-Z][\w'’&/()\-, ]{0,80}?):\s+(?P<value>\S.*)$")
@@ -155,6 +156,8 @@ _MODAL = r"(?:(?:don't|do not|can|can't|cannot|won't|will|also|only|no longer)\s
 _WHAT_WE = re.compile(rf"^what\s+(?P<who>we|i)\s+(?P<verb>{_MODAL}[a-z][\w-]*(?: \w+)?)$", re.I)
 _THINGS_WE = re.compile(rf"^(?P<what>[\w' -]+?)\s+(?P<who>we|i|you can)\s+(?P<verb>{_MODAL}[a-z][\w-]*)$", re.I)
 _OWNED = re.compile(r"^(?:our|the|my|your)\b", re.I)
+_NO_SUBJECT = {"faq", "faqs", "questions", "notes", "details", "contacts", "links", "terms", "conditions", "updates",
+               "news", "highlights", "basics", "essentials", "reviews", "testimonials"}
 
 
 def _from_heading(item: str, heading: str) -> str | None:
@@ -181,10 +184,14 @@ def _from_heading(item: str, heading: str) -> str | None:
         lead = f"{things_we['who'].capitalize()} {things_we['verb'].lower()}"
     else:
         kind = shape_of(heading)
-        if not kind.fragment or re.search(r"\b(?:and|or|&)\b", heading):
-            return None  # "How a Project Works", "About Us and Where We Work": no subject to hang the item on
+        words = re.findall(r"[a-z]+", heading.lower())
+        if not (kind.fragment and kind.plural) or re.search(r"\b(?:and|or|&)\b", heading) \
+                or not all(is_ordinary_word(w) for w in words) or set(words) & _NO_SUBJECT:
+            # "How a Project Works", "About Us and Where We Work", "Northgate Motors", "FAQs": no subject to hang
+            # the item on; only plural everyday nouns ("Services", "Our Treatments", "Extras") are
+            return None
         subject = heading.lower() if _OWNED.match(heading) else f"our {heading.lower()}"
-        lead = f"{subject[:1].upper()}{subject[1:]} {'include' if kind.plural else 'includes'}"
+        lead = f"{subject[:1].upper()}{subject[1:]} include"
     if len(lead.split()) + len(phrase.split()) > _MAX_LIST_WORDS:
         return None
     return f"{lead} {phrase}."

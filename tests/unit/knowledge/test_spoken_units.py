@@ -99,6 +99,8 @@ def test_a_listed_noun_phrase_is_said_as_a_sentence_through_its_heading(heading,
     ("What We Repair", "Replace the battery yourself and the warranty ends."),  # an instruction is a sentence
     ("How a Repair Works", "Diagnosis, which takes about an hour."),  # a heading with no subject for the item
     ("Prices and Parking", "Free parking behind the shop."),
+    ("Kestrel Cycles", "Refurbished road bikes and touring frames."),  # a name is no subject ("Our kestrel cycles")
+    ("FAQs", "Refurbished road bikes and touring frames."),
 ])
 def test_a_sentence_or_an_item_whose_heading_gives_no_verb_is_said_as_written(heading, line):
     assert spoken(line, f"Guide › {heading}") == [line]
