@@ -172,9 +172,11 @@ def transcribe_pcm(pcm_int16_16k: np.ndarray | bytes, *, model: str = DEFAULT_MO
     if window_seconds and audio_seconds + _TAIL_SECONDS < _FULL_WINDOW_SECONDS:
         text, confidence, used = _decode_fitted(whisper, audio, prompt, language, window_seconds)
         return Transcript(text, confidence, audio_seconds, (time.perf_counter() - started) * 1000, used)
+    # greedy like the fitted path: Whisper's temperature fallback samples at random, so the same half minute of
+    # audio came out with 7 or 24 of its 13 sentences from one run to the next
     segments, info = whisper.transcribe(
         audio, language=language, beam_size=1, vad_filter=False, condition_on_previous_text=False,
-        initial_prompt=prompt)
+        initial_prompt=prompt, temperature=0.0)
     segments = list(segments)  # decoding happens while iterating
     text = " ".join(segment.text.strip() for segment in segments).strip()
     elapsed_ms = (time.perf_counter() - started) * 1000
