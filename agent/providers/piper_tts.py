@@ -74,16 +74,18 @@ def piper_sample_rate() -> int:
     return load_piper_voice().config.sample_rate
 
 
-def iter_piper_pcm(text: str, *, length_scale: float | None = None) -> Iterator[bytes]:
-    """16-bit mono PCM, one chunk per sentence, produced lazily (blocking)."""
-    config = SynthesisConfig(length_scale=length_scale)
+def iter_piper_pcm(text: str, *, length_scale: float | None = None, steady: bool = False) -> Iterator[bytes]:
+    """16-bit mono PCM, one chunk per sentence, produced lazily (blocking). ``steady``: no sampling noise, so the
+    same text gives the same audio every time (tests and benchmarks that must not depend on a lucky draw)."""
+    config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0 if steady else None,
+                             noise_w_scale=0.0 if steady else None)
     for chunk in load_piper_voice().synthesize(text, syn_config=config):
         yield chunk.audio_int16_bytes
 
 
-def synthesize_pcm(text: str, *, length_scale: float | None = None) -> tuple[bytes, int]:
+def synthesize_pcm(text: str, *, length_scale: float | None = None, steady: bool = False) -> tuple[bytes, int]:
     """The whole utterance as 16-bit mono PCM and its sample rate (22050 Hz for Joe)."""
-    return b"".join(iter_piper_pcm(text, length_scale=length_scale)), piper_sample_rate()
+    return b"".join(iter_piper_pcm(text, length_scale=length_scale, steady=steady)), piper_sample_rate()
 
 
 class PiperTTS(tts.TTS):

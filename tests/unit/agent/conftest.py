@@ -13,7 +13,7 @@ from tests.unit.agent.speech_checks import BOOKING_SENTENCE
 @pytest.fixture(scope="session")
 def booking_speech() -> tuple[bytes, int]:
     """Piper saying BOOKING_SENTENCE: 16-bit mono PCM at the voice's rate (22050 Hz)."""
-    return synthesize_pcm(BOOKING_SENTENCE)
+    return synthesize_pcm(BOOKING_SENTENCE, steady=True)  # the same audio every run
 
 
 @pytest.fixture(scope="session")

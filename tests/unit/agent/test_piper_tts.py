@@ -96,3 +96,9 @@ def test_a_sentence_spoken_again_comes_from_the_cache_byte_for_byte():
     assert small.get("1", None) is None and small.get("0", None) and small.get("8", None) == b"z" * 10
     small.put("huge", None, b"h" * 50)  # one item larger than an eighth of the budget is not kept
     assert small.get("huge", None) is None
+
+
+def test_steady_speech_is_the_same_audio_every_time():
+    first, rate = synthesize_pcm("Is parking included?", steady=True)
+    again, _ = synthesize_pcm("Is parking included?", steady=True)
+    assert first == again and len(first) > rate  # over half a second of 16-bit audio
