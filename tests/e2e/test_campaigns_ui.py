@@ -146,10 +146,11 @@ def _go_live_and_pause(page) -> None:
 def _find_in_list(page) -> None:
     page.get_by_role("link", name="Campaigns", exact=True).first.click()  # the sidebar
     page.wait_for_selector("#campaigns-table")
+    page.wait_for_load_state("networkidle")  # the list's own loading must not land after the search below
     page.fill("#campaigns-search", "elm street")
+    row = page.locator(".campaign-row", has_text=NAME)
+    expect(row).to_have_count(1)
     expect(page.locator(".campaign-row")).to_have_count(1)
-    row = page.locator(".campaign-row")
-    expect(row).to_contain_text(NAME)
     expect(row.locator("[data-status]").first).to_have_attribute("data-status", "live")
     page.select_option("#campaigns-status-filter", "paused")
     page.wait_for_selector("#campaigns-no-match")
