@@ -32,6 +32,7 @@ class Results:
     personas: list[PersonaResult] = field(default_factory=list)
     search_timeouts: int = 0
     seconds: float = 0.0
+    _fragments: tuple[int, list] | None = field(default=None, init=False)  # (questions judged, what was found)
 
     def __repr__(self) -> str:  # short: pytest prints it in tracebacks
         return (f"Results({len(self.businesses)} businesses, {len(self.questions)} questions, "
@@ -59,15 +60,17 @@ class Results:
     def fragments(self) -> list[tuple[QuestionResult, str]]:
         """Replies to questions holding a sentence with no main verb ("Water-damaged laptops."), as the English
         parser judges them: what a caller would hear as a fragment."""
-        from quantum_voice.services.knowledge.grammar import shape_of
-        from quantum_voice.services.knowledge.text import split_sentences
+        if self._fragments is None or self._fragments[0] != len(self.questions):  # parse once, not per report line
+            from quantum_voice.services.knowledge.grammar import shape_of
+            from quantum_voice.services.knowledge.text import split_sentences
 
-        found = []
-        for q in self.questions:
-            sentence = next((s for s in split_sentences(q.reply.replace(":", ".")) if shape_of(s).fragment), None)
-            if sentence:
-                found.append((q, sentence))
-        return found
+            found = []
+            for q in self.questions:
+                sentence = next((s for s in split_sentences(q.reply.replace(":", ".")) if shape_of(s).fragment), None)
+                if sentence:
+                    found.append((q, sentence))
+            self._fragments = (len(self.questions), found)
+        return self._fragments[1]
 
     @property
     def personas_passed(self) -> int:
