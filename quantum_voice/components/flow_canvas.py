@@ -4,6 +4,8 @@ The canvas is controlled from Python: ``nodes`` and ``edges`` are state vars, an
 proposes (a drag, a selection, a deletion, a new connection) arrives as an event that the state applies
 and sends back. Nodes render with one custom node type (``qv``) that shows the node's kind, title, a
 one-line summary of its settings, its validation problem (red outline) and whether the simulator is on it.
+Each kind's label, colour, icon and handles come from ``NODE_SPECS`` (services/flows/node_types.py), injected
+into the JavaScript below as JSON.
 
 Node data the custom node reads: ``{"kind": <node type>, "title": str, "summary": str, "problem": str,
 "active": bool}``.
@@ -11,33 +13,43 @@ Node data the custom node reads: ``{"kind": <node type>, "title": str, "summary"
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from typing import Any
 
 import reflex as rx
 from reflex.event import passthrough_event_spec
 
+from quantum_voice.services.flows.node_types import CANVAS_NODE_TYPE, NODE_SPECS, NodeType
+
 XYFLOW = "@xyflow/react@12.12.1"
-NODE_TYPE = "qv"  # the one custom node type registered below
 DRAG_MIME = "application/x-qv-node"  # what a palette item carries while dragged
+
+# The node-type table as the canvas reads it: ``{node type: {label, colour, icon, has_entry, has_exits, ...}}``.
+CANVAS_KINDS = {node_type.value: asdict(spec) for node_type, spec in NODE_SPECS.items()}
+
+
+def lucide_export(icon: str) -> str:
+    """The lucide-react component behind an ``rx.icon`` name: "book-open-text" -> "BookOpenText"."""
+    return "".join(part.capitalize() for part in icon.split("-"))
+
+
+# Each icon the table names, imported under a prefixed alias (the module shares its scope with Reflex's code).
+_ICONS = sorted({spec.icon for spec in NODE_SPECS.values()})
+_ICON_IMPORTS = ", ".join(f"{lucide_export(icon)} as QvIcon{lucide_export(icon)}" for icon in _ICONS)
+_ICON_MAP = ", ".join(f"{json.dumps(icon)}: QvIcon{lucide_export(icon)}" for icon in _ICONS)
 
 # Module-level JavaScript shipped with the canvas. It defines the custom node (plain createElement, no JSX),
 # and three small browser hooks that do not need a server round trip: the palette's drag payload, letting the
 # canvas accept a drop, and Ctrl/Cmd+Z / Ctrl+Y / Ctrl+Shift+Z pressing the undo and redo buttons.
-_CUSTOM_CODE = r"""
+_CUSTOM_CODE = (r"""
 import '@xyflow/react/dist/style.css';
 import { Handle as QvHandle, Position as QvPosition } from '@xyflow/react';
 import { createElement as qvEl, memo as qvMemo } from 'react';
-import { Play as QvPlay, ShieldCheck as QvShield, BookOpenText as QvBook, MessageCircleQuestion as QvAsk,
-         Headset as QvHeadset, Flag as QvFlag, TriangleAlert as QvAlert } from 'lucide-react';
+import { __QV_ICON_IMPORTS__, TriangleAlert as QvAlert } from 'lucide-react';
 
-const QV_KINDS = {
-  start: { label: 'Start', icon: QvPlay, color: 'grass' },
-  lead_gate: { label: 'Lead Gate', icon: QvShield, color: 'violet' },
-  rag_answer: { label: 'RAG Answer', icon: QvBook, color: 'blue' },
-  clarify: { label: 'Clarify', icon: QvAsk, color: 'amber' },
-  dispatch: { label: 'Dispatch', icon: QvHeadset, color: 'orange' },
-  end: { label: 'End', icon: QvFlag, color: 'gray' },
-};
+const QV_KINDS = __QV_KINDS__;
+const QV_ICONS = { __QV_ICON_MAP__ };
 
 const qvHandleStyle = (color) => ({
   width: 12, height: 12, border: '2px solid var(--color-panel-solid)', background: `var(--${color}-9)`,
@@ -58,17 +70,17 @@ function QvFlowNodeView({ id, data, selected }) {
                background: 'var(--color-panel-solid)', color: 'var(--gray-12)',
                fontFamily: 'var(--default-font-family)',
                overflow: 'hidden', transition: 'box-shadow 120ms, border-color 120ms' } },
-    data.kind !== 'start' && qvEl(QvHandle, { type: 'target', position: QvPosition.Top,
-                                              style: qvHandleStyle('gray') }),
+    kind.has_entry && qvEl(QvHandle, { type: 'target', position: QvPosition.Top,
+                                       style: qvHandleStyle('gray') }),
     qvEl('div', { style: { display: 'flex', gap: 10, alignItems: 'center', padding: '10px 12px',
                            borderBottom: (data.summary || invalid) ? '1px solid var(--gray-a4)' : 'none' } },
       qvEl('div', { style: { width: 30, height: 30, flex: 'none', borderRadius: 8, display: 'grid',
                              placeItems: 'center',
-                             background: `var(--${kind.color}-a3)`, color: `var(--${kind.color}-11)` } },
-        qvEl(kind.icon, { size: 17, strokeWidth: 2 })),
+                             background: `var(--${kind.colour}-a3)`, color: `var(--${kind.colour}-11)` } },
+        qvEl(QV_ICONS[kind.icon], { size: 17, strokeWidth: 2 })),
       qvEl('div', { style: { minWidth: 0, flex: 1 } },
         qvEl('div', { style: { fontSize: 11, fontWeight: 600, letterSpacing: '0.04em', textTransform: 'uppercase',
-                               color: `var(--${kind.color}-11)` } }, kind.label),
+                               color: `var(--${kind.colour}-11)` } }, kind.label),
         qvEl('div', { style: { fontSize: 13, fontWeight: 600, whiteSpace: 'nowrap', overflow: 'hidden',
                                textOverflow: 'ellipsis' } }, data.title || id)),
       active && qvEl('span', { style: { width: 8, height: 8, borderRadius: 99, background: 'var(--grass-9)',
@@ -81,8 +93,8 @@ function QvFlowNodeView({ id, data, selected }) {
                                       background: 'var(--red-a3)', color: 'var(--red-11)' } },
       qvEl(QvAlert, { size: 14, style: { flex: 'none', marginTop: 1 } }),
       qvEl('span', { className: 'qv-problem-text' }, data.problem)),
-    data.kind !== 'end' && qvEl(QvHandle, { type: 'source', position: QvPosition.Bottom,
-                                            style: qvHandleStyle(kind.color) }));
+    kind.has_exits && qvEl(QvHandle, { type: 'source', position: QvPosition.Bottom,
+                                       style: qvHandleStyle(kind.colour) }));
 }
 
 const QvFlowNode = qvMemo(QvFlowNodeView);
@@ -106,7 +118,7 @@ if (typeof window !== 'undefined') {
     tag.textContent = QV_CSS;
     document.head.appendChild(tag);
   }
-  window.__qvNodeTypes = window.__qvNodeTypes || { qv: QvFlowNode };
+  window.__qvNodeTypes = window.__qvNodeTypes || { [__QV_NODE_TYPE__]: QvFlowNode };
   window.__qvFlowPosition = (e) => {
     const flow = window.__qvFlow;
     return flow ? flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }) : { x: 0, y: 0 };
@@ -138,6 +150,10 @@ if (typeof window !== 'undefined') {
   }
 }
 """.replace("__QV_MIME__", DRAG_MIME)
+                .replace("__QV_KINDS__", json.dumps(CANVAS_KINDS))
+                .replace("__QV_ICON_IMPORTS__", _ICON_IMPORTS)
+                .replace("__QV_ICON_MAP__", _ICON_MAP)
+                .replace("__QV_NODE_TYPE__", json.dumps(CANVAS_NODE_TYPE)))
 
 
 def _drop_spec(event: rx.Var) -> tuple[rx.Var[str], rx.Var[dict[str, float]]]:
@@ -213,10 +229,8 @@ class MiniMap(FlowLibrary):
 
 
 _KEEP_INSTANCE = rx.Var("((instance) => { window.__qvFlow = instance; })")
-_NODE_COLOURS = rx.Var(
-    "((n) => ({start: 'var(--grass-9)', lead_gate: 'var(--violet-9)', rag_answer: 'var(--blue-9)', "
-    "clarify: 'var(--amber-9)', dispatch: 'var(--orange-9)', end: 'var(--gray-9)'})[n.data?.kind] "
-    "?? 'var(--gray-9)')")
+_MINIMAP_COLOURS = {kind: f"var(--{spec['colour']}-9)" for kind, spec in CANVAS_KINDS.items()}
+_NODE_COLOURS = rx.Var(f"((n) => ({json.dumps(_MINIMAP_COLOURS)})[n.data?.kind] ?? 'var(--gray-9)')")
 
 
 def flow_canvas(*, nodes: rx.Var, edges: rx.Var, editable: rx.Var | bool, on_nodes_change, on_edges_change,
@@ -252,17 +266,18 @@ def flow_canvas(*, nodes: rx.Var, edges: rx.Var, editable: rx.Var | bool, on_nod
     return rx.box(canvas, height=height, width="100%", position="relative", **props)
 
 
-def palette_item(node_type: str, label: str, icon: str, colour: str, description: str, *, on_click,
-                 draggable: rx.Var | bool = True) -> rx.Component:
+def palette_item(node_type: NodeType, *, on_click, draggable: rx.Var | bool = True) -> rx.Component:
     """A node type to drag onto the canvas (or click to add it beside the selected node)."""
+    spec = NODE_SPECS[node_type]
+    label, icon, colour, description = spec.label, spec.icon, spec.colour, spec.description
     return rx.tooltip(
         rx.hstack(
             rx.center(rx.icon(icon, size=13), width="22px", height="22px", flex="none",
                       border_radius="var(--radius-2)", background_color=f"var(--{colour}-a3)",
                       color=f"var(--{colour}-11)"),
             rx.text(label, size="1", weight="medium", white_space="nowrap"),
-            id=f"palette-{node_type}",
-            custom_attrs={"data-qv-node-type": node_type},
+            id=f"palette-{node_type.value}",
+            custom_attrs={"data-qv-node-type": node_type.value},
             draggable=draggable,
             role="button",
             tab_index=0,

@@ -8,6 +8,7 @@ from quantum_voice.components.flow_canvas import flow_canvas, palette_item
 from quantum_voice.components import forms
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field
 from quantum_voice.components.layout import app_layout
+from quantum_voice.services.flows.node_types import NODE_SPECS
 from quantum_voice.states.flow_designer import (
     ChatLine,
     EdgeRow,
@@ -17,16 +18,8 @@ from quantum_voice.states.flow_designer import (
     VersionRow,
 )
 from quantum_voice.states.templates import TemplateOption
-from quantum_voice.states.flow_document import NODE_DESCRIPTIONS, NODE_FORMS, FieldSpec
+from quantum_voice.states.flow_document import NODE_FORMS, FieldSpec
 
-PALETTE = [  # type, label, icon, colour: the same colours as the canvas nodes
-    ("start", "Start", "play", "grass"),
-    ("lead_gate", "Lead Gate", "shield-check", "violet"),
-    ("rag_answer", "RAG Answer", "book-open-text", "blue"),
-    ("clarify", "Clarify", "message-circle-question", "amber"),
-    ("dispatch", "Dispatch", "headset", "orange"),
-    ("end", "End", "flag", "gray"),
-]
 DESKTOP = ["none", "none", "flex"]
 BAND_COLOURS = (("hot", "red"), ("warm", "amber"), ("cold", "blue"))
 PANEL_WIDTH = "320px"
@@ -103,8 +96,7 @@ def header() -> rx.Component:
 # ---------------------------------------------------------------- palette and checks
 
 def palette() -> rx.Component:
-    items = [palette_item(kind, label, icon, colour, NODE_DESCRIPTIONS[kind], on_click=S.add_node(kind),
-                          draggable=S.can_edit) for kind, label, icon, colour in PALETTE]
+    items = [palette_item(kind, on_click=S.add_node(kind.value), draggable=S.can_edit) for kind in NODE_SPECS]
     return rx.hstack(
         rx.text("Add", size="1", weight="medium", color_scheme="gray", flex="none"),
         *items,

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quantum_voice.services.flows.schema import CONFIG_MODELS, NODE_LABELS, NodeType
+from quantum_voice.services.flows.node_types import CANVAS_NODE_TYPE, NODE_LABELS, NodeType
+from quantum_voice.services.flows.schema import CONFIG_MODELS
 
-CANVAS_NODE_TYPE = "qv"  # the custom node registered by components/flow_canvas.py
 NODE_TYPES = [t.value for t in NodeType]
 
 
@@ -102,15 +102,6 @@ NODE_FORMS: dict[str, list[FieldSpec]] = {
         FieldSpec("closing_text", "Closing words", "textarea"),
         FieldSpec("next_steps", "Next steps", "textarea", "Told to the caller after the closing words."),
     ],
-}
-
-NODE_DESCRIPTIONS = {
-    "start": "Greeting and voice",
-    "lead_gate": "Email, name and consent",
-    "rag_answer": "Answers from knowledge",
-    "clarify": "Follow-up questions",
-    "dispatch": "Hand off to a person",
-    "end": "Closing words",
 }
 
 

@@ -2,15 +2,14 @@
 
 import re
 
-import pytest
 from sqlmodel import Session, select
 
 from quantum_voice.core.db import make_engine
 from quantum_voice.models.calls import Conversation
 from quantum_voice.models.flows import FlowVersion
+from quantum_voice.services.flows.node_types import NODE_SPECS, NodeType
 from tests.e2e.conftest import ARTIFACTS
 
-pytestmark = pytest.mark.e2e
 
 NODES = "#flow-canvas .react-flow__node"
 
@@ -25,6 +24,26 @@ def _sign_in_as_demo_owner(live_app, page):
 
 def _node_ids(page) -> list[str]:
     return page.eval_on_selector_all(NODES, "els => els.map(e => e.getAttribute('data-id'))")
+
+
+def _assert_nodes_drawn_from_the_table(page) -> None:
+    """Each canvas node shows its type's label and the palette item's icon; its handles follow the table."""
+    palette_icons = {}
+    for node_type, spec in NODE_SPECS.items():
+        item = page.locator(f"#palette-{node_type.value}")
+        assert item.inner_text().strip() == spec.label
+        palette_icons[node_type.value] = item.locator("svg").get_attribute("class")
+        assert "lucide" in palette_icons[node_type.value].split()
+    nodes = page.eval_on_selector_all(NODES, """els => els.map(e => {
+        const n = e.querySelector('.qv-node');
+        return {kind: n.dataset.kind, text: n.textContent, icon: n.querySelector('svg').getAttribute('class'),
+                entry: !!e.querySelector('.react-flow__handle.target'),
+                exits: !!e.querySelector('.react-flow__handle.source')};
+    })""")
+    for drawn in nodes:
+        spec = NODE_SPECS[NodeType(drawn["kind"])]
+        assert drawn["text"].startswith(spec.label) and drawn["icon"] == palette_icons[drawn["kind"]], drawn
+        assert (drawn["entry"], drawn["exits"]) == (spec.has_entry, spec.has_exits), drawn
 
 
 def _version(page) -> int:
@@ -89,6 +108,7 @@ def test_drag_connect_publish_and_simulate(live_app, page):
     page.wait_for_selector(f'{new_node} [data-invalid="true"]')
     assert new_id in page.inner_text("#flow-problems") and "no way out" in page.inner_text(new_node)
     assert page.input_value("#prop-label") == "Dispatch"  # the dropped node is selected for editing
+    _assert_nodes_drawn_from_the_table(page)
 
     # Undo takes it away, redo brings it back.
     page.click("#flow-undo")

@@ -1,10 +1,11 @@
 """Conversation flows: the schema, its validation, templates and the engine that runs a call through a flow.
 
-Plain Python, no Reflex. Modules: ``schema`` (the JSON definition), ``conditions`` (edge conditions),
-``validation`` (problems naming nodes), ``templates``, ``intents`` and ``hearing`` (what a caller's turn means),
-``engine`` with ``turn``, ``nodes/`` and ``triggers`` (the interpreter), ``state`` (JSON state and actions),
-``knowledge`` (the RAG collaborator's interface) and ``knowledge_adapter`` (the knowledge service behind it),
-``editing`` and ``publishing`` (drafts and immutable versions in the database).
+Plain Python, no Reflex. Modules: ``node_types`` (each node type's label, look and handles), ``schema`` (the JSON
+definition), ``conditions`` (edge conditions), ``validation`` (problems naming nodes), ``templates``, ``intents``
+and ``hearing`` (what a caller's turn means), ``engine`` with ``turn``, ``nodes/`` and ``triggers`` (the
+interpreter), ``state`` (JSON state and actions), ``knowledge`` (the RAG collaborator's interface) and
+``knowledge_adapter`` (the knowledge service behind it), ``editing`` and ``publishing`` (drafts and immutable
+versions in the database).
 """
 
 from quantum_voice.services.flows.engine import CallContext, hang_up, respond, resume_after_handoff, start

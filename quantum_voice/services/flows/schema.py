@@ -13,24 +13,12 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from quantum_voice.models.base import StrEnum
+# NodeType and NODE_LABELS live with the node-type table; the schema's users import them from here too
+from quantum_voice.services.flows.node_types import NODE_LABELS, NodeType
 from quantum_voice.services.leads.scoring import ScoringConfig
 
 SCHEMA_VERSION = 1
 NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,79}$"
-
-
-class NodeType(StrEnum):
-    START = "start"
-    LEAD_GATE = "lead_gate"
-    RAG_ANSWER = "rag_answer"
-    CLARIFY = "clarify"
-    DISPATCH = "dispatch"
-    END = "end"
-
-
-NODE_LABELS = {NodeType.START: "Start", NodeType.LEAD_GATE: "Lead Gate", NodeType.RAG_ANSWER: "RAG Answer",
-               NodeType.CLARIFY: "Clarify", NodeType.DISPATCH: "Dispatch", NodeType.END: "End"}
 
 
 class _Config(BaseModel):
