@@ -96,7 +96,7 @@ NODE_FORMS: dict[str, list[FieldSpec]] = {
         FieldSpec("skill", "Required skill", "text", "Only agents with this skill get the call. Empty: anyone.",
                   optional=True),
         FieldSpec("message", "What the agent says", "text"),
-        FieldSpec("hold_text", "While the caller waits", "text"),
+        FieldSpec("hold_text", "If the caller speaks again", "text"),
     ],
     "end": [
         FieldSpec("closing_text", "Closing words", "textarea"),

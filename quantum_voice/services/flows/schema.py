@@ -92,9 +92,12 @@ class DispatchConfig(_Config):
     triggers: DispatchTriggers = Field(default_factory=DispatchTriggers)
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     skill: str | None = Field(default=None, max_length=60)
-    message: str = Field(default="Let me connect you with someone from our team. One moment, please.",
+    # No one takes the call live yet (issue 16): the caller is told so, never asked to hold for a person
+    message: str = Field(default="I'm sorry, I can't put you through to a person on this call. I've noted that "
+                                 "you'd like to talk with someone, and the team can follow up with you.",
                          max_length=500)
-    hold_text: str = Field(default="A member of our team will be with you shortly.", max_length=500)
+    hold_text: str = Field(default="I've noted your request for the team. You can hang up whenever you're ready.",
+                           max_length=500)
 
 
 class EndConfig(_Config):

@@ -233,7 +233,7 @@ def test_a_conversation_handed_off(client, owner):
                     "I need to talk to someone about the contract", "hello?")
     assert body["handoff"] == {"reason": "request", "detail": "I need to talk to someone about the contract",
                                "priority": "high", "skill": "sales"}
-    assert body["ended"] is False and body["turns"][-1]["agent"] == "A member of our team will be with you shortly."
+    assert body["ended"] is False and body["turns"][-1]["agent"] == "I've noted your request for the team. You can hang up whenever you're ready."
     assert body["lead"]["email"] == "ana@example.com"
 
 

@@ -66,7 +66,7 @@ def test_k_unclear_turns_in_a_row_hand_off():
     call.say("tell me more")
     handoff = call.actions("handoff")[0]
     assert handoff["reason"] == "low_confidence" and call.state.status == "handed_off"
-    assert call.reply.startswith("Let me connect you")
+    assert call.reply.startswith("I'm sorry, I can't put you through to a person")
 
 
 def test_clear_questions_the_documents_do_not_answer_never_hand_off():

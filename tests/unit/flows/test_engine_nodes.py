@@ -172,10 +172,10 @@ def test_dispatch_hands_off_with_priority_and_skill_then_holds():
     handoff = call.actions("handoff")[0]
     assert handoff == {"text": "", "reason": "request", "detail": "can I speak to someone?", "priority": "high",
                        "skill": "sales"}
-    assert call.reply.startswith("Let me connect you with someone from our team")
+    assert call.reply.startswith("I'm sorry, I can't put you through to a person on this call")
     assert call.state.status == "handed_off" and call.state.handoff.node_id == "dispatch"
     call.say("hello? anyone?")
-    assert call.reply == "A member of our team will be with you shortly."
+    assert call.reply == "I've noted your request for the team. You can hang up whenever you're ready."
 
 
 def test_a_person_hands_the_call_back_by_the_returned_edge():
