@@ -51,23 +51,23 @@ class Settings(BaseSettings):
     # Other origins whose pages may call the API with the signed-in cookie (comma-separated, e.g. an admin site
     # on another host). The app's own origin (APP_URL, or the host a request came to) is always allowed.
     cors_allowed_origins: str = ""
-    # Secure flag on the session cookie. Unset → on when app_url is https.
-    cookie_secure: bool | None = None
-    session_cookie_name: str = "qv_session"
-    session_ttl_hours: int = 24 * 14
-    api_token_ttl_hours: int = 24 * 30
-    email_token_ttl_hours: int = 48
-    reset_token_ttl_minutes: int = 60
-    invite_ttl_days: int = 7
+    # Sign-in sessions and the links we email: how long each lasts.
+    cookie_secure: bool | None = None  # Secure flag on the session cookie; unset → on when APP_URL is https
+    session_cookie_name: str = "qv_session"  # the HTTP-only cookie of a signed-in UI session
+    session_ttl_hours: int = 24 * 14  # a UI session
+    api_token_ttl_hours: int = 24 * 30  # an API bearer token from POST /api/auth/login
+    email_token_ttl_hours: int = 48  # an email verification link
+    reset_token_ttl_minutes: int = 60  # a password reset link
+    invite_ttl_days: int = 7  # an invitation link
 
     # Sign-in throttling. One address guessing one account: free attempts, then an exponential wait (1 s, 2 s,
     # 4 s... up to the window) before each next try; nobody else is locked out. One address, any accounts: a cap
     # per window. One account from everywhere (many addresses): a high cap per window.
     login_max_attempts_per_account: int = 5  # free failed attempts per account from one address
-    login_max_attempts_per_ip: int = 20
-    login_max_attempts_per_account_anywhere: int = 100
+    login_max_attempts_per_ip: int = 20  # failed attempts from one address, any accounts, per window
+    login_max_attempts_per_account_anywhere: int = 100  # failed attempts on one account from anywhere, per window
     login_window_seconds: int = 900
-    signup_max_per_ip_per_hour: int = 10
+    signup_max_per_ip_per_hour: int = 10  # sign-ups from one address per hour
 
     # Outgoing mail. No SMTP host → messages go to the outbox table and the log.
     smtp_host: str = ""
@@ -92,14 +92,14 @@ class Settings(BaseSettings):
     voice_media_host: str = "127.0.0.1"
     voice_media_port: int = 0  # 0 → a free port picked at start (the heartbeat tells the app which)
     voice_media_url: str = ""  # empty → http://VOICE_MEDIA_HOST:<port>
-    voice_max_calls: int = 4
+    voice_max_calls: int = 4  # the app picks the least loaded sidecar with room
 
     # Public calls (the call page): abuse limits per caller IP and per campaign (calls started per hour), and how
     # long the call page's ticket (email gate → call) stays valid.
     calls_per_ip_per_hour: int = 20
     calls_per_range_per_hour: int = 100  # gate posts from one /24 (IPv4) or /48 (IPv6)
     calls_per_campaign_per_hour: int = 300  # calls placed, not gate posts
-    call_ticket_ttl_seconds: int = 900
+    call_ticket_ttl_seconds: int = 900  # the ticket works once
     # A call whose voice sidecar vanished (crashed, killed) stays open this long after its last sign of life, so the
     # call page can resume it on another sidecar; then it is closed as voice_worker_lost.
     call_resume_grace_seconds: int = 60
@@ -111,11 +111,12 @@ class Settings(BaseSettings):
     voice_stt_window_seconds: float = 10.0  # Whisper's window for a short turn (0 → the full 30 s: ~4x slower)
     voice_tts: str = "piper"  # piper (Joe, natural) | espeak (robotic; also the automatic fallback)
     voice_vad_min_silence_seconds: float = 0.25  # silence that ends a stretch of speech
-    voice_min_endpointing_seconds: float = 0.2  # wait after speech when the end-of-turn model is confident
+    voice_min_endpointing_seconds: float = 0.2  # wait after speech when the turn looks finished
     voice_max_endpointing_seconds: float = 1.0  # the longest wait when the caller seems mid-sentence
-    # who decides the caller has finished (agent/turns.py): transcript (Whisper's words and punctuation and the
+    # Who decides the caller has finished (agent/turns.py): transcript (Whisper's words and punctuation and the
     # question asked) | audio (livekit's offline end-of-turn model) | vad (silence alone)
     voice_turn_detector: Literal["transcript", "audio", "vad"] = "transcript"
+    # Barge-in: the caller talking over the agent.
     voice_interruption_seconds: float = 0.15  # caller speech this long over the agent pauses it (barge-in); words stop it
     voice_false_interruption_seconds: float = 1.0  # a sound with no words: the paused agent carries on this long after it
     # Cloud speech in front of the local models (agent/providers/cloud.py), each needing its key (DEEPGRAM_API_KEY,
@@ -180,20 +181,18 @@ class Settings(BaseSettings):
     # processes take the Redis queue.
     worker_in_app: bool = True
 
-    # Optional cloud providers. Every job has a local default; these only switch adapters on.
+    # Optional cloud providers' keys. Every job has a local default; these only switch adapters on.
     deepgram_api_key: SecretStr = SecretStr("")
     openai_api_key: SecretStr = SecretStr("")
     openai_base_url: str = ""
     gemini_api_key: SecretStr = SecretStr("")
     tavily_api_key: SecretStr = SecretStr("")
-    slack_bot_token: SecretStr = SecretStr("")
-    asana_access_token: SecretStr = SecretStr("")
-    resend_api_key: SecretStr = SecretStr("")
+    # A LiveKit server as the media layer instead of the embedded transport (all three set; docs/voice.md).
     livekit_url: str = ""
     livekit_api_key: SecretStr = SecretStr("")
     livekit_api_secret: SecretStr = SecretStr("")
 
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR, for the app, the worker and the voice sidecar
 
     @field_validator("database_url")
     @classmethod
