@@ -1,7 +1,8 @@
 """Publish/subscribe for live updates (dashboards, agent alerts, call events).
 
 Redis channels when REDIS_URL is set, so several app processes and sidecars hear each other; an
-in-process broker otherwise. Messages are JSON objects.
+in-process broker otherwise. Messages are JSON objects. Nothing publishes yet: the leads workspace (issue 15) and
+the hand-off queue (issue 16) are its first users.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 from quantum_voice.core.config import get_settings
 
@@ -94,15 +95,6 @@ class RedisPubSub:
         # Wait for the subscription to be confirmed so no message published right after is missed.
         ps.get_message(timeout=2)
         return _RedisSubscription(ps)
-
-
-def iter_messages(sub: Subscription, timeout: float, limit: int) -> Iterator[dict[str, Any]]:
-    """Up to ``limit`` messages, stopping at the first wait longer than ``timeout``."""
-    for _ in range(limit):
-        msg = sub.get(timeout)
-        if msg is None:
-            return
-        yield msg
 
 
 _pubsub: PubSub | None = None

@@ -22,7 +22,6 @@ from quantum_voice.models.leads import Lead
 from quantum_voice.services.call_records import apply_step, lead_of_conversation
 from quantum_voice.services.flows import engine
 from quantum_voice.services.flows.knowledge import KnowledgeSearch
-from quantum_voice.services.flows.phrasing import KeepWording, Phraser
 from quantum_voice.services.flows.privacy import personal_keys
 from quantum_voice.services.flows.editing import live_campaign
 from quantum_voice.services.flows.publishing import runnable_flow
@@ -69,11 +68,10 @@ class CallSetup:
 
 @dataclass
 class CallServices:
-    """The call's collaborators: knowledge search (default: the knowledge service), an optional phraser and an
-    optional LLM understanding of each turn."""
+    """The call's collaborators: knowledge search (default: the knowledge service) and an optional LLM
+    understanding of each turn."""
 
     knowledge: KnowledgeSearch | None = None
-    phraser: Phraser = field(default_factory=KeepWording)
     # the optional LLM that reads each caller turn (off unless UNDERSTANDING_PROVIDER is set)
     understander: Understander | None = field(default_factory=configured_understander)
 
@@ -224,7 +222,7 @@ def _default_knowledge(repo: OrgRepository, conversation: Conversation) -> Knowl
 def _save(repo: OrgRepository, conversation: Conversation, flow: FlowDefinition, step: StepResult,
           caller: str | None, services: CallServices, *, caller_node: str | None = None,
           stt_confidence: float | None = None) -> TurnOutcome:
-    agent = services.phraser.rephrase(step.reply, node_type=step.node_type) if step.reply else ""
+    agent = step.reply or ""
     apply_step(repo, conversation, flow, step, caller=caller, agent=agent, caller_node=caller_node,
                stt_confidence=stt_confidence)
     state_json: dict[str, Any] = {"engine": step.state.to_json()}

@@ -130,10 +130,6 @@ class SessionState(rx.State):
     # ------------------------------------------------------------ events
 
     @rx.event
-    def require_auth(self):
-        return self._guard()
-
-    @rx.event
     def route_home(self):
         """"/" has no page of its own: the dashboard, or sign-in first."""
         return self._guard() or rx.redirect("/dashboard")

@@ -87,10 +87,6 @@ def _comparison(subject: str, op: str, value: str) -> Condition:
     return Condition("compare", subject=subject, op=op, value=value)
 
 
-def subjects_of(condition: Condition) -> set[str]:
-    return {condition.subject} if condition.subject else set()
-
-
 def holds(condition: Condition, facts: Mapping[str, Any]) -> bool:
     """Does a test condition hold for ``facts`` (variables plus ``score`` and ``band``)?"""
     if condition.kind == "has":

@@ -41,7 +41,7 @@ from quantum_voice.services.knowledge import intake
 from quantum_voice.services.knowledge.filesearch import DOCUMENT_KEY, KNOWLEDGE_BASE_KEY, gemini_client, \
     store_settings
 from quantum_voice.services.knowledge.parsing import HEADING, ParsedDocument
-from quantum_voice.services.knowledge.rephrasing import breaker_for
+from quantum_voice.core.ai_clients import breaker_for
 from quantum_voice.services.knowledge.storage import get_blob_storage
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from quantum_voice.core.cache import get_cache
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.resilience import CircuitBreaker, call_with_fallback
 from quantum_voice.services.knowledge.answering import MAX_SPOKEN_WORDS, Answer, Citation, _trim_words
-from quantum_voice.services.knowledge.rephrasing import breaker_for
+from quantum_voice.core.ai_clients import breaker_for
 from quantum_voice.services.knowledge.text import split_sentences
 
 log = logging.getLogger(__name__)
