@@ -77,6 +77,19 @@ def _isolated_settings(tmp_path, monkeypatch) -> Iterator[None]:
     cache_mod.set_cache(None)
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """The markers that `make test-fast` leaves out, given by where a test lives and what it runs on."""
+    for item in items:
+        path = item.path.as_posix()
+        if "/tests/e2e/" in path:
+            item.add_marker(pytest.mark.browser)
+        if "/tests/integration/agent/" in path:
+            item.add_marker(pytest.mark.voice)
+        params = getattr(item, "callspec", None)
+        if params is not None and "postgresql" in params.params.values():
+            item.add_marker(pytest.mark.postgres)
+
+
 def create_postgres_database() -> str:
     """A new, empty database on the test server; returns its SQLAlchemy URL."""
     import psycopg

@@ -5,7 +5,6 @@ deletes it."""
 import re
 
 import httpx
-import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
@@ -15,7 +14,6 @@ from quantum_voice.models.flows import Flow
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_flow_designer import _sign_in_as_demo_owner
 
-pytestmark = pytest.mark.e2e
 
 NAME = "Elm Street yard signs"
 GREETING = "Hello from Elm Street! Ask me anything about the open house."

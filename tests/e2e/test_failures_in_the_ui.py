@@ -17,7 +17,6 @@ from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.flows import Flow
 from tests.e2e.test_flow_designer import NODES, _sign_in_as_demo_owner
 
-pytestmark = pytest.mark.e2e
 
 
 @contextmanager

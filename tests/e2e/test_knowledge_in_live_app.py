@@ -3,9 +3,7 @@
 import time
 
 import httpx
-import pytest
 
-pytestmark = pytest.mark.e2e
 
 BROCHURE = (
     "# Harbor View Residences\n\n## Fees\n\n"

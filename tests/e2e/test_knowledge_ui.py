@@ -4,7 +4,6 @@ pair; renames one, sorts and pages through its documents, and deletes it."""
 import re
 
 import httpx
-import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
@@ -12,7 +11,6 @@ from quantum_voice.core.db import make_engine
 from quantum_voice.models.knowledge import KnowledgeBase, KnowledgeQuery
 from tests.e2e.conftest import ARTIFACTS
 
-pytestmark = pytest.mark.e2e
 
 BROCHURE = (
     "# Harbor View Residences\n\n## Fees\n\n"

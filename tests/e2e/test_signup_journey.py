@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import Session, select
 
@@ -12,7 +11,6 @@ from quantum_voice.models.campaigns import Campaign
 from tests.e2e.conftest import ARTIFACTS
 from tests.factories import last_link
 
-pytestmark = pytest.mark.e2e
 
 
 def _db(live_app):

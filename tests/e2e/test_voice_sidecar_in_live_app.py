@@ -3,9 +3,7 @@
 import time
 
 import httpx
-import pytest
 
-pytestmark = pytest.mark.e2e
 
 
 def test_the_voice_sidecar_reports_its_heartbeat_to_the_app(live_app):

@@ -9,6 +9,8 @@ from agent.providers.models import ModelNotAvailable, model_cache_dir, piper_voi
 from agent.providers.whisper_stt import transcribe_pcm
 from tests.unit.agent.speech_checks import BOOKING_SENTENCE, word_errors
 
+pytestmark = pytest.mark.voice  # loads Whisper or Piper
+
 
 def test_tiny_en_is_the_folder_inside_its_package():
     folder = whisper_model_dir("tiny.en")

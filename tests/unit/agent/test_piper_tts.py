@@ -8,6 +8,8 @@ from livekit.agents import tts
 
 from agent.providers.piper_tts import PiperTTS, synthesize_pcm
 
+pytestmark = pytest.mark.voice  # loads Whisper or Piper
+
 
 @pytest.fixture(scope="module")
 def piper() -> PiperTTS:

@@ -21,6 +21,8 @@ from quantum_voice.core.resilience import CLOSED, HALF_OPEN, OPEN
 from tests.unit.agent.speech_checks import BOOKING_SENTENCE, require_espeak, word_errors, words
 from tests.unit.agent.test_cloud_providers import DEEPGRAM_KEY, FakeDeepgram, cloud_settings, speech_frames
 
+pytestmark = pytest.mark.voice  # loads Whisper or Piper
+
 
 class Clock:
     def __init__(self) -> None:

@@ -16,6 +16,8 @@ from agent.resilience import BreakerRegistry, ChainSTT, guard_stt
 from agent.speculation import SpeculativeSTT
 from tests.unit.agent.speech_checks import words
 
+pytestmark = pytest.mark.voice  # loads Whisper or Piper
+
 RATE = 48_000
 
 

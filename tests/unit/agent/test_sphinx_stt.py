@@ -12,6 +12,8 @@ from agent.providers.espeak_tts import synthesize_espeak_pcm
 from agent.providers.sphinx_stt import SPHINX_CONFIDENCE, SphinxSTT, transcribe_sphinx
 from tests.unit.agent.speech_checks import BOOKING_SENTENCE, require_espeak, words
 
+pytestmark = pytest.mark.voice  # loads Whisper or Piper
+
 
 def recognize(recogniser: SphinxSTT, frames) -> stt.SpeechEvent:
     return asyncio.run(recogniser.recognize(frames))

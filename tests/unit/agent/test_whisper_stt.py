@@ -12,6 +12,8 @@ from agent.providers.piper_tts import synthesize_pcm
 from agent.providers.whisper_stt import WhisperSTT, _drop_repeated_tail, build_prompt, spell_vocabulary, transcribe_pcm, words_or_nothing
 from tests.unit.agent.speech_checks import BOOKING_SENTENCE, require_espeak, word_errors, words
 
+pytestmark = pytest.mark.voice  # loads Whisper or Piper
+
 
 @pytest.fixture(scope="module")
 def whisper() -> WhisperSTT:
