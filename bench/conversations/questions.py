@@ -79,7 +79,7 @@ def ask_questions(setup: BusinessSetup, timeouts: SearchTimeouts | None = None) 
     from quantum_voice.models.campaigns import Campaign
     from quantum_voice.services.flows import engine
     from quantum_voice.services.flows.knowledge_adapter import ServiceKnowledgeSearch
-    from quantum_voice.services.flows.turn import CallContext
+    from quantum_voice.services.flows.step import CallContext
 
     flow, state = rag_answer_state(setup)
     results = []

@@ -27,7 +27,7 @@ from quantum_voice.services.flows.editing import live_campaign
 from quantum_voice.services.flows.publishing import runnable_flow
 from quantum_voice.services.flows.schema import FlowDefinition
 from quantum_voice.services.flows.state import FlowState, StepResult
-from quantum_voice.services.flows.turn import CallContext
+from quantum_voice.services.flows.step import CallContext
 from quantum_voice.services.flows.understanding import Understander, configured_understander
 from quantum_voice.services.leads.scoring import score_lead
 from quantum_voice.services.permissions import Permission

@@ -2,7 +2,7 @@
 
 Plain Python, no Reflex. Modules: ``node_types`` (each node type's label, look and handles), ``schema`` (the JSON
 definition), ``conditions`` (edge conditions), ``validation`` (problems naming nodes), ``templates``, ``intents``
-and ``hearing`` (what a caller's turn means), ``engine`` with ``turn``, ``nodes/`` and ``triggers`` (the
+and ``hearing`` (what a caller's turn means), ``engine`` with ``step``, ``nodes/`` and ``triggers`` (the
 interpreter), ``state`` (JSON state and actions), ``knowledge`` (the RAG collaborator's interface) and
 ``knowledge_adapter`` (the knowledge service behind it), ``editing`` and ``publishing`` (drafts and immutable
 versions in the database).

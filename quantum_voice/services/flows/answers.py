@@ -9,18 +9,18 @@ from typing import TYPE_CHECKING
 from quantum_voice.services.flows.knowledge import KnowledgeResult
 
 if TYPE_CHECKING:
-    from quantum_voice.services.flows.turn import Turn
+    from quantum_voice.services.flows.step import Step
 
 log = logging.getLogger("quantum_voice.flows")
 
 
-def look_up(turn: "Turn", knowledge_base_id: int | None, question: str, threshold: float) -> KnowledgeResult | None:
+def look_up(step: "Step", knowledge_base_id: int | None, question: str, threshold: float) -> KnowledgeResult | None:
     """The knowledge base's best answer, or ``None``. A failing knowledge service is a miss, never a dropped call."""
-    knowledge = turn.ctx.knowledge
+    knowledge = step.ctx.knowledge
     if knowledge is None or not knowledge_base_id or not question.strip():
         return None
     try:
-        return knowledge.search(organization_id=turn.ctx.organization_id, knowledge_base_id=knowledge_base_id,
+        return knowledge.search(organization_id=step.ctx.organization_id, knowledge_base_id=knowledge_base_id,
                                 question=question, threshold=threshold)
     except Exception:  # noqa: BLE001 - degrade to "I don't know" and keep the call going
         log.exception("knowledge search failed for knowledge base %s", knowledge_base_id)
@@ -31,8 +31,8 @@ def confident(result: KnowledgeResult | None, threshold: float) -> bool:
     return result is not None and bool(result.text.strip()) and result.confidence >= threshold
 
 
-def say_answer(turn: "Turn", result: KnowledgeResult, question: str, knowledge_base_id: int, max_words: int) -> None:
-    turn.act("answer", trim_words(result.text, max_words), question=question, confidence=round(result.confidence, 4),
+def say_answer(step: "Step", result: KnowledgeResult, question: str, knowledge_base_id: int, max_words: int) -> None:
+    step.act("answer", trim_words(result.text, max_words), question=question, confidence=round(result.confidence, 4),
              citations=list(result.citations), knowledge_base_id=knowledge_base_id)
 
 
@@ -42,10 +42,10 @@ def tentative(result: KnowledgeResult | None, config) -> bool:
     return floor > 0 and result is not None and bool(result.text.strip()) and result.confidence >= floor
 
 
-def say_tentative(turn: "Turn", result: KnowledgeResult, question: str, config) -> None:
+def say_tentative(step: "Step", result: KnowledgeResult, question: str, config) -> None:
     """The closest passage, said as such ("Here's the closest I have: ..."), never as the answer."""
     text = trim_words(result.text, config.max_answer_words)
-    turn.act("answer", f"{config.tentative_text} {text}".strip(), question=question, tentative=True,
+    step.act("answer", f"{config.tentative_text} {text}".strip(), question=question, tentative=True,
              confidence=round(result.confidence, 4), citations=list(result.citations),
              knowledge_base_id=config.knowledge_base_id)
 
@@ -84,26 +84,26 @@ def is_request(text: str) -> bool:
     return bool(_REQUEST.search(text)) and not _ASKING_ABOUT.search(text)
 
 
-def note_request(turn: "Turn", request: str) -> None:
+def note_request(step: "Step", request: str) -> None:
     """A request the documents do not cover: noted on the call for the team (the lead's summary lists it), and
     the follow-up promised only to a caller who left an email with consent."""
-    has_contact = turn.state.consent is True and bool(turn.state.variables.get("email"))
-    if has_contact and request not in turn.state.requests and len(turn.state.requests) < MAX_UNANSWERED_KEPT:
-        turn.state.requests.append(request[:300])
-    turn.act("say", REQUEST_NOTED if has_contact else REQUEST_NO_CONTACT, request=request[:500])
+    has_contact = step.state.consent is True and bool(step.state.variables.get("email"))
+    if has_contact and request not in step.state.requests and len(step.state.requests) < MAX_UNANSWERED_KEPT:
+        step.state.requests.append(request[:300])
+    step.act("say", REQUEST_NOTED if has_contact else REQUEST_NO_CONTACT, request=request[:500])
 
 
-def say_not_found(turn: "Turn", config, question: str) -> None:
+def say_not_found(step: "Step", config, question: str) -> None:
     """The honest answer when the documents do not hold one: say so, offer the follow-up the campaign wrote (only
     when the caller left an email with consent), and keep the question on the call for the team."""
-    has_contact = turn.state.consent is True and bool(turn.state.variables.get("email"))
+    has_contact = step.state.consent is True and bool(step.state.variables.get("email"))
     if has_contact:
         text = (config.fallback_text if config is not None else "") or DEFAULT_NOT_FOUND
     else:
         text = (config.fallback_without_contact if config is not None else "") or DEFAULT_NOT_FOUND_NO_CONTACT
-    if question and question not in turn.state.unanswered and len(turn.state.unanswered) < MAX_UNANSWERED_KEPT:
-        turn.state.unanswered.append(question[:300])
-    turn.act("say", text, unanswered=question[:500])
+    if question and question not in step.state.unanswered and len(step.state.unanswered) < MAX_UNANSWERED_KEPT:
+        step.state.unanswered.append(question[:300])
+    step.act("say", text, unanswered=question[:500])
 
 
 def trim_words(text: str, limit: int) -> str:

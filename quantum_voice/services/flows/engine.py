@@ -16,7 +16,7 @@ from quantum_voice.services.flows.privacy import forget_personal_data
 from quantum_voice.services.flows.schema import FlowDefinition, NodeType
 from quantum_voice.services.flows.state import FlowState, StepResult
 from quantum_voice.services.flows.triggers import NO_ONE_TO_TRANSFER_TO, hand_off_if_triggered
-from quantum_voice.services.flows.turn import CallContext, Turn
+from quantum_voice.services.flows.step import CallContext, Step
 from quantum_voice.services.leads.scoring import rules_said
 
 NOT_HEARD = "Sorry, I didn't catch that."
@@ -33,137 +33,137 @@ def start(flow: FlowDefinition, ctx: CallContext, *, given: dict[str, str] | Non
     given = {k: v for k, v in (given or {}).items() if v}
     state = FlowState(started_at=ctx.now, variables=dict(given), given=sorted(given), consent=consent,
                       sources={key: "typed" for key in given})
-    turn = Turn(flow, state, ctx)
-    turn.enter(flow.nodes_of(NodeType.START)[0].id)
-    return turn.result()
+    step = Step(flow, state, ctx)
+    step.enter(flow.nodes_of(NodeType.START)[0].id)
+    return step.result()
 
 
 def respond(flow: FlowDefinition, state: FlowState, utterance: str, ctx: CallContext) -> StepResult:
     """One caller turn."""
-    turn = Turn(flow, state, ctx)
-    if turn.state.status == "ended":
-        return turn.result()
-    turn.state.turns += 1
-    if turn.state.status == "handed_off":
-        nodes.handler_for(NodeType.DISPATCH.value).respond(turn, turn.node, None)
-        return turn.result()
-    heard = hear(flow, utterance, expecting=_expecting(turn), known=turn.state.variables, semantic=ctx.intents,
-                 understander=ctx.understander, agent_said=turn.state.last_prompt)
+    step = Step(flow, state, ctx)
+    if step.state.status == "ended":
+        return step.result()
+    step.state.turns += 1
+    if step.state.status == "handed_off":
+        nodes.handler_for(NodeType.DISPATCH.value).respond(step, step.node, None)
+        return step.result()
+    heard = hear(flow, utterance, expecting=_expecting(step), known=step.state.variables, semantic=ctx.intents,
+                 understander=ctx.understander, agent_said=step.state.last_prompt)
     if heard.reading is not None:
         reading = heard.reading
-        turn.act("understood", provider=reading.provider, intent=reading.intent, latency_ms=round(reading.latency_ms, 1),
+        step.act("understood", provider=reading.provider, intent=reading.intent, latency_ms=round(reading.latency_ms, 1),
                  prompt_tokens=reading.prompt_tokens, completion_tokens=reading.completion_tokens)
-    if not _handled_before_the_node(turn, heard):
-        _node_responds(turn, heard)
-    return turn.result()
+    if not _handled_before_the_node(step, heard):
+        _node_responds(step, heard)
+    return step.result()
 
 
 def tick(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
     """Time passing without the caller speaking (the voice loop calls it every few seconds): a Dispatch node's
     duration trigger fires even while the caller listens. Nothing happens otherwise (no actions)."""
-    turn = Turn(flow, state, ctx)
-    if turn.state.status == "active":
-        hand_off_if_triggered(turn)
-    return turn.result()
+    step = Step(flow, state, ctx)
+    if step.state.status == "active":
+        hand_off_if_triggered(step)
+    return step.result()
 
 
-def _handled_before_the_node(turn: Turn, heard: Heard) -> bool:
+def _handled_before_the_node(step: Step, heard: Heard) -> bool:
     """Noise, prompt injection, "say that again", hand-off triggers: the same answer whatever the node."""
     said = heard.understanding
     if said.noise:
-        turn.say(STILL_THERE if not heard.text.strip(" .") else NOT_HEARD)
-        turn.ask_again()
+        step.say(STILL_THERE if not heard.text.strip(" .") else NOT_HEARD)
+        step.ask_again()
         return True
     if said.injection:
-        turn.say(REFUSAL)
-        turn.ask_again()
+        step.say(REFUSAL)
+        step.ask_again()
         return True
-    _remember(turn, heard)
-    if said.repeat and not turn.captured:
-        turn.ask_again()
+    _remember(step, heard)
+    if said.repeat and not step.captured:
+        step.ask_again()
         return True
-    if hand_off_if_triggered(turn, heard):
+    if hand_off_if_triggered(step, heard):
         return True
     if said.handoff:
-        turn.say(NO_ONE_TO_TRANSFER_TO)
-        turn.ask_again()
+        step.say(NO_ONE_TO_TRANSFER_TO)
+        step.ask_again()
         return True
-    return _small_talk(turn, heard)
+    return _small_talk(step, heard)
 
 
-def _small_talk(turn: Turn, heard: Heard) -> bool:
+def _small_talk(step: Step, heard: Heard) -> bool:
     """"Hello.", "How are you?", "Are you a robot?", "What do you mean?": answered in a few words, then the
     question the agent was waiting on is asked again (no re-ask is counted against the caller)."""
     said = heard.understanding
-    if turn.captured or said.question or said.goodbye or said.consent or said.refusal:
+    if step.captured or said.question or said.goodbye or said.consent or said.refusal:
         return False  # something of substance: the node deals with it
     if said.clarify:
-        if turn.node is not None and turn.node.type == NodeType.LEAD_GATE.value:
+        if step.node is not None and step.node.type == NodeType.LEAD_GATE.value:
             return False  # the gate explains its own questions (a read-back may be confirmed in the same breath)
-        turn.say(explain(turn))
-        turn.ask_again()
+        step.say(explain(step))
+        step.ask_again()
         return True
     reply = courtesy.small_talk_reply(said)
     if reply is None:
         return False
-    turn.say(reply)
-    turn.ask_again()
+    step.say(reply)
+    step.ask_again()
     return True
 
 
-def explain(turn: Turn) -> str:
+def explain(step: Step) -> str:
     """What the agent says when the caller asks what it means, outside the Lead Gate (which explains its own)."""
     return courtesy.REPHRASE
 
 
-def _node_responds(turn: Turn, heard: Heard) -> None:
-    said, node = heard.understanding, turn.node
+def _node_responds(step: Step, heard: Heard) -> None:
+    said, node = heard.understanding, step.node
     if said.goodbye and not said.question and node.type != NodeType.RAG_ANSWER.value:
-        if not turn.follow("goodbye", leaving=False):
-            turn.go_to_end("caller_goodbye")
+        if not step.follow("goodbye", leaving=False):
+            step.go_to_end("caller_goodbye")
         return
-    nodes.handler_for(node.type).respond(turn, node, heard)
+    nodes.handler_for(node.type).respond(step, node, heard)
 
 
-def _remember(turn: Turn, heard: Heard) -> None:
+def _remember(step: Step, heard: Heard) -> None:
     """Keyword scoring rules, speech-to-text confidence, and the variables heard in this turn."""
-    for rule_id in rules_said(turn.flow.scoring, heard.text):
-        if rule_id not in turn.state.said:
-            turn.state.said.append(rule_id)
-    turn.state.questions_asked += len(heard.understanding.questions)
-    if turn.ctx.stt_confidence is not None and turn.ctx.stt_confidence < LOW_STT_CONFIDENCE:
-        turn.count_low_confidence()  # speech recognition was unsure what the caller said
+    for rule_id in rules_said(step.flow.scoring, heard.text):
+        if rule_id not in step.state.said:
+            step.state.said.append(rule_id)
+    step.state.questions_asked += len(heard.understanding.questions)
+    if step.ctx.stt_confidence is not None and step.ctx.stt_confidence < LOW_STT_CONFIDENCE:
+        step.count_low_confidence()  # speech recognition was unsure what the caller said
     for key, value in heard.fields.items():
-        variable = turn.flow.variable(key)
-        if variable is None or (variable.is_personal and turn.state.consent is False):
+        variable = step.flow.variable(key)
+        if variable is None or (variable.is_personal and step.state.consent is False):
             continue  # after a refusal, personal details are not even held for the call
-        previous = turn.state.variables.get(key)
+        previous = step.state.variables.get(key)
         if previous == value:
             continue
-        if previous and variable.is_personal and not _may_replace(turn, heard, key):
+        if previous and variable.is_personal and not _may_replace(step, heard, key):
             continue
-        turn.state.variables[key] = value
-        turn.state.sources[key] = "heard"
-        turn.captured.append(key)
-        turn.act("capture", field=key, value=value, personal=variable.is_personal, correction=previous is not None)
+        step.state.variables[key] = value
+        step.state.sources[key] = "heard"
+        step.captured.append(key)
+        step.act("capture", field=key, value=value, personal=variable.is_personal, correction=previous is not None)
 
 
-def _may_replace(turn: Turn, heard: Heard, key: str) -> bool:
+def _may_replace(step: Step, heard: Heard, key: str) -> bool:
     """A personal detail already known is replaced only by a better or a deliberate one: never one the caller typed
     on the call page; otherwise only by an answer to its own question or a correction ("no, it's ...")."""
-    source = turn.state.sources.get(key, "heard")
-    if source == "typed" or key in turn.state.given:
+    source = step.state.sources.get(key, "heard")
+    if source == "typed" or key in step.state.given:
         return False
     strong_name = key == "name" and STRONG_NAME_CUE.search(heard.text) is not None
-    return _expecting(turn) == key or heard.understanding.correction or strong_name
+    return _expecting(step) == key or heard.understanding.correction or strong_name
 
 
-def _expecting(turn: Turn) -> str | None:
-    node = turn.node
+def _expecting(step: Step) -> str | None:
+    node = step.node
     if node is None:
         return None
     if node.type == NodeType.LEAD_GATE.value:
-        asking = turn.state.gate.asking
+        asking = step.state.gate.asking
         return "email" if asking == "confirm_email" else asking
     if node.type == NodeType.CLARIFY.value:
         return node.config.variable
@@ -172,36 +172,36 @@ def _expecting(turn: Turn) -> str | None:
 
 def resume_after_handoff(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
     """A person hands the call back to the AI: leave the Dispatch node by its ``returned`` (or default) edge."""
-    turn = Turn(flow, state, ctx)
-    if turn.state.status != "handed_off":
-        return turn.result()
-    turn.state.status = "active"
-    turn.leave("returned")
-    return turn.result()
+    step = Step(flow, state, ctx)
+    if step.state.status != "handed_off":
+        return step.result()
+    step.state.status = "active"
+    step.leave("returned")
+    return step.result()
 
 
 def resume(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
     """The call's voice connection was lost and is back (its voice sidecar restarted): say so and ask again what
     the flow was waiting for. Nothing else changes: the node, the variables and the lead gate's progress stay."""
-    turn = Turn(flow, state, ctx)
-    if turn.state.status == "active":
-        turn.say(CUT_OFF)
+    step = Step(flow, state, ctx)
+    if step.state.status == "active":
+        step.say(CUT_OFF)
         # a read-back of the caller's email is personal until they consent (redacted if they refuse)
-        reads_back = turn.node is not None and turn.node.type == NodeType.LEAD_GATE.value \
-            and turn.state.gate.asking == "confirm_email"
-        turn.ask(turn.state.last_prompt or "How can I help you?", personal=reads_back)
-    return turn.result()
+        reads_back = step.node is not None and step.node.type == NodeType.LEAD_GATE.value \
+            and step.state.gate.asking == "confirm_email"
+        step.ask(step.state.last_prompt or "How can I help you?", personal=reads_back)
+    return step.result()
 
 
 def hang_up(flow: FlowDefinition, state: FlowState, ctx: CallContext, reason: str = "caller_hung_up") -> StepResult:
     """The call ended outside the flow (hang-up, dropped line): close it; without consent, forget personal data."""
-    turn = Turn(flow, state, ctx)
-    if turn.state.status != "ended":
-        turn.state.status, turn.state.end_reason = "ended", reason
-        if turn.state.consent is not True:
-            forget_personal_data(turn.state, flow)
-        turn.act("end", reason=reason)
-    return turn.result()
+    step = Step(flow, state, ctx)
+    if step.state.status != "ended":
+        step.state.status, step.state.end_reason = "ended", reason
+        if step.state.consent is not True:
+            forget_personal_data(step.state, flow)
+        step.act("end", reason=reason)
+    return step.result()
 
 
 __all__ = ["CallContext", "hang_up", "respond", "resume", "resume_after_handoff", "start"]

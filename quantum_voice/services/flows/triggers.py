@@ -14,26 +14,26 @@ from quantum_voice.services.flows.schema import DispatchTriggers, NodeType
 
 if TYPE_CHECKING:
     from quantum_voice.services.flows.hearing import Heard
-    from quantum_voice.services.flows.turn import Turn
+    from quantum_voice.services.flows.step import Step
 
 NO_ONE_TO_TRANSFER_TO = ("I can't put you through to a person from here, but I'll make sure the team knows you'd "
                          "like to talk to someone.")
 
 
-def hand_off_if_triggered(turn: "Turn", heard: "Heard | None" = None) -> bool:
+def hand_off_if_triggered(step: "Step", heard: "Heard | None" = None) -> bool:
     """Enter the first Dispatch node whose trigger fires. Returns whether the call was handed off."""
-    if turn.state.status != "active" or (turn.node is not None and turn.node.type in ("dispatch", "end")):
+    if step.state.status != "active" or (step.node is not None and step.node.type in ("dispatch", "end")):
         return False
-    for node in turn.flow.nodes_of(NodeType.DISPATCH):
-        reason = _fired(turn, node.config.triggers, heard)
+    for node in step.flow.nodes_of(NodeType.DISPATCH):
+        reason = _fired(step, node.config.triggers, heard)
         if reason:
-            turn.handoff_reason = reason
-            turn.enter(node.id)
+            step.handoff_reason = reason
+            step.enter(node.id)
             return True
     return False
 
 
-def _fired(turn: "Turn", triggers: DispatchTriggers, heard: "Heard | None") -> tuple[str, str | None] | None:
+def _fired(step: "Step", triggers: DispatchTriggers, heard: "Heard | None") -> tuple[str, str | None] | None:
     if heard is not None:
         if triggers.on_request and heard.understanding.handoff:
             return "request", heard.text.strip()[:500]
@@ -41,10 +41,10 @@ def _fired(turn: "Turn", triggers: DispatchTriggers, heard: "Heard | None") -> t
         for keyword in triggers.keywords:
             if re.search(rf"(?<![\w-]){re.escape(keyword)}(?:s|es)?(?![\w-])", text):
                 return "keyword", keyword
-    minutes = (turn.ctx.now - turn.state.started_at).total_seconds() / 60
+    minutes = (step.ctx.now - step.state.started_at).total_seconds() / 60
     if triggers.max_call_minutes and minutes >= triggers.max_call_minutes:
         return "duration", f"call longer than {triggers.max_call_minutes:g} minutes"
-    streak = turn.state.low_confidence_streak
+    streak = step.state.low_confidence_streak
     if triggers.low_confidence_streak and streak >= triggers.low_confidence_streak:
         return "low_confidence", f"{streak} answers in a row below the confidence threshold"
     return None

@@ -13,7 +13,7 @@ from quantum_voice.services.flows.knowledge import KnowledgeResult
 from quantum_voice.services.flows.schema import FlowDefinition
 from quantum_voice.services.flows.state import FlowState, StepResult
 from quantum_voice.services.flows.templates import build_template
-from quantum_voice.services.flows.turn import CallContext
+from quantum_voice.services.flows.step import CallContext
 
 NOW = datetime(2025, 3, 14, 10, 0, tzinfo=timezone.utc)
 KB_ID = 7

@@ -9,17 +9,17 @@ from quantum_voice.services.flows.state import HandoffRequest
 if TYPE_CHECKING:
     from quantum_voice.services.flows.hearing import Heard
     from quantum_voice.services.flows.schema import DispatchNode
-    from quantum_voice.services.flows.turn import Turn
+    from quantum_voice.services.flows.step import Step
 
 
-def enter(turn: "Turn", node: "DispatchNode") -> None:
-    reason, detail = turn.handoff_reason
+def enter(step: "Step", node: "DispatchNode") -> None:
+    reason, detail = step.handoff_reason
     request = HandoffRequest(reason=reason, detail=detail, priority=node.config.priority,
                              skill=node.config.skill, node_id=node.id)
-    turn.say(node.config.message)
-    turn.state.status, turn.state.handoff = "handed_off", request
-    turn.act("handoff", **request.model_dump(exclude={"node_id"}))
+    step.say(node.config.message)
+    step.state.status, step.state.handoff = "handed_off", request
+    step.act("handoff", **request.model_dump(exclude={"node_id"}))
 
 
-def respond(turn: "Turn", node: "DispatchNode", heard: "Heard") -> None:
-    turn.say(node.config.hold_text)
+def respond(step: "Step", node: "DispatchNode", heard: "Heard") -> None:
+    step.say(node.config.hold_text)

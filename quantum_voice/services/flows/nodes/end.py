@@ -9,17 +9,17 @@ from quantum_voice.services.flows.privacy import forget_personal_data
 if TYPE_CHECKING:
     from quantum_voice.services.flows.hearing import Heard
     from quantum_voice.services.flows.schema import EndNode
-    from quantum_voice.services.flows.turn import Turn
+    from quantum_voice.services.flows.step import Step
 
 
-def enter(turn: "Turn", node: "EndNode") -> None:
-    turn.say(node.config.closing_text)
-    turn.say(node.config.next_steps)
-    turn.state.status, turn.state.end_reason = "ended", turn.end_reason
-    if turn.state.consent is not True:
-        forget_personal_data(turn.state, turn.flow)
-    turn.act("end", reason=turn.end_reason)
+def enter(step: "Step", node: "EndNode") -> None:
+    step.say(node.config.closing_text)
+    step.say(node.config.next_steps)
+    step.state.status, step.state.end_reason = "ended", step.end_reason
+    if step.state.consent is not True:
+        forget_personal_data(step.state, step.flow)
+    step.act("end", reason=step.end_reason)
 
 
-def respond(turn: "Turn", node: "EndNode", heard: "Heard") -> None:
+def respond(step: "Step", node: "EndNode", heard: "Heard") -> None:
     """The call has ended; nothing more is said."""

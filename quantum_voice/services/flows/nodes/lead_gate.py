@@ -22,7 +22,7 @@ from quantum_voice.services.leads.emails import mentions_email, readback
 if TYPE_CHECKING:
     from quantum_voice.services.flows.hearing import Heard
     from quantum_voice.services.flows.schema import LeadGateNode
-    from quantum_voice.services.flows.turn import Turn
+    from quantum_voice.services.flows.step import Step
 
 DEFAULT_CONSENT_WORDING = ("I agree that this business may record this call and store my contact details to "
                            "follow up on my enquiry.")
@@ -43,87 +43,87 @@ TYPED_EMAIL_KEPT = "Thanks, I already have the email address you typed on the ca
 MAX_READBACKS = 2  # an address is read back at most twice; one still wrong then is not kept
 
 
-def enter(turn: "Turn", node: "LeadGateNode") -> None:
+def enter(step: "Step", node: "LeadGateNode") -> None:
     # an email typed on the call page needs no read-back; one heard earlier in the call still does
-    turn.state.gate = GateProgress(email_confirmed="email" in turn.state.given)
-    _ask_next(turn, node)
+    step.state.gate = GateProgress(email_confirmed="email" in step.state.given)
+    _ask_next(step, node)
 
 
-def respond(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
-    said, asked = heard.understanding, turn.state.gate.asking
-    _check_new_email(turn, node.config, heard)
-    if _consent_decision(turn, heard) == "no":
-        _decline(turn, node)
+def respond(step: "Step", node: "LeadGateNode", heard: "Heard") -> None:
+    said, asked = heard.understanding, step.state.gate.asking
+    _check_new_email(step, node.config, heard)
+    if _consent_decision(step, heard) == "no":
+        _decline(step, node)
         return
-    if _refused(turn, heard, asked):
+    if _refused(step, heard, asked):
         if asked == "email":
-            _incomplete(turn, REFUSED_EMAIL)
+            _incomplete(step, REFUSED_EMAIL)
             return
-        turn.state.gate.skipped.append(asked)
-        _ask_next(turn, node, prefix=SKIPPED)
+        step.state.gate.skipped.append(asked)
+        _ask_next(step, node, prefix=SKIPPED)
         return
     if said.clarify and not said.question:  # "yes, but what do you mean by that?"
-        _explain(turn, node, heard)
+        _explain(step, node, heard)
         return
-    read_back = _read_back_answer(turn, heard)
+    read_back = _read_back_answer(step, heard)
     if read_back == "rejected":
-        turn.state.variables.pop("email", None)
-        turn.state.sources.pop("email", None)
-        if turn.state.gate.readbacks >= MAX_READBACKS:
-            _incomplete(turn, EMAIL_GIVEN_UP)
-        elif not _count_attempt(turn, node, "email"):
-            _ask_next(turn, node, prefix=WRONG_EMAIL)
+        step.state.variables.pop("email", None)
+        step.state.sources.pop("email", None)
+        if step.state.gate.readbacks >= MAX_READBACKS:
+            _incomplete(step, EMAIL_GIVEN_UP)
+        elif not _count_attempt(step, node, "email"):
+            _ask_next(step, node, prefix=WRONG_EMAIL)
         return
-    progress = bool(turn.captured) or read_back == "confirmed"
-    if not progress and _typed_email_repeated(turn, heard):
-        turn.say(TYPED_EMAIL_KEPT)  # the one typed on the call page stays; no re-ask is counted
+    progress = bool(step.captured) or read_back == "confirmed"
+    if not progress and _typed_email_repeated(step, heard):
+        step.say(TYPED_EMAIL_KEPT)  # the one typed on the call page stays; no re-ask is counted
         progress = True
-    if _consent_decision(turn, heard) == "yes":
-        _grant(turn, node)
+    if _consent_decision(step, heard) == "yes":
+        _grant(step, node)
         progress = True
     if said.question:
-        _answer_question(turn, node, heard)
-    elif not progress and asked and _count_attempt(turn, node, asked):
+        _answer_question(step, node, heard)
+    elif not progress and asked and _count_attempt(step, node, asked):
         return  # gave up on the field and left the node
-    _ask_next(turn, node, prefix="" if progress or said.question else _not_understood(asked, heard))
+    _ask_next(step, node, prefix="" if progress or said.question else _not_understood(asked, heard))
 
 
-def _explain(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
+def _explain(step: "Step", node: "LeadGateNode", heard: "Heard") -> None:
     """The caller asked what the agent means. A read-back they confirmed in the same breath counts; consent never
     does: it is explained, then asked for on its own."""
-    gate = turn.state.gate
-    if gate.asking == "confirm_email" and heard.understanding.answer == "yes" and "email" not in turn.captured:
+    gate = step.state.gate
+    if gate.asking == "confirm_email" and heard.understanding.answer == "yes" and "email" not in step.captured:
         gate.email_confirmed = True
-        turn.state.sources["email"] = "confirmed"
-    consent_pending = turn.state.consent is None and gate.consent_wording is not None
+        step.state.sources["email"] = "confirmed"
+    consent_pending = step.state.consent is None and gate.consent_wording is not None
     about = "consent" if consent_pending and gate.asking in ("confirm_email", "consent") else gate.asking
-    turn.say(EXPLANATIONS.get(about or "", REPHRASE))
-    _ask_next(turn, node)
+    step.say(EXPLANATIONS.get(about or "", REPHRASE))
+    _ask_next(step, node)
 
 
-def _typed_email_repeated(turn: "Turn", heard: "Heard") -> bool:
+def _typed_email_repeated(step: "Step", heard: "Heard") -> bool:
     """The caller said an email although the one typed on the call page is kept (typed beats heard)."""
-    return "email" in heard.fields and "email" not in turn.captured and turn.state.sources.get("email") == "typed"
+    return "email" in heard.fields and "email" not in step.captured and step.state.sources.get("email") == "typed"
 
 
-def _refused(turn: "Turn", heard: "Heard", asked: str | None) -> bool:
+def _refused(step: "Step", heard: "Heard", asked: str | None) -> bool:
     """"I'd rather not say" to the name, phone or email question (one polite refusal is enough)."""
     said = heard.understanding
-    if asked not in ("name", "phone", "email") or turn.captured or said.question:
+    if asked not in ("name", "phone", "email") or step.captured or said.question:
         return False
     return said.refusal or (said.answer == "no" and said.intent == "no")
 
 
-def _read_back_answer(turn: "Turn", heard: "Heard") -> str | None:
+def _read_back_answer(step: "Step", heard: "Heard") -> str | None:
     """``confirmed`` / ``rejected`` when the caller answered the read-back of their email (and gave no new one)."""
     said = heard.understanding
-    if turn.state.gate.asking != "confirm_email" or "email" in turn.captured:
+    if step.state.gate.asking != "confirm_email" or "email" in step.captured:
         return None
     if said.answer == "no":
         return "rejected"
     if "yes" in (said.answer, said.consent):
-        turn.state.gate.email_confirmed = True
-        turn.state.sources["email"] = "confirmed"
+        step.state.gate.email_confirmed = True
+        step.state.sources["email"] = "confirmed"
         return "confirmed"
     return None
 
@@ -134,9 +134,9 @@ def _not_understood(asked: str | None, heard: "Heard") -> str:
 
 # ---------------------------------------------------------------- the fields still missing
 
-def _pending(turn: "Turn", cfg: LeadGateConfig) -> str | None:
-    variables, gate = turn.state.variables, turn.state.gate
-    if "email" in turn.captured and variables.get("email") and not gate.email_confirmed:
+def _pending(step: "Step", cfg: LeadGateConfig) -> str | None:
+    variables, gate = step.state.variables, step.state.gate
+    if "email" in step.captured and variables.get("email") and not gate.email_confirmed:
         return "confirm_email"  # the caller just gave it (perhaps unasked): settle it now, following their lead
     if cfg.ask_name and not variables.get("name") and "name" not in gate.skipped:
         return "name"
@@ -146,54 +146,54 @@ def _pending(turn: "Turn", cfg: LeadGateConfig) -> str | None:
         return "confirm_email"
     if cfg.ask_phone and not variables.get("phone") and "phone" not in gate.skipped:
         return "phone"
-    return "consent" if turn.state.consent is None else None
+    return "consent" if step.state.consent is None else None
 
 
-def _ask_next(turn: "Turn", node: "LeadGateNode", prefix: str = "") -> None:
-    cfg, gate = node.config, turn.state.gate
-    slot = _pending(turn, cfg)
+def _ask_next(step: "Step", node: "LeadGateNode", prefix: str = "") -> None:
+    cfg, gate = node.config, step.state.gate
+    slot = _pending(step, cfg)
     gate.asking = slot
     if slot is None:
-        _complete(turn, node)
+        _complete(step, node)
         return
     if slot == "confirm_email":
         gate.readbacks += 1
         if gate.readbacks > MAX_READBACKS:
-            turn.state.variables.pop("email", None)
-            _incomplete(turn, EMAIL_GIVEN_UP)
+            step.state.variables.pop("email", None)
+            _incomplete(step, EMAIL_GIVEN_UP)
             return
-        text = f"I have {readback(turn.state.variables['email'])}. Is that right?"
-        name_missing = cfg.ask_name and not turn.state.variables.get("name") and "name" not in gate.skipped
-        phone_missing = cfg.ask_phone and not turn.state.variables.get("phone") and "phone" not in gate.skipped
-        if turn.state.consent is None and not name_missing and not phone_missing:
-            text += " " + _present_consent(turn, cfg)  # consent is all that is left: confirm both in one answer
+        text = f"I have {readback(step.state.variables['email'])}. Is that right?"
+        name_missing = cfg.ask_name and not step.state.variables.get("name") and "name" not in gate.skipped
+        phone_missing = cfg.ask_phone and not step.state.variables.get("phone") and "phone" not in gate.skipped
+        if step.state.consent is None and not name_missing and not phone_missing:
+            text += " " + _present_consent(step, cfg)  # consent is all that is left: confirm both in one answer
     elif slot == "consent":
-        text = _present_consent(turn, cfg)
+        text = _present_consent(step, cfg)
     else:
         text = {"name": cfg.name_prompt, "email": cfg.email_prompt, "phone": cfg.phone_prompt}[slot]
-    turn.ask(f"{prefix} {text}".strip(), personal=slot == "confirm_email")
+    step.ask(f"{prefix} {text}".strip(), personal=slot == "confirm_email")
 
 
-def _present_consent(turn: "Turn", cfg: LeadGateConfig) -> str:
-    wording = cfg.consent_wording.strip() or turn.ctx.consent_wording.strip() or DEFAULT_CONSENT_WORDING
-    turn.state.gate.consent_wording = wording
-    turn.state.gate.policy_version = cfg.policy_version.strip() or turn.ctx.policy_version
+def _present_consent(step: "Step", cfg: LeadGateConfig) -> str:
+    wording = cfg.consent_wording.strip() or step.ctx.consent_wording.strip() or DEFAULT_CONSENT_WORDING
+    step.state.gate.consent_wording = wording
+    step.state.gate.policy_version = cfg.policy_version.strip() or step.ctx.policy_version
     return f"{CONSENT_LEAD_IN} {wording} {cfg.consent_question}".strip()
 
 
-def _check_new_email(turn: "Turn", cfg: LeadGateConfig, heard: "Heard") -> None:
-    if "email" not in turn.captured:
+def _check_new_email(step: "Step", cfg: LeadGateConfig, heard: "Heard") -> None:
+    if "email" not in step.captured:
         return
-    if "email" in turn.state.given:  # the caller said another email than the one typed: that one is heard now
-        turn.state.given.remove("email")
+    if "email" in step.state.given:  # the caller said another email than the one typed: that one is heard now
+        step.state.given.remove("email")
     spoken = heard.email.spoken if heard.email else True
-    turn.state.gate.email_confirmed = cfg.confirm_email == "never" or (cfg.confirm_email == "when_spoken"
+    step.state.gate.email_confirmed = cfg.confirm_email == "never" or (cfg.confirm_email == "when_spoken"
                                                                       and not spoken)
 
 
-def _count_attempt(turn: "Turn", node: "LeadGateNode", slot: str) -> bool:
+def _count_attempt(step: "Step", node: "LeadGateNode", slot: str) -> bool:
     """One more failed try at ``slot``; past the maximum, give up on it. Returns whether the node was left."""
-    gate = turn.state.gate
+    gate = step.state.gate
     field = "email" if slot == "confirm_email" else slot
     gate.attempts[field] = gate.attempts.get(field, 0) + 1
     if gate.attempts[field] < node.config.max_attempts:
@@ -202,81 +202,81 @@ def _count_attempt(turn: "Turn", node: "LeadGateNode", slot: str) -> bool:
         gate.skipped.append(field)
         return False
     if field == "consent":
-        _decline(turn, node)
+        _decline(step, node)
     else:
-        _incomplete(turn)
+        _incomplete(step)
     return True
 
 
 # ---------------------------------------------------------------- consent
 
-def _consent_decision(turn: "Turn", heard: "Heard") -> str | None:
+def _consent_decision(step: "Step", heard: "Heard") -> str | None:
     """``yes`` / ``no`` once the caller has heard the wording; an earlier "I agree" does not count."""
-    gate, said = turn.state.gate, heard.understanding
-    if gate.consent_wording is None or turn.state.consent is not None:
+    gate, said = step.state.gate, heard.understanding
+    if gate.consent_wording is None or step.state.consent is not None:
         return None
     if said.consent:
         return said.consent
     if gate.asking == "consent":
         return said.answer
-    if gate.asking == "confirm_email" and said.answer == "yes" and "email" not in turn.captured:
+    if gate.asking == "confirm_email" and said.answer == "yes" and "email" not in step.captured:
         return "yes"
     return None
 
 
-def _grant(turn: "Turn", node: "LeadGateNode") -> None:
-    gate = turn.state.gate
-    turn.state.consent = True
-    turn.act("consent", granted=True, wording=gate.consent_wording, policy_version=gate.policy_version,
-             email=turn.state.variables.get("email"), node_id=node.id)
+def _grant(step: "Step", node: "LeadGateNode") -> None:
+    gate = step.state.gate
+    step.state.consent = True
+    step.act("consent", granted=True, wording=gate.consent_wording, policy_version=gate.policy_version,
+             email=step.state.variables.get("email"), node_id=node.id)
 
 
-def _decline(turn: "Turn", node: "LeadGateNode") -> None:
-    gate = turn.state.gate
-    turn.state.consent = False
-    turn.act("consent", granted=False, wording=gate.consent_wording or "",
+def _decline(step: "Step", node: "LeadGateNode") -> None:
+    gate = step.state.gate
+    step.state.consent = False
+    step.act("consent", granted=False, wording=gate.consent_wording or "",
              policy_version=gate.policy_version, email=None, node_id=node.id)
-    forget_personal_data(turn.state, turn.flow)
+    forget_personal_data(step.state, step.flow)
     gate.asking = None
-    turn.say(node.config.declined_text)
-    turn.leave("declined")
+    step.say(node.config.declined_text)
+    step.leave("declined")
 
 
-def _incomplete(turn: "Turn", text: str = "No worries, let's carry on without it.") -> None:
-    forget_personal_data(turn.state, turn.flow)
-    turn.state.gate.asking = None
-    turn.say(text)
-    turn.leave("incomplete")
+def _incomplete(step: "Step", text: str = "No worries, let's carry on without it.") -> None:
+    forget_personal_data(step.state, step.flow)
+    step.state.gate.asking = None
+    step.say(text)
+    step.leave("incomplete")
 
 
-def _complete(turn: "Turn", node: "LeadGateNode") -> None:
-    name = (turn.state.variables.get("name") or "").split(" ")[0]
+def _complete(step: "Step", node: "LeadGateNode") -> None:
+    name = (step.state.variables.get("name") or "").split(" ")[0]
     text = node.config.completed_text
     text = text.replace("{name}", name) if name else re.sub(r",?\s*\{name\}", "", text)
-    turn.say(text)
-    turn.leave("consented")
+    step.say(text)
+    step.leave("consented")
 
 
 # ---------------------------------------------------------------- a question in the middle
 
-def _answer_question(turn: "Turn", node: "LeadGateNode", heard: "Heard") -> None:
-    asked_about_consent = turn.state.gate.asking == "consent" and CONSENT_QUESTION.search(heard.text)
+def _answer_question(step: "Step", node: "LeadGateNode", heard: "Heard") -> None:
+    asked_about_consent = step.state.gate.asking == "consent" and CONSENT_QUESTION.search(heard.text)
     if PRIVACY_QUESTION.search(heard.text) or asked_about_consent:
-        turn.say(PRIVACY_ANSWER)
+        step.say(PRIVACY_ANSWER)
         return
     question = heard.understanding.question_text
-    rag_nodes = turn.flow.nodes_of(NodeType.RAG_ANSWER)
+    rag_nodes = step.flow.nodes_of(NodeType.RAG_ANSWER)
     threshold = rag_nodes[0].config.confidence_threshold if rag_nodes else 0.5
     max_words = rag_nodes[0].config.max_answer_words if rag_nodes else 45
-    knowledge_base_id = turn.flow.default_knowledge_base_id()
-    result = look_up(turn, knowledge_base_id, question, threshold)
+    knowledge_base_id = step.flow.default_knowledge_base_id()
+    result = look_up(step, knowledge_base_id, question, threshold)
     if confident(result, threshold):
-        say_answer(turn, result, question, knowledge_base_id, max_words)
-    elif not _answered_itself(turn):
+        say_answer(step, result, question, knowledge_base_id, max_words)
+    elif not _answered_itself(step):
         # honest at once: the same knowledge base would not know any better later in the call
-        say_not_found(turn, rag_nodes[0].config if rag_nodes else None, question)
+        say_not_found(step, rag_nodes[0].config if rag_nodes else None, question)
 
 
-def _answered_itself(turn: "Turn") -> bool:
+def _answered_itself(step: "Step") -> bool:
     """"Could we do tomorrow morning?" carries its own answer (a day and time): nothing is left to look up."""
-    return any(not turn.flow.variable(key).is_personal for key in turn.captured if turn.flow.variable(key))
+    return any(not step.flow.variable(key).is_personal for key in step.captured if step.flow.variable(key))

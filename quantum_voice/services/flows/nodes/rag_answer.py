@@ -25,82 +25,82 @@ from quantum_voice.services.flows.triggers import hand_off_if_triggered
 if TYPE_CHECKING:
     from quantum_voice.services.flows.hearing import Heard
     from quantum_voice.services.flows.schema import RagAnswerNode
-    from quantum_voice.services.flows.turn import Turn
+    from quantum_voice.services.flows.step import Step
 
 
-def enter(turn: "Turn", node: "RagAnswerNode") -> None:
-    turn.state.asked_more = False
-    question, turn.state.open_question = turn.state.open_question, None
+def enter(step: "Step", node: "RagAnswerNode") -> None:
+    step.state.asked_more = False
+    question, step.state.open_question = step.state.open_question, None
     if question:
-        answer(turn, node, question)  # asked earlier (mid-Lead-Gate, or clarified): answer it now
+        answer(step, node, question)  # asked earlier (mid-Lead-Gate, or clarified): answer it now
     else:
-        turn.ask(node.config.prompt)
+        step.ask(node.config.prompt)
 
 
-def respond(turn: "Turn", node: "RagAnswerNode", heard: "Heard") -> None:
+def respond(step: "Step", node: "RagAnswerNode", heard: "Heard") -> None:
     said = heard.understanding
-    checking, turn.state.checking = turn.state.checking, None
-    if checking and not said.question and not said.goodbye and not turn.captured and said.answer:
+    checking, step.state.checking = step.state.checking, None
+    if checking and not said.question and not said.goodbye and not step.captured and said.answer:
         if said.answer == "no":  # the closest passage did not answer it: the honest fallback, kept for the team
-            say_not_found(turn, node.config, checking)
+            say_not_found(step, node.config, checking)
         else:
-            turn.say("Good.")
-        _ask_for_more(turn, node)
-    elif (said.goodbye and not said.question) or (said.answer == "no" and not said.question and not turn.captured):
-        turn.leave("done")
-    elif said.answer == "yes" and not said.question and not turn.captured and len(heard.text.split()) <= 4:
-        turn.ask("Sure, what would you like to know?")
-    elif turn.captured and not said.question and not is_request(heard.text):
-        turn.say("Got it, thanks.")
-        _ask_for_more(turn, node)
+            step.say("Good.")
+        _ask_for_more(step, node)
+    elif (said.goodbye and not said.question) or (said.answer == "no" and not said.question and not step.captured):
+        step.leave("done")
+    elif said.answer == "yes" and not said.question and not step.captured and len(heard.text.split()) <= 4:
+        step.ask("Sure, what would you like to know?")
+    elif step.captured and not said.question and not is_request(heard.text):
+        step.say("Got it, thanks.")
+        _ask_for_more(step, node)
     else:
-        answer(turn, node, said.question_text, statement=not said.question)
+        answer(step, node, said.question_text, statement=not said.question)
 
 
-def answer(turn: "Turn", node: "RagAnswerNode", question: str, *, statement: bool = False) -> None:
+def answer(step: "Step", node: "RagAnswerNode", question: str, *, statement: bool = False) -> None:
     """Answer ``question`` from the knowledge base. ``statement``: the caller said something rather than asked
     (the documents may still speak to it; if not, it is acknowledged, not treated as a question missed)."""
     cfg = node.config
     vague = is_vague(question) and not statement
-    result = None if vague else look_up(turn, cfg.knowledge_base_id, question, cfg.confidence_threshold)
+    result = None if vague else look_up(step, cfg.knowledge_base_id, question, cfg.confidence_threshold)
     if confident(result, cfg.confidence_threshold):
-        if not turn.low_confidence_counted:
-            turn.state.low_confidence_streak = 0
-        say_answer(turn, result, question, cfg.knowledge_base_id, cfg.max_answer_words)
-        if not turn.follow("answered", leaving=False):
-            _ask_for_more(turn, node)
+        if not step.low_confidence_counted:
+            step.state.low_confidence_streak = 0
+        say_answer(step, result, question, cfg.knowledge_base_id, cfg.max_answer_words)
+        if not step.follow("answered", leaving=False):
+            _ask_for_more(step, node)
         return
     if vague:  # nothing to look up yet: ask what they mean (the Clarify node), which may end with a person
-        turn.count_low_confidence()
-        if hand_off_if_triggered(turn):
+        step.count_low_confidence()
+        if hand_off_if_triggered(step):
             return
-        turn.state.open_question = question
-        turn.handoff_reason = ("low_confidence", question[:500])
-        if turn.follow("low_confidence", leaving=False):
+        step.state.open_question = question
+        step.handoff_reason = ("low_confidence", question[:500])
+        if step.follow("low_confidence", leaving=False):
             return
-        turn.state.open_question = None
+        step.state.open_question = None
     # A clear question the documents do not answer is the agent's miss, not the caller's: say so honestly, never
     # count it towards a hand-off for "low confidence".
-    if not turn.low_confidence_counted:
-        turn.state.low_confidence_streak = 0
+    if not step.low_confidence_counted:
+        step.state.low_confidence_streak = 0
     if not statement and is_off_topic(question):  # "who won the game?": no follow-up offered, nothing kept
-        turn.say(cfg.off_topic_text)
-        _ask_for_more(turn, node)
+        step.say(cfg.off_topic_text)
+        _ask_for_more(step, node)
         return
     if not statement and not is_request(question) and tentative(result, cfg):
-        say_tentative(turn, result, question, cfg)
-        turn.state.checking = question
-        turn.ask(cfg.tentative_check)
+        say_tentative(step, result, question, cfg)
+        step.state.checking = question
+        step.ask(cfg.tentative_check)
         return
     if is_request(question):
-        note_request(turn, question)
+        note_request(step, question)
     elif statement:
-        turn.say("Got it, thanks.")
+        step.say("Got it, thanks.")
     else:
-        say_not_found(turn, cfg, question)
-    _ask_for_more(turn, node)
+        say_not_found(step, cfg, question)
+    _ask_for_more(step, node)
 
 
-def _ask_for_more(turn: "Turn", node: "RagAnswerNode") -> None:
-    turn.state.asked_more = True
-    turn.ask(node.config.follow_up)
+def _ask_for_more(step: "Step", node: "RagAnswerNode") -> None:
+    step.state.asked_more = True
+    step.ask(node.config.follow_up)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from quantum_voice.services.flows.hearing import Heard
     from quantum_voice.services.flows.schema import StartNode
-    from quantum_voice.services.flows.turn import Turn
+    from quantum_voice.services.flows.step import Step
 
 
-def enter(turn: "Turn", node: "StartNode") -> None:
-    turn.say(node.config.greeting, voice=node.config.voice, ring_sequence=node.config.ring_sequence)
-    turn.follow("next")
+def enter(step: "Step", node: "StartNode") -> None:
+    step.say(node.config.greeting, voice=node.config.voice, ring_sequence=node.config.ring_sequence)
+    step.follow("next")
 
 
-def respond(turn: "Turn", node: "StartNode", heard: "Heard") -> None:
-    turn.follow("next")  # only reached if a flow was changed under a live call: move on
+def respond(step: "Step", node: "StartNode", heard: "Heard") -> None:
+    step.follow("next")  # only reached if a flow was changed under a live call: move on

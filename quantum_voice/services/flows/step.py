@@ -36,7 +36,10 @@ class CallContext:
     understander: Understander | None = None
 
 
-class Turn:
+class Step:
+    """One engine step in the making (a caller turn, the start, a tick or a hang-up): the nodes and edges call its
+    ``say``/``ask``/``enter``/``follow``, and ``result()`` is what the step leaves."""
+
     def __init__(self, flow: FlowDefinition, state: FlowState, ctx: CallContext):
         self.flow, self.ctx = flow, ctx
         self.state = state.model_copy(deep=True)  # the caller's state object is never changed
