@@ -106,7 +106,7 @@ def acting(setup: BusinessSetup):
 
 
 def consent_ticket(setup: BusinessSetup, email: str) -> int:
-    """The consent record the call page's email gate writes (``public_calls.open_gate``) for a typed email."""
+    """The consent record the call page's email gate writes (``email_gate.open_gate``) for a typed email."""
     import uuid
 
     from quantum_voice.models.calls import ConsentRecord

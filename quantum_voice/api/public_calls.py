@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from quantum_voice.api.deps import DB, client_ip
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import DomainError
-from quantum_voice.services import media, public_calls
+from quantum_voice.services import media
+from quantum_voice.services.public_calls import call_page, email_gate, placement
 
 log = logging.getLogger(__name__)
 
@@ -97,23 +98,23 @@ class MetricsIn(CallTokenIn):
 
 @router.get("/campaigns/{slug}", response_model=CampaignPageOut)
 def campaign_page(slug: str, session: DB, test: str | None = None) -> CampaignPageOut:
-    page = public_calls.campaign_page(session, slug, test_token=test)
-    return CampaignPageOut(**page.__dict__, gate_token=public_calls.gate_token(page.slug))
+    page = call_page.campaign_page(session, slug, test_token=test)
+    return CampaignPageOut(**page.__dict__, gate_token=email_gate.gate_token(page.slug))
 
 
 @router.post("/campaigns/{slug}/gate", response_model=GateOut, status_code=201)
 def open_gate(slug: str, body: GateIn, session: DB, request: Request) -> GateOut:
-    ticket = public_calls.open_gate(session, slug, email=body.email, consent=body.consent, ip=client_ip(request),
-                                    user_agent=request.headers.get("user-agent"), test_token=body.test,
-                                    qr_code=body.qr, channel=body.channel, gate=body.gate_token)
+    ticket = email_gate.open_gate(session, slug, email=body.email, consent=body.consent, ip=client_ip(request),
+                                  user_agent=request.headers.get("user-agent"), test_token=body.test,
+                                  qr_code=body.qr, channel=body.channel, gate=body.gate_token)
     return GateOut(ticket=ticket.token, consent_id=ticket.consent_id, consented_at=ticket.consented_at,
                    is_test=ticket.is_test)
 
 
 @router.post("/calls", response_model=CallOut, status_code=201)
 def place_call(body: CallIn, session: DB, request: Request) -> CallOut:
-    placed = public_calls.place_call(session, body.ticket, sdp=body.sdp, ip=client_ip(request),
-                                     user_agent=request.headers.get("user-agent"))
+    placed = placement.place_call(session, body.ticket, sdp=body.sdp, ip=client_ip(request),
+                                  user_agent=request.headers.get("user-agent"))
     return CallOut(**placed.__dict__)
 
 
@@ -123,25 +124,25 @@ def resume_call(body: ResumeIn, session: DB, request: Request) -> CallOut:
     live sidecar from the page's new WebRTC offer and its call token. 409 ``call_ended`` once the call has ended,
     409 ``call_still_connected`` while its sidecar still runs it, 503 ``resume_unavailable`` when no sidecar can take
     it (try again within CALL_RESUME_GRACE_SECONDS)."""
-    resumed = public_calls.resume_call(session, body.call_token, sdp=body.sdp, ip=client_ip(request))
+    resumed = placement.resume_call(session, body.call_token, sdp=body.sdp, ip=client_ip(request))
     return CallOut(**resumed.__dict__)
 
 
 @router.post("/calls/livekit", response_model=LiveKitJoinOut, status_code=201)
 def join_livekit_call(body: LiveKitJoinIn, session: DB, request: Request) -> LiveKitJoinOut:
-    joined = public_calls.join_livekit_call(session, body.ticket, ip=client_ip(request),
-                                            user_agent=request.headers.get("user-agent"))
+    joined = placement.join_livekit_call(session, body.ticket, ip=client_ip(request),
+                                         user_agent=request.headers.get("user-agent"))
     return LiveKitJoinOut(**joined.__dict__)
 
 
 @router.post("/calls/hangup", status_code=204)
 def hang_up(body: CallTokenIn, session: DB) -> None:
-    public_calls.hang_up(session, body.call_token)
+    placement.hang_up(session, body.call_token)
 
 
 @router.post("/calls/metrics")
 def report_metrics(body: MetricsIn, session: DB) -> dict[str, int]:
-    return {"kept": public_calls.report_metrics(session, body.call_token, body.metrics)}
+    return {"kept": placement.report_metrics(session, body.call_token, body.metrics)}
 
 
 @router.websocket("/calls/socket")
@@ -168,9 +169,9 @@ async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=N
         await _refuse(websocket, 500, "internal_error", "Something went wrong on our side. Please try again.")
         return
     try:
-        token = public_calls.call_token_for(organization_id=call.organization_id, worker_id=sidecar.worker_id,
-                                            call_id=sidecar.call_id, conversation_id=sidecar.conversation_id,
-                                            campaign_id=call.campaign_id)
+        token = placement.call_token_for(organization_id=call.organization_id, worker_id=sidecar.worker_id,
+                                         call_id=sidecar.call_id, conversation_id=sidecar.conversation_id,
+                                         campaign_id=call.campaign_id)
         await websocket.send_json({"type": "started", "call_token": token,
                                    "conversation_id": sidecar.conversation_id})
         await _relay(websocket, sidecar)
@@ -179,10 +180,10 @@ async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=N
 
 
 def _checked_socket_call(ticket: str | None, call_token: str | None, resume: str | None, ip: str | None,
-                         user_agent: str | None) -> public_calls.SocketCall:
+                         user_agent: str | None) -> placement.SocketCall:
     with session_scope() as session:  # only for the checks: the call itself may last an hour
-        return public_calls.open_socket_call(session, ticket=ticket, call_token=call_token, resume_token=resume,
-                                             ip=ip, user_agent=user_agent)
+        return placement.open_socket_call(session, ticket=ticket, call_token=call_token, resume_token=resume,
+                                          ip=ip, user_agent=user_agent)
 
 
 async def _relay(browser: WebSocket, sidecar: media.SidecarSocket) -> None:

@@ -137,7 +137,7 @@ class ScanOutcome:
 def hash_client_ip(ip: str | None) -> str | None:
     """A keyed hash of the caller's IP (HMAC-SHA256 with the app's secret key): equal IPs give equal hashes, for
     counting and rate limits, but the IP cannot be recovered by hashing every possible address. The same scheme as
-    the call's ``caller_ip_hash`` (services/public_calls.py), so a scan and the call it led to hash alike."""
+    the call's ``caller_ip_hash`` (services/public_calls/placement.py), so a scan and the call it led to hash alike."""
     return sign(get_settings().effective_secret_key, f"ip:{ip}".encode()) if ip else None
 
 

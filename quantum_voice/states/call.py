@@ -12,7 +12,7 @@ import reflex as rx
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import DomainError
-from quantum_voice.services import public_calls
+from quantum_voice.services.public_calls import call_page, email_gate
 from quantum_voice.states.forms import FormErrors
 
 
@@ -49,7 +49,7 @@ class CallPageState(FormErrors, rx.State):
         self.consent_id, self._opened_at = "", utcnow().timestamp()
         try:
             with session_scope() as session:
-                page = public_calls.campaign_page(session, self.slug, test_token=self._test_token or None)
+                page = call_page.campaign_page(session, self.slug, test_token=self._test_token or None)
         except DomainError as exc:
             self.stage, self.message = "missing", exc.message
             return
@@ -65,12 +65,12 @@ class CallPageState(FormErrors, rx.State):
         self._clear_error()
         # The gate takes a post only a moment after the page opened (cheap for a person, a cost for a script):
         # a person quicker than that just waits the rest of the moment.
-        early = public_calls.GATE_MIN_SECONDS - (utcnow().timestamp() - self._opened_at)
+        early = email_gate.GATE_MIN_SECONDS - (utcnow().timestamp() - self._opened_at)
         if early > 0:
             await asyncio.sleep(early)
         try:
             with session_scope() as session:
-                ticket = public_calls.open_gate(
+                ticket = email_gate.open_gate(
                     session, self.slug, email=form.get("email", ""), consent=bool(form.get("consent")),
                     ip=self.router.session.client_ip or None, user_agent=self.router.headers.user_agent or None,
                     test_token=self._test_token or None, qr_code=self._qr or None, channel=self._channel,

@@ -10,9 +10,10 @@ import reflex as rx
 from reflex_components_sonner.toast import ToastAction
 
 from quantum_voice.core.errors import DomainError
-from quantum_voice.services import campaigns, deployment, public_calls
+from quantum_voice.services import campaigns, deployment
 from quantum_voice.services.flows.templates import TEMPLATES
 from quantum_voice.services.permissions import Permission, has_permission
+from quantum_voice.services.public_calls.call_page import test_call_link
 from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states.format import day, moment
 from quantum_voice.states.forms import ConfirmStep, FormErrors
@@ -114,7 +115,7 @@ class CampaignDetailState(ConfirmStep, FormErrors, SessionState):
         try:
             with self._signed_in_repo() as repo:
                 self._reload(repo)
-                self.test_call_url = public_calls.test_call_link(repo, self.campaign_id) if self.can_edit else ""
+                self.test_call_url = test_call_link(repo, self.campaign_id) if self.can_edit else ""
         except DomainError as exc:
             self.missing = exc.message
             return None

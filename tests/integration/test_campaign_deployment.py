@@ -21,7 +21,8 @@ from quantum_voice.core.errors import NotFound
 from quantum_voice.models.accounts import User
 from quantum_voice.models.campaigns import Campaign, QRCode, QRScanEvent
 from quantum_voice.models.system import AuditLog
-from quantum_voice.services import campaigns, deployment, public_calls
+from quantum_voice.services import campaigns, deployment
+from quantum_voice.services.public_calls import call_page
 from tests.factories import api_login, api_member, api_owner, repo_for, verified_owner
 
 APP_URL = "https://voice.example.com"
@@ -157,7 +158,7 @@ def test_the_call_page_takes_calls_only_while_the_campaign_is_live(client, owner
     for status, accepting in (("draft", False), ("live", True), ("paused", False)):
         assert put(client, owner, campaign["id"], status=status).status_code == 200
         with session_scope() as session:
-            assert public_calls.campaign_page(session, slug).accepting_calls is accepting, status
+            assert call_page.campaign_page(session, slug).accepting_calls is accepting, status
 
 
 def test_a_deleted_campaign_disappears_with_its_public_link_and_qr_codes(client, owner):
@@ -182,7 +183,7 @@ def test_a_deleted_campaign_disappears_with_its_public_link_and_qr_codes(client,
     assert scan.status_code == 404 and "text/html" in scan.headers["content-type"]
     with session_scope() as session:
         with pytest.raises(NotFound):
-            public_calls.campaign_page(session, campaign["slug"])
+            call_page.campaign_page(session, campaign["slug"])
         assert session.get(QRCode, qr["id"]).scan_count == 1  # the scan after deletion did not count
         assert session.get(Campaign, cid).deleted_at is not None  # soft: calls and leads keep their campaign
     assert "campaign.deleted" in audit_actions()

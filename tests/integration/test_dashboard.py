@@ -9,7 +9,8 @@ from quantum_voice.core.db import session_scope
 from quantum_voice.models.accounts import User
 from quantum_voice.models.calls import Conversation
 from quantum_voice.models.leads import Lead
-from quantum_voice.services import campaigns, dashboard, public_calls
+from quantum_voice.services import campaigns, dashboard
+from quantum_voice.services.public_calls import placement
 from tests.factories import repo_for, verified_owner
 
 
@@ -23,10 +24,10 @@ def call(session, organization_id: int, campaign_id: int, *, test: bool, band: s
 
 
 def report(organization_id: int, conversation_id: int, **metrics) -> None:
-    token = public_calls.call_token_for(organization_id=organization_id, worker_id="w1", call_id="c1",
-                                        conversation_id=conversation_id)
+    token = placement.call_token_for(organization_id=organization_id, worker_id="w1", call_id="c1",
+                                     conversation_id=conversation_id)
     with session_scope() as session:
-        public_calls.report_metrics(session, token, metrics)
+        placement.report_metrics(session, token, metrics)
 
 
 def test_test_calls_and_their_leads_stay_out_of_the_dashboard(engine):

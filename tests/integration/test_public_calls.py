@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from quantum_voice.api import create_api
-from quantum_voice.core.config import reset_settings
+from quantum_voice.core.config import get_settings, reset_settings
 from quantum_voice.core.clock import set_clock, utcnow
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ServiceUnavailable, \
@@ -24,8 +24,9 @@ from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead
 from quantum_voice.models.system import SystemMetric
 from agent.heartbeat import report_heartbeat
-from quantum_voice.services import campaigns, conversations, public_calls, voice_calls
+from quantum_voice.services import campaigns, conversations, voice_calls
 from quantum_voice.services.conversations import CallSetup
+from quantum_voice.services.public_calls import call_limits, call_page, call_tickets, email_gate, placement
 from quantum_voice.services.voice_calls import system_repo
 from tests.factories import add_member, repo_for, verified_owner
 
@@ -40,11 +41,11 @@ def live_campaign(status: str = "live") -> tuple[int, str]:
         return campaign.id, campaign.slug
 
 
-def gate(slug: str, email: str = "Ana.Lopez@Example.com", **options) -> public_calls.CallTicket:
+def gate(slug: str, email: str = "Ana.Lopez@Example.com", **options) -> email_gate.CallTicket:
     with session_scope() as session:
         options.setdefault("page_opened_at", utcnow().timestamp() - 5)  # the page was read for a few seconds
-        return public_calls.open_gate(session, slug, email=email, consent=options.pop("consent", True),
-                                      ip=options.pop("ip", "203.0.113.7"), user_agent=UA, **options)
+        return email_gate.open_gate(session, slug, email=email, consent=options.pop("consent", True),
+                                    ip=options.pop("ip", "203.0.113.7"), user_agent=UA, **options)
 
 
 def consent_record(public_id: str) -> ConsentRecord:
@@ -55,7 +56,7 @@ def consent_record(public_id: str) -> ConsentRecord:
 def test_the_call_page_shows_the_campaigns_branding_and_privacy_wording(engine):
     _, slug = live_campaign()
     with session_scope() as session:
-        page = public_calls.campaign_page(session, slug)
+        page = call_page.campaign_page(session, slug)
     assert page.accepting_calls and page.organization == "Harbor View Residences" and page.name == "Open House"
     assert "Harbor View Residences" in page.privacy_wording and page.policy_version == "1"
     assert page.brand_color.startswith("#") and not page.is_test
@@ -64,17 +65,17 @@ def test_the_call_page_shows_the_campaigns_branding_and_privacy_wording(engine):
 def test_a_draft_campaign_takes_no_calls_but_its_test_link_does(engine):
     campaign_id, slug = live_campaign(status="draft")
     with session_scope() as session:
-        page = public_calls.campaign_page(session, slug)
+        page = call_page.campaign_page(session, slug)
         assert not page.accepting_calls and "isn't taking calls" in page.unavailable_reason
         owner = session.exec(select(User)).one()
-        link = public_calls.test_call_link(repo_for(session, owner), campaign_id)
+        link = call_page.test_call_link(repo_for(session, owner), campaign_id)
     with pytest.raises(ServiceUnavailable):
         gate(slug)
     token = link.split("test=", 1)[1]
     with session_scope() as session:
-        assert public_calls.campaign_page(session, slug, test_token=token).is_test
+        assert call_page.campaign_page(session, slug, test_token=token).is_test
         with pytest.raises(PermissionDenied, match="Test call button"):
-            public_calls.campaign_page(session, slug, test_token=token[:-2] + "00")
+            call_page.campaign_page(session, slug, test_token=token[:-2] + "00")
     assert gate(slug, test_token=token).is_test
 
 
@@ -84,12 +85,12 @@ def test_only_people_who_manage_campaigns_get_a_test_call_link(engine):
         owner = session.exec(select(User)).one()
         viewer = add_member(session, owner, "viewer@example.com", "viewer")
         with pytest.raises(PermissionDenied):
-            public_calls.test_call_link(repo_for(session, viewer), campaign_id)
+            call_page.test_call_link(repo_for(session, viewer), campaign_id)
 
 
 def test_an_unknown_link_says_so(engine):
     with session_scope() as session, pytest.raises(NotFound, match="couldn't find this call link"):
-        public_calls.campaign_page(session, "no-such-campaign")
+        call_page.campaign_page(session, "no-such-campaign")
 
 
 def test_the_email_gate_writes_an_immutable_consent_ticket(engine):
@@ -143,8 +144,8 @@ def test_gate_posts_never_shut_the_campaigns_line_only_placed_calls_count(engine
 
     def place(ticket):
         with session_scope() as session:
-            claims = public_calls._open("ticket", ticket.token, "expired")
-            return public_calls._ticketed_call(session, claims, ip=None, user_agent=None)
+            claims = call_tickets.unseal("ticket", ticket.token, "expired")
+            return placement.ticketed_call(session, claims, ip=None, user_agent=None)
 
     place(tickets[0]), place(tickets[1])
     with pytest.raises(RateLimited, match="very busy"):
@@ -181,7 +182,7 @@ def test_a_spent_hard_budget_stops_new_calls(engine):
         session.add(UsageRecord(organization_id=campaign.organization_id, campaign_id=campaign_id, provider="deepgram",
                                 service="stt", quantity=600, unit="seconds", cost_usd=Decimal("5.10")))
     with session_scope() as session:
-        assert not public_calls.campaign_page(session, slug).accepting_calls
+        assert not call_page.campaign_page(session, slug).accepting_calls
     with pytest.raises(ServiceUnavailable):
         gate(slug)
 
@@ -219,22 +220,35 @@ def test_a_ticket_and_a_call_token_must_be_genuine(engine):
     ticket = gate(slug)
     with session_scope() as session:
         with pytest.raises(ValidationFailed, match="not valid"):
-            public_calls.place_call(session, ticket.token + "x", sdp="v=0\r\nm=audio 9", ip=None, user_agent=None)
+            placement.place_call(session, ticket.token + "x", sdp="v=0\r\nm=audio 9", ip=None, user_agent=None)
         with pytest.raises(ValidationFailed, match="no audio"):
-            public_calls.place_call(session, ticket.token, sdp="v=0", ip=None, user_agent=None)
+            placement.place_call(session, ticket.token, sdp="v=0", ip=None, user_agent=None)
         with pytest.raises(ValidationFailed):
-            public_calls.report_metrics(session, "forged.token", {"rtt_ms": 10})
+            placement.report_metrics(session, "forged.token", {"rtt_ms": 10})
+
+
+def test_tickets_and_test_links_expire_on_the_apps_clock(engine):
+    campaign_id, slug = live_campaign()
+    with session_scope() as session:
+        link = call_page.test_call_link(repo_for(session, session.exec(select(User)).one()), campaign_id)
+    ticket = gate(slug)
+    set_clock(lambda: datetime.now(timezone.utc) + timedelta(seconds=get_settings().call_ticket_ttl_seconds + 1))
+    with session_scope() as session, pytest.raises(ValidationFailed, match="expired"):
+        placement.place_call(session, ticket.token, sdp="v=0\r\nm=audio 9", ip=None, user_agent=None)
+    set_clock(lambda: datetime.now(timezone.utc) + timedelta(hours=call_tickets.TEST_LINK_HOURS, seconds=1))
+    with session_scope() as session, pytest.raises(PermissionDenied, match="expired"):
+        call_page.campaign_page(session, slug, test_token=link.split("?test=")[1])
 
 
 def test_caller_metrics_are_kept_for_the_dashboard(engine):
     campaign_id, _ = live_campaign()
     with session_scope() as session:
         organization_id = session.get(Campaign, campaign_id).organization_id
-    token = public_calls._seal("call", {"call": "c1", "worker": "w1", "conversation": 42, "org": organization_id,
-                                        "exp": 2 ** 40})
+    token = call_tickets.seal("call", {"call": "c1", "worker": "w1", "conversation": 42, "org": organization_id,
+                                       "exp": 2 ** 40})
     with session_scope() as session:
-        kept = public_calls.report_metrics(session, token, {"connect_ms": 412, "rtt_ms": 3, "audio_drops": 0,
-                                                            "bogus": 1, "jitter_ms": "x", "packets_lost": True})
+        kept = placement.report_metrics(session, token, {"connect_ms": 412, "rtt_ms": 3, "audio_drops": 0,
+                                                         "bogus": 1, "jitter_ms": "x", "packets_lost": True})
     assert kept == 3
     with session_scope() as session:
         rows = {m.name: m for m in session.exec(select(SystemMetric).where(SystemMetric.source == "call-page"))}
@@ -286,14 +300,14 @@ def placed_call(campaign_id: int, slug: str) -> tuple[int, str]:
                                                                                consent_record_id=record.id))
         voice_calls.assign_worker(repo, opened.conversation.id, GONE)
         conversation_id = opened.conversation.id
-    return conversation_id, public_calls.call_token_for(organization_id=record.organization_id, worker_id=GONE,
-                                                        call_id="c1", conversation_id=conversation_id,
-                                                        campaign_id=campaign_id)
+    return conversation_id, placement.call_token_for(organization_id=record.organization_id, worker_id=GONE,
+                                                     call_id="c1", conversation_id=conversation_id,
+                                                     campaign_id=campaign_id)
 
 
 def resume(token: str, ip: str | None = "203.0.113.7"):
     with session_scope() as session:
-        return public_calls.resume_call(session, token, sdp=OFFER, ip=ip)
+        return placement.resume_call(session, token, sdp=OFFER, ip=ip)
 
 
 def test_a_dropped_call_resumes_only_with_its_own_genuine_token(engine):
@@ -308,9 +322,9 @@ def test_a_dropped_call_resumes_only_with_its_own_genuine_token(engine):
                   dict(organization_id=own_org, conversation_id=conversation_id, campaign_id=campaign_id + 1),
                   dict(organization_id=own_org, conversation_id=0, campaign_id=campaign_id)):  # a LiveKit call's
         with pytest.raises(NotFound, match="couldn't find this call"):
-            resume(public_calls.call_token_for(worker_id=GONE, call_id="c1", **other))
+            resume(placement.call_token_for(worker_id=GONE, call_id="c1", **other))
     with session_scope() as session, pytest.raises(ValidationFailed, match="no audio"):
-        public_calls.resume_call(session, token, sdp="v=0", ip=None)
+        placement.resume_call(session, token, sdp="v=0", ip=None)
 
 
 def end_call(conversation_id: int) -> None:
@@ -335,7 +349,7 @@ def test_a_dropped_call_with_no_sidecar_to_take_it_says_so_clearly(engine, caplo
 def test_an_ended_call_cannot_be_resumed_and_resumes_are_limited(engine):
     campaign_id, slug = live_campaign()
     _, token = placed_call(campaign_id, slug)
-    for _ in range(public_calls.RESUMES_PER_CALL_PER_HOUR):
+    for _ in range(call_limits.RESUMES_PER_CALL_PER_HOUR):
         with pytest.raises(ServiceUnavailable):
             resume(token, ip=None)
     with pytest.raises(RateLimited, match="reconnected many times"):
@@ -381,11 +395,11 @@ def test_with_livekit_the_page_joins_a_room_whose_dispatch_carries_the_email_and
 
     campaign_id, slug = live_campaign()
     with session_scope() as session:
-        assert public_calls.campaign_page(session, slug).media == "livekit"
+        assert call_page.campaign_page(session, slug).media == "livekit"
     ticket = gate(slug, qr_code=None)
     record = consent_record(ticket.consent_id)
     with session_scope() as session:
-        joined = public_calls.join_livekit_call(session, ticket.token, ip="203.0.113.7", user_agent=UA)
+        joined = placement.join_livekit_call(session, ticket.token, ip="203.0.113.7", user_agent=UA)
     claims = api.TokenVerifier(LIVEKIT_KEY, LIVEKIT_SECRET).verify(joined.token)
     assert joined.url == "wss://voice.example.test" and claims.video.room == joined.room
     assert claims.identity == joined.identity and claims.video.can_publish and not claims.video.room_admin
@@ -396,18 +410,18 @@ def test_with_livekit_the_page_joins_a_room_whose_dispatch_carries_the_email_and
     assert setup.caller_email == "ana.lopez@example.com" and setup.consent_record_id == record.id
     assert setup.caller_ip_hash and setup.user_agent == UA and not setup.is_test
     with session_scope() as session, pytest.raises(ValidationFailed, match="already placed"):
-        public_calls.join_livekit_call(session, ticket.token, ip=None, user_agent=None)
+        placement.join_livekit_call(session, ticket.token, ip=None, user_agent=None)
 
 
 def test_without_livekit_the_join_is_refused_and_the_ticket_is_kept(engine):
     _, slug = live_campaign()
     with session_scope() as session:
-        assert public_calls.campaign_page(session, slug).media == "embedded"
+        assert call_page.campaign_page(session, slug).media == "embedded"
     ticket = gate(slug)
     with session_scope() as session, pytest.raises(ServiceUnavailable, match="LIVEKIT_URL"):
-        public_calls.join_livekit_call(session, ticket.token, ip=None, user_agent=None)
+        placement.join_livekit_call(session, ticket.token, ip=None, user_agent=None)
     with session_scope() as session:  # still unused: the page can place the call on a sidecar
-        assert public_calls._first_use(public_calls._open("ticket", ticket.token, "")["nonce"])
+        assert call_tickets.first_use(call_tickets.unseal("ticket", ticket.token, "")["nonce"])
 
 
 def test_the_public_api_joins_a_livekit_room(client, livekit_env):

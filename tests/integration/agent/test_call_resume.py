@@ -24,8 +24,8 @@ from quantum_voice.core.errors import Conflict
 from quantum_voice.models.calls import Conversation, TranscriptTurn
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead
-from quantum_voice.services import public_calls
 from quantum_voice.services.flows.engine import CUT_OFF
+from quantum_voice.services.public_calls import call_tickets, email_gate, placement
 from tests.integration.agent.support import SidecarThread, brochure_campaign, is_agent, sqlite_only, started_server
 from tests.integration.agent.test_socket_transport import receive_until, refused
 from tests.integration.agent.test_webrtc_transport import Browser
@@ -57,15 +57,15 @@ def transcript(conversation_id: int) -> list[TranscriptTurn]:
 def test_a_call_whose_sidecar_dies_mid_call_carries_on_on_another_sidecar(engine, voice):
     campaign_id = brochure_campaign()
     with session_scope() as session:
-        ticket = public_calls.open_gate(session, live(campaign_id), email="john.smith@example.com", consent=True,
-                                        ip=IP, user_agent="test", page_opened_at=utcnow().timestamp() - 5)
+        ticket = email_gate.open_gate(session, live(campaign_id), email="john.smith@example.com", consent=True,
+                                      ip=IP, user_agent="test", page_opened_at=utcnow().timestamp() - 5)
     sidecar_a = SidecarThread(voice, worker_id="sidecar-a:1")
     report_heartbeat("sidecar-a:1", media_url=sidecar_a.server.url)
 
     async def scenario():
         first, again, sidecar_b = Browser(), Browser(), None
         try:
-            placed = await asyncio.to_thread(in_session, public_calls.place_call, ticket.token,
+            placed = await asyncio.to_thread(in_session, placement.place_call, ticket.token,
                                              sdp=await first.offer(), ip=IP, user_agent="test")
             await first.accept(placed.sdp)
             await first.wait_for(is_agent(0))
@@ -77,11 +77,11 @@ def test_a_call_whose_sidecar_dies_mid_call_carries_on_on_another_sidecar(engine
             sidecar_b = await started_server(voice, worker_id="sidecar-b:1")
             report_heartbeat("sidecar-b:1", media_url=sidecar_b.url)
             with pytest.raises(Conflict, match="still connected"):  # while A runs the call, it stays there
-                await asyncio.to_thread(in_session, public_calls.resume_call, placed.call_token, sdp=OFFER, ip=IP)
+                await asyncio.to_thread(in_session, placement.resume_call, placed.call_token, sdp=OFFER, ip=IP)
 
             sidecar_a.freeze()  # A dies mid-call; its heartbeat is still fresh
             await first.close()
-            resumed = await asyncio.to_thread(in_session, public_calls.resume_call, placed.call_token,
+            resumed = await asyncio.to_thread(in_session, placement.resume_call, placed.call_token,
                                               sdp=await again.offer(), ip=IP)
             await again.accept(resumed.sdp)
             _, line = await again.wait_for(is_agent(0))
@@ -127,8 +127,8 @@ def test_a_lost_call_resumes_over_the_call_socket_through_the_app(engine, voice)
     lost = CallBrain(campaign_id, worker_id="gone-host:1")  # its sidecar is gone: no heartbeat
     asyncio.run(lost.start())
     asked = asyncio.run(lost.respond("My name is John Smith")).text
-    token = public_calls.call_token_for(organization_id=lost.organization_id, worker_id="gone-host:1",
-                                        call_id="lost", conversation_id=lost.conversation_id, campaign_id=campaign_id)
+    token = placement.call_token_for(organization_id=lost.organization_id, worker_id="gone-host:1",
+                                     call_id="lost", conversation_id=lost.conversation_id, campaign_id=campaign_id)
     sidecar_b = SidecarThread(voice, worker_id="sidecar-b:1")
     report_heartbeat("sidecar-b:1", media_url=sidecar_b.server.url)
 
@@ -153,7 +153,7 @@ def test_a_lost_call_resumes_over_the_call_socket_through_the_app(engine, voice)
     assert resumed[-1]["text"] == f"{CUT_OFF} What's the best email address to reach you?" and "email" in asked
     assert any(chunk.strip(b"\0") for chunk in audio), "the resume line is spoken as PCM"
     assert ended[-1] == {"type": "ended", "reason": "caller_hung_up"}
-    assert public_calls._open("call", started["call_token"], "")["worker"] == "sidecar-b:1"
+    assert call_tickets.unseal("call", started["call_token"], "")["worker"] == "sidecar-b:1"
     with session_scope() as session:
         row = session.get(Conversation, lost.conversation_id)
     assert row.worker_id == "sidecar-b:1" and row.end_reason == "caller_hung_up"

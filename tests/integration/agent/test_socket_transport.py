@@ -28,8 +28,8 @@ from quantum_voice.core.db import session_scope
 from quantum_voice.models.calls import ConsentRecord, Conversation
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead
-from quantum_voice.services import public_calls
 from quantum_voice.services.media import SIGNALLING_HEADER, signalling_key
+from quantum_voice.services.public_calls import email_gate, placement
 from tests.integration.agent.support import (WAIT, CallEvents, SidecarThread, brochure_campaign, conversation,
                                              is_agent, sqlite_only, started_server, words)
 
@@ -254,8 +254,8 @@ def test_the_app_relays_a_socket_call_from_the_gate_ticket_to_a_sidecar_once(eng
         campaign = session.get(Campaign, campaign_id)
         campaign.status, slug = "live", campaign.slug
     with session_scope() as session:
-        ticket = public_calls.open_gate(session, slug, email="ana@example.com", consent=True, ip="203.0.113.7",
-                                        user_agent="test", page_opened_at=utcnow().timestamp() - 5)
+        ticket = email_gate.open_gate(session, slug, email="ana@example.com", consent=True, ip="203.0.113.7",
+                                      user_agent="test", page_opened_at=utcnow().timestamp() - 5)
     sidecar = SidecarThread(voice)
     report_heartbeat("media-host:1", active_calls=0, capacity=4, media_url=sidecar.server.url)
     client = TestClient(create_api())
@@ -292,4 +292,4 @@ def test_the_app_relays_a_socket_call_from_the_gate_ticket_to_a_sidecar_once(eng
         lead = session.exec(select(Lead).where(Lead.conversation_id == row.id)).one()
         assert record.conversation_id == row.id and lead.email == "ana@example.com"
     with session_scope() as session:
-        assert public_calls.report_metrics(session, started["call_token"], {"connect_ms": 120}) == 1
+        assert placement.report_metrics(session, started["call_token"], {"connect_ms": 120}) == 1
