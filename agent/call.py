@@ -2,21 +2,18 @@
 
 ``VoiceCall`` builds the session without a LiveKit room: the transport pushes caller PCM into
 ``call.caller_audio`` and receives agent PCM through the ``AudioSink`` it passed in. The session does the
-turn-taking (offline Silero VAD + the offline end-of-turn model from livekit-local-inference), calls Whisper on
-the caller's turn, asks the flow brain (``FlowLLM``) for the reply, speaks it with Piper sentence by sentence, and
+turn-taking (offline Silero VAD + the call's turn detector: by default the transcript rules of agent/turns.py,
+``VOICE_TURN_DETECTOR`` picks livekit's offline end-of-turn model or VAD silence alone), calls Whisper on the
+caller's turn, asks the flow brain (``FlowLLM``) for the reply, speaks it with Piper sentence by sentence, and
 stops speaking when the caller talks over it (barge-in; the interrupted agent turn is marked in the transcript
 with the part that was heard). In LiveKit mode (``start(room=...)``, used by ``agent/livekit_worker.py``) livekit's
 room I/O takes the place of the transport's audio; everything else is the same.
 
-After every agent turn a ``TurnReport`` is built with the turn's timings and written to the agent turn's
-``meta["metrics"]``; listeners (the simulator, the benchmark, a transport that shows a live transcript) get it too.
-Timings, all from the caller's point of view:
-
-* ``voice_to_voice_ms`` — end of the caller's speech → the first byte of the agent's audio (endpointing included).
-  The end of speech is the VAD's end-of-speech event less its silence window, or the exact time the transport
-  says the caller stopped (``mark_caller_speech_end``, used by the simulator).
-* ``stt_ms`` — end of speech → final transcript; ``brain_ms`` — the flow step; ``tts_first_byte_ms`` — reply text
-  ready → first audio byte.
+The call wires the session's events and delegates: ``TurnTimer`` (agent/turn_timer.py) derives each turn's
+timings from them, ``CallRecorder`` (agent/recorder.py) writes to the database, and ``CallTimeLimit`` holds the
+campaign's limit on a call's length. After every agent turn a ``TurnReport`` (agent/turn_report.py) is built,
+saved with the agent turn (its timings go to the turn's ``meta["metrics"]``) and handed to the listeners (the
+simulator, the benchmark, a transport that shows a live transcript).
 """
 
 from __future__ import annotations
@@ -34,6 +31,10 @@ from livekit.agents.types import NOT_GIVEN
 
 from agent.brain import APOLOGY, BrainReply, CallBrain, FlowLLM
 from agent.io import AgentAudio, AudioSink, CallerAudio
+from agent.recorder import CallRecorder
+from agent.turn_report import TurnReport
+from agent.turn_timer import TurnTimer
+from quantum_voice.core.db import session_scope
 from quantum_voice.services import voice_calls
 
 log = logging.getLogger(__name__)
@@ -55,42 +56,20 @@ class TurnTaking:
 
 
 @dataclass
-class TurnReport:
-    seq: int  # 0 is the greeting
-    caller: str | None
-    reply: str
-    node_id: str | None
-    node_type: str | None
-    handoff: dict[str, Any] | None
-    ended: bool
-    interrupted: bool
-    heard: str | None
-    timings: voice_calls.TurnMetrics
-    unspoken: bool = False  # the caller spoke again before any of the reply played: saved, never heard
-    agent_seq: int | None = None  # the agent turn's seq in the transcript
+class CallTimeLimit:
+    """The campaign's hard limit on a call's length (None or 0: none), counted from the greeting."""
 
-    def as_json(self) -> dict[str, Any]:
-        t = self.timings
-        return {"turn": self.seq, "transcript": self.caller, "reply": self.reply, "node_id": self.node_id,
-                "node_type": self.node_type, "handoff": {"reason": self.handoff.get("reason")} if self.handoff
-                else None, "interrupted": self.interrupted, "unspoken": self.unspoken,
-                "timings": {"stt_ms": _ms(t.stt_ms), "brain_ms": _ms(t.brain_ms),
-                            "tts_first_byte_ms": _ms(t.tts_first_byte_ms),
-                            "voice_to_voice_ms": _ms(t.voice_to_voice_ms),
-                            "endpointing_ms": _ms(t.endpointing_ms)}}
+    seconds: float | None
+    started_at: float = field(default_factory=time.monotonic)
 
+    def next_check(self, every: float) -> float:
+        """Seconds until the next look at the clock: ``every``, or sooner when the limit comes first."""
+        if not self.seconds:
+            return every
+        return max(0.05, min(every, self.seconds - (time.monotonic() - self.started_at)))
 
-@dataclass
-class _Pending:
-    """What is known about one turn: the caller's speech, then the agent speech that answers it."""
-
-    claimed: bool = False  # an agent speech answers it: the caller's next speech is a new turn
-    speech_started: float | None = None
-    resumed_at: float | None = None  # the caller went on after a pause: when the latest stretch of speech began
-    speech_ended: float | None = None
-    transcribed: float | None = None
-    reply: BrainReply | None = None
-    first_audio: float | None = None
+    def reached(self) -> bool:
+        return bool(self.seconds) and time.monotonic() - self.started_at >= self.seconds
 
 
 @dataclass
@@ -114,19 +93,17 @@ class VoiceCall:
             self.agent_audio = AgentAudio(self.sink, sample_rate=self.output_sample_rate, realtime=self.realtime)
             self.agent_audio.first_frame_listeners.append(self._on_first_audio)
         self.flow_llm = FlowLLM(self.brain)
+        self.timer = TurnTimer(vad_min_silence=self.turn_taking.vad_min_silence)
+        self.recorder = CallRecorder(self.brain)
         self.reports: list[TurnReport] = []
         self.listeners: list[Callable[[TurnReport], None]] = []
         self.ended = asyncio.Event()
-        self._pending = _Pending()  # the caller's turn in progress
-        self._turns: dict[str, _Pending] = {}  # by agent speech id: the turn each speech answers
         self._seq = 0
         self._session: AgentSession | None = None
-        self._writes: set[asyncio.Task] = set()
         self._closing = False
-        self._usage_recorded = False
         self._finishing: asyncio.Future | None = None
         self._ticker: asyncio.Future | None = None
-        self._started_at = time.monotonic()
+        self._time_limit = CallTimeLimit(None)  # the campaign's, once the call has started
         self._time_up = False  # past the campaign's limit on a call's length: the goodbye is on its way
 
     # ------------------------------------------------------------ lifecycle
@@ -139,22 +116,8 @@ class VoiceCall:
             raise ValueError("A VoiceCall speaks into its AudioSink or into a LiveKit room: give one of them.")
         self.caller_audio.bind(asyncio.get_running_loop())
         greeting = await self.brain.start()
-        tt = self.turn_taking
-        turn_handling: dict[str, Any] = {
-            # the call's turn detector (agent/turns.py, VOICE_TURN_DETECTOR); none: VAD silence alone
-            "turn_detection": self.turn_detector if self.turn_detector is not None else "vad",
-            "endpointing": {"mode": "fixed", "min_delay": tt.min_endpointing_delay,
-                            "max_delay": tt.max_endpointing_delay},
-            "interruption": {"enabled": tt.allow_interruptions, "mode": "vad",
-                             "min_duration": tt.interruption_min_duration,
-                             # a sound with no words over the agent pauses it, and it carries on: never silence
-                             "resume_false_interruption": True,
-                             "false_interruption_timeout": tt.false_interruption_timeout},
-            # the flow step writes to the database: never run it speculatively on a turn that may change
-            "preemptive_generation": {"enabled": False},
-        }
         session = AgentSession(stt=self.stt, vad=self.vad, llm=self.flow_llm, tts=self.tts,
-                               turn_handling=turn_handling, user_away_timeout=None)
+                               turn_handling=self._turn_handling(), user_away_timeout=None)
         if room is None:
             session.input.audio = self.caller_audio
             session.output.audio = self.agent_audio
@@ -172,18 +135,34 @@ class VoiceCall:
         self._session = session
         await session.start(agent=Agent(instructions="The campaign's flow decides every reply."), record=False,
                             room=room if room is not None else NOT_GIVEN, room_options=room_options or NOT_GIVEN)
-        self._started_at = time.monotonic()
+        self._time_limit = CallTimeLimit(self.brain.max_call_seconds)
         self._say(greeting)
         self._ticker = asyncio.ensure_future(self._tick_while_quiet())
         return greeting
+
+    def _turn_handling(self) -> dict[str, Any]:
+        tt = self.turn_taking
+        return {
+            # the call's turn detector (agent/turns.py, VOICE_TURN_DETECTOR); none: VAD silence alone
+            "turn_detection": self.turn_detector if self.turn_detector is not None else "vad",
+            "endpointing": {"mode": "fixed", "min_delay": tt.min_endpointing_delay,
+                            "max_delay": tt.max_endpointing_delay},
+            "interruption": {"enabled": tt.allow_interruptions, "mode": "vad",
+                             "min_duration": tt.interruption_min_duration,
+                             # a sound with no words over the agent pauses it, and it carries on: never silence
+                             "resume_false_interruption": True,
+                             "false_interruption_timeout": tt.false_interruption_timeout},
+            # the flow step writes to the database: never run it speculatively on a turn that may change
+            "preemptive_generation": {"enabled": False},
+        }
 
     async def _tick_while_quiet(self) -> None:
         """The flow's time-based rules (a Dispatch node's call-length trigger) act even while the caller listens;
         past the campaign's hard limit on a call's length the agent says goodbye and hangs up, whatever it was
         doing (the flow's own duration trigger, a hand-off, normally comes first)."""
         while not self._closing and not self.ended.is_set():
-            await asyncio.sleep(self._next_tick())
-            if self._over_time_limit():
+            await asyncio.sleep(self._time_limit.next_check(self.tick_seconds))
+            if self._time_limit.reached():
                 self._time_up = True
                 self._finishing = asyncio.ensure_future(self._end_at_time_limit())
                 return
@@ -199,16 +178,6 @@ class VoiceCall:
             if reply is not None and reply.text and not self._closing:
                 self._say(reply)
 
-    def _next_tick(self) -> float:
-        limit = self.brain.max_call_seconds
-        if not limit:
-            return self.tick_seconds
-        return max(0.05, min(self.tick_seconds, limit - (time.monotonic() - self._started_at)))
-
-    def _over_time_limit(self) -> bool:
-        limit = self.brain.max_call_seconds
-        return bool(limit) and time.monotonic() - self._started_at >= limit
-
     async def _end_at_time_limit(self) -> None:
         session = self._session
         if session is not None and not self._closing:
@@ -223,7 +192,7 @@ class VoiceCall:
     def _say(self, reply: BrainReply) -> None:
         """Speak a flow reply that no caller turn asked for (the greeting, a time-based rule)."""
         speech = self._session.say(reply.text, allow_interruptions=self.turn_taking.allow_interruptions)
-        self._turns[speech.id] = _Pending(claimed=True, reply=reply)
+        self.timer.line_created(speech.id, reply)
         self.flow_llm.spoken[speech.id] = reply
 
     async def hang_up(self, reason: str = "caller_hung_up") -> None:
@@ -239,12 +208,11 @@ class VoiceCall:
         await self._close(hang_up_reason=reason)
 
     async def flush_writes(self) -> None:
-        while self._writes:
-            await asyncio.gather(*list(self._writes), return_exceptions=True)
+        await self.recorder.flush()
 
     def mark_caller_speech_end(self, at: float | None = None) -> None:
         """The transport knows exactly when the caller stopped speaking (the simulator does)."""
-        self._pending.speech_ended = at or time.time()
+        self.timer.caller_speech_ended(at)
 
     @property
     def session(self) -> AgentSession | None:
@@ -258,56 +226,40 @@ class VoiceCall:
 
     def _on_user_state(self, ev) -> None:
         if ev.new_state == "speaking":
-            if self._pending.claimed or self._pending.speech_started is None:
-                self._pending = _Pending(speech_started=ev.created_at)
-            else:  # the caller goes on after a short pause, before any reply: the same turn, which ends later
-                self._pending.resumed_at = ev.created_at
+            self.timer.caller_started(ev.created_at)
         elif ev.old_state == "speaking" and ev.new_state == "listening":
-            pending = self._pending
-            latest_start = pending.resumed_at or pending.speech_started or 0
-            # a transport's exact mark (mark_caller_speech_end) after the latest stretch began is kept
-            if pending.speech_ended is None or pending.speech_ended < latest_start:
-                pending.speech_ended = ev.created_at - self.turn_taking.vad_min_silence
+            self.timer.caller_stopped(ev.created_at)
 
     def _on_false_interruption(self, _ev) -> None:
-        """The sound the caller made over the agent had no words (a cough, a hum): it was no turn. Forget it, or the
-        caller's next speech would be taken for its continuation and timed from it."""
-        if not self._pending.claimed:
-            self._pending = _Pending()
+        self.timer.no_words()
 
     def _on_transcribed(self, ev) -> None:
         if ev.is_final:
-            self._pending.transcribed = ev.created_at
+            self.timer.transcript_final(ev.created_at)
 
     def _on_agent_state(self, ev) -> None:
         if ev.new_state == "speaking":
             self._on_first_audio(time.monotonic())
 
     def _on_first_audio(self, _monotonic: float) -> None:
-        turn, reply = self._being_spoken()
-        if turn.first_audio is None:
-            turn.first_audio = time.time()
-        turn.reply = reply or turn.reply
+        speech_id = self._current_speech_id()
+        self.timer.first_audio(speech_id, self.flow_llm.spoken.get(speech_id) if speech_id is not None else None)
 
-    def _being_spoken(self) -> tuple[_Pending, BrainReply | None]:
-        """The turn the agent's current speech answers, and the reply it speaks."""
+    def _current_speech_id(self) -> str | None:
         speech = self._session.current_speech if self._session is not None else None
-        if speech is None:
-            return _Pending(), None
-        return self._turns.setdefault(speech.id, _Pending(claimed=True)), self.flow_llm.spoken.get(speech.id)
+        return speech.id if speech is not None else None
 
     def _on_speech_created(self, ev) -> None:
         speech = ev.speech_handle
         if ev.source == "generate_reply":  # the answer to the caller's turn that just ended
-            self._pending.claimed = True
-            self._turns[speech.id] = self._pending
+            self.timer.reply_created(speech.id)
         speech.add_done_callback(self._on_speech_done)
 
     def _on_speech_done(self, speech) -> None:
         """A reply ended. Interrupted with nothing added to the conversation means the caller spoke again before
         any of it played (often while the agent was still thinking): the flow step was saved all the same, so
         its agent turn is marked as never heard, and reported, once the step is done."""
-        self._turns.pop(speech.id, None)
+        self.timer.speech_done(speech.id)
         step, _ = self.flow_llm.forget(speech.id)
         heard_any = any(getattr(item, "role", None) == "assistant" for item in speech.chat_items)
         if step is None or not speech.interrupted or heard_any:
@@ -335,24 +287,13 @@ class VoiceCall:
         item = ev.item
         if getattr(item, "role", None) != "assistant":
             return
-        pending, spoken = self._being_spoken()
-        known = spoken or pending.reply  # None: a line the flow did not give (the apology for a lost turn)
+        speech_id = self._current_speech_id()
+        marks = self.timer.answered_by(speech_id)
+        spoken = self.flow_llm.spoken.get(speech_id) if speech_id is not None else None
+        known = spoken or marks.reply  # None: a line the flow did not give (the apology for a lost turn)
         reply = known or BrainReply(text=item.text_content or "")
         heard = self._heard(reply, item) if item.interrupted else None
-        timings = voice_calls.TurnMetrics(brain_ms=reply.brain_ms if known else None,
-                                          interrupted=bool(item.interrupted))
-        if pending.speech_ended is not None:
-            if pending.transcribed is not None:
-                timings.stt_ms = max(0.0, (pending.transcribed - pending.speech_ended) * 1000)
-            if pending.first_audio is not None:
-                timings.voice_to_voice_ms = max(0.0, (pending.first_audio - pending.speech_ended) * 1000)
-            if pending.speech_started is not None:
-                timings.caller_audio_ms = max(0.0, (pending.speech_ended - pending.speech_started) * 1000)
-        if pending.first_audio is not None and known is not None:
-            timings.tts_first_byte_ms = max(0.0, (pending.first_audio - reply.ready_at) * 1000)
-        if pending.transcribed is not None and pending.speech_ended is not None:
-            # final transcript → the flow step starting: the end-of-turn model's wait for the caller to go on
-            timings.endpointing_ms = max(0.0, (reply.ready_at - reply.brain_ms / 1000 - pending.transcribed) * 1000)
+        timings = self.timer.metrics(marks, known, interrupted=bool(item.interrupted))
         report = TurnReport(seq=self._seq, caller=reply.caller if self._seq else None, reply=reply.text,
                             node_id=reply.node_id, node_type=reply.node_type, handoff=reply.handoff,
                             ended=reply.ended, interrupted=bool(item.interrupted), heard=heard, timings=timings,
@@ -364,7 +305,7 @@ class VoiceCall:
     def _report(self, report: TurnReport) -> None:
         self._seq += 1
         self.reports.append(report)
-        self._persist(report)
+        self.recorder.record_turn(report)
         for listener in self.listeners:
             listener(report)
 
@@ -372,21 +313,6 @@ class VoiceCall:
         if self.agent_audio is None:  # room I/O syncs the transcript with playout: the item holds what was heard
             return item.text_content or ""
         return _heard_part(reply.text or item.text_content or "", *self.agent_audio.last_segment)
-
-    def _persist(self, report: TurnReport) -> None:
-        if self.brain.conversation_id is None or not report.reply or report.agent_seq is None:
-            return  # nothing saved for it (an apology for a failed step or a lost turn)
-
-        def write(repo, conversation_id):
-            if report.interrupted:
-                voice_calls.mark_interrupted(repo, conversation_id, report.heard, seq=report.agent_seq,
-                                             unspoken=report.unspoken)
-            voice_calls.record_turn_metrics(repo, conversation_id, report.timings, seq=report.agent_seq)
-
-        task = asyncio.ensure_future(self.brain.run(write))
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
-        task.add_done_callback(_log_failure)
 
     async def _finish_after_goodbye(self) -> None:
         await self._close(hang_up_reason=None)  # the flow already ended the conversation
@@ -398,35 +324,16 @@ class VoiceCall:
             self._ticker.cancel()
         if self._session is not None:
             await self._session.aclose()
-        await self.flush_writes()
+        await self.recorder.flush()
         if hang_up_reason is not None:
             await self.brain.hang_up(hang_up_reason)
-        await self._record_usage()
+        await self.recorder.record_usage(self.meters)
         self.ended.set()
-
-    async def _record_usage(self) -> None:
-        if self.brain.conversation_id is None or self._usage_recorded:
-            return
-        self._usage_recorded = True
-
-        def write(repo, conversation_id):
-            from quantum_voice.models.calls import Conversation
-
-            conversation = repo.get(Conversation, conversation_id)
-            for meter in self.meters:
-                voice_calls.record_usage(repo, conversation, meter.provider, meter.service, meter.quantity,
-                                         meter.unit, model=meter.model)
-        try:
-            await self.brain.run(write)
-        except Exception:
-            log.exception("could not record the usage of conversation %s", self.brain.conversation_id)
 
 
 async def campaign_vocabulary(campaign_id: int) -> list[str]:
     """Names Whisper should expect on this campaign's calls (the business, the campaign)."""
     def read():
-        from quantum_voice.core.db import session_scope
-
         with session_scope() as session:
             return voice_calls.vocabulary_of_campaign(session, campaign_id)
     return await asyncio.to_thread(read)
@@ -449,12 +356,3 @@ def _interrupt(session: AgentSession | None) -> None:
         session.interrupt(force=True)
     except RuntimeError:
         pass
-
-
-def _ms(value: float | None) -> int | None:
-    return None if value is None else int(round(value))
-
-
-def _log_failure(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("could not record a turn's metrics: %s", task.exception())

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.call import TurnReport, TurnTaking, VoiceCall, campaign_vocabulary
+from agent.call import TurnTaking, VoiceCall, campaign_vocabulary
+from agent.turn_report import TurnReport
 from agent.io import FrameRecorder
 from agent.brain import CallBrain
 from agent.providers.audio import frames_to_pcm, pcm_to_frames, read_wav, resample, write_wav

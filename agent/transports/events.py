@@ -29,7 +29,8 @@ from typing import Any
 
 from aiortc import RTCDataChannel
 
-from agent.call import TurnReport, VoiceCall
+from agent.call import VoiceCall
+from agent.turn_report import TurnReport
 
 log = logging.getLogger(__name__)
 
