@@ -86,7 +86,7 @@ def _understanding_meta(step: StepResult) -> dict[str, Any]:
 
 def _agent_meta(step: StepResult) -> dict[str, Any]:
     return {"node_type": step.node_type, "actions": [a.kind for a in step.actions],
-            "personal": any(a.data.get("personal") for a in step.actions if a.kind == "ask"),
+            "personal": any(a.data.get("personal") for a in step.actions if a.kind in ("ask", "say")),
             "answers": [{"confidence": a.data.get("confidence"), "citations": a.data.get("citations", []),
                          **({"tentative": True} if a.data.get("tentative") else {})}
                         for a in step.of_kind("answer")]}

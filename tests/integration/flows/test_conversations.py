@@ -134,7 +134,7 @@ def test_refused_consent_keeps_no_personal_data_anywhere(owner_id):
     texts = " ".join(t.text for t in rows(TranscriptTurn, TranscriptTurn.conversation_id == conversation_id))
     for personal in ("John", "j-o-h-n", "john@example.com", "555"):
         assert personal not in texts
-    assert texts.count(REDACTED) == 4  # name, email, its read-back, the phone number
+    assert texts.count(REDACTED) == 5  # name, the agent's thanks by name, email, its read-back, the phone number
     assert "Every home has two parking spaces" in texts
 
 

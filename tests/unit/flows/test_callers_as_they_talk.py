@@ -163,7 +163,7 @@ def test_a_name_given_in_reply_to_the_name_question_is_stored(utterance, name):
     call = started()
     call.say(utterance)
     assert call.state.variables["name"] == name
-    assert call.reply == EMAIL_PROMPT
+    assert call.reply == f"Thanks, {name.split()[0]}. {EMAIL_PROMPT}"  # the caller hears the name understood
 
 
 # ---------------------------------------------------------------- consent, hedged

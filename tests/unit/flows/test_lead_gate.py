@@ -16,7 +16,7 @@ def test_the_happy_path_asks_name_email_then_consent():
     call.say("Hi, I'm John Smith")
     assert call.actions("capture") == [{"text": "", "field": "name", "value": "John Smith", "personal": True,
                                         "correction": False}]
-    assert call.reply == "What's the best email address to reach you?"
+    assert call.reply == "Thanks, John. What's the best email address to reach you?"
     call.say("john@example.com")
     assert call.reply == f"{CONSENT_LEAD_IN} {WORDING} Do you agree?"
     call.say("yes")
@@ -79,7 +79,7 @@ def test_volunteered_fields_skip_their_questions():
     call = started()
     call.say("Hi, I'm Ana, ana@example.com")
     assert call.state.variables == {"name": "Ana", "email": "ana@example.com"}
-    assert call.reply == f"{CONSENT_LEAD_IN} {WORDING} Do you agree?"
+    assert call.reply == f"Thanks, Ana. {CONSENT_LEAD_IN} {WORDING} Do you agree?"
 
 
 def test_several_answers_and_a_field_before_its_question():

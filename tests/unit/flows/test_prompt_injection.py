@@ -28,7 +28,7 @@ def test_injection_is_refused_politely_and_the_flow_continues(attempt):
     call.say("I'm Ana")
     before = call.state
     call.say(attempt)
-    assert call.reply == f"{REFUSAL} What's the best email address to reach you?"
+    assert call.reply == f"{REFUSAL} What's the best email address to reach you?", "no name heard: no thanks"
     after = call.state
     assert after.variables == before.variables and after.said == before.said
     assert after.node_id == before.node_id and after.gate == before.gate

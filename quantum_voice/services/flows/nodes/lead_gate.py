@@ -85,7 +85,20 @@ def respond(step: "Step", node: "LeadGateNode", heard: "Heard") -> None:
         _answer_question(step, node, heard)
     elif not progress and asked and _count_attempt(step, node, asked):
         return  # gave up on the field and left the node
-    _ask_next(step, node, prefix="" if progress or said.question else _not_understood(asked, heard))
+    if progress:
+        _ask_next(step, node, acknowledge=_acknowledged(step))
+    else:
+        _ask_next(step, node, prefix="" if said.question else _not_understood(asked, heard))
+
+
+def _acknowledged(step: "Step") -> str:
+    """A name heard this turn is acknowledged with it, so the caller hears what was understood and can correct it
+    ("Thanks, Priya."); a corrected one with an apology ("Sorry about that, Sam.")."""
+    capture = next((a for a in step.actions if a.kind == "capture" and a.data.get("field") == "name"), None)
+    first = (step.state.variables.get("name") or "").split(" ")[0]
+    if capture is None or not first:
+        return ""
+    return f"Sorry about that, {first}." if capture.data.get("correction") else f"Thanks, {first}."
 
 
 def _explain(step: "Step", node: "LeadGateNode", heard: "Heard") -> None:
@@ -149,13 +162,18 @@ def _pending(step: "Step", cfg: LeadGateConfig) -> str | None:
     return "consent" if step.state.consent is None else None
 
 
-def _ask_next(step: "Step", node: "LeadGateNode", prefix: str = "") -> None:
+def _ask_next(step: "Step", node: "LeadGateNode", prefix: str = "", acknowledge: str = "") -> None:
+    """Ask for what is still missing (``prefix`` leads into the question); ``acknowledge`` is said before it when
+    there is a question left (the completion thanks the caller by name itself). It may hold the caller's name, so
+    it is personal: blanked if consent is refused."""
     cfg, gate = node.config, step.state.gate
     slot = _pending(step, cfg)
     gate.asking = slot
     if slot is None:
         _complete(step, node)
         return
+    if acknowledge:
+        step.say(acknowledge, personal=True)
     if slot == "confirm_email":
         gate.readbacks += 1
         if gate.readbacks > MAX_READBACKS:
