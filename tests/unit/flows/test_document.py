@@ -2,9 +2,9 @@
 
 import pytest
 
+from quantum_voice.services.flows import document as fd
 from quantum_voice.services.flows.templates import build_template
 from quantum_voice.services.flows.validation import check_flow
-from quantum_voice.states import flow_document as fd
 
 
 def template_doc() -> dict:
