@@ -128,6 +128,15 @@ def test_drag_connect_publish_and_simulate(live_app, page):
     page.wait_for_function(f"document.querySelector('#flow-version')?.innerText.includes('v{version + 1}')")
     assert _version(page) == version + 1
 
+    # Rolling back to the version before replaces the canvas with it; Undo brings the draft back.
+    page.click("#flow-history")
+    page.click(f"#rollback-{version}")
+    page.click("#rollback-confirm")
+    page.wait_for_function(f"document.querySelectorAll('{NODES}').length === {len(before)}")
+    page.click("#flow-undo")
+    page.wait_for_selector(new_node)
+    page.wait_for_selector('#flow-saved[data-status="saved"]')
+
     # The simulator: the agent greets, hears the name, and the canvas shows where the conversation is.
     page.click("#tab-simulator")
     _say(page, "Hi, I'm John Smith", agent_lines=2)

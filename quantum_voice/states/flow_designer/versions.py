@@ -3,6 +3,7 @@ it, the list of versions and rolling back to one."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import reflex as rx
@@ -105,13 +106,15 @@ class VersionsState(FlowDesignerState):
             return refused
         version = self.rollback_version
         panels = await self._panels()
+        draft = copy.deepcopy(self._doc)  # what Undo brings back, as the dialog promises
         try:
             with self._signed_in_repo() as repo:
                 publishing.rollback(repo, self.campaign_ref, version)
                 self._load_from(repo, panels)
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        panels.history._checkpoint()
+        panels.history._keep_for_undo(draft)
+        self.history_open = False  # back to the canvas, which now shows the version rolled back to
         panels.canvas._forget_missing_selection()
         panels.history._mark_saved()
         await self._refresh()
