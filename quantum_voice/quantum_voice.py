@@ -41,6 +41,7 @@ from quantum_voice.states.flow_designer import FlowDesignerState
 from quantum_voice.states.flows import FlowsState
 from quantum_voice.states.invitation import AcceptInviteState
 from quantum_voice.states.knowledge import KnowledgeState
+from quantum_voice.states.knowledge.uploads import UploadsState
 from quantum_voice.states.onboarding import OnboardingState
 from quantum_voice.states.session import SessionState
 from quantum_voice.states.team import TeamState
@@ -117,6 +118,6 @@ app.add_page(flow_designer_page, route="/flows/designer/[campaign_id]", title=ti
              on_load=FlowDesignerState.load)
 app.add_page(knowledge_page, route="/knowledge", title=title("Knowledge"), on_load=KnowledgeState.load)
 app.add_page(knowledge_upload_page, route="/knowledge/upload", title=title("Upload documents"),
-             on_load=KnowledgeState.load)
+             on_load=[UploadsState.drop_unsent, KnowledgeState.load])
 app.add_page(team_page, route="/team", title=title("Team"), on_load=TeamState.load)
 app.add_page(admin_page, route="/admin", title=title("Admin"), on_load=AdminState.load)

@@ -6,7 +6,7 @@ import reflex as rx
 
 from quantum_voice.components import forms
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE
-from quantum_voice.states.knowledge import BaseRow, KnowledgeState as S
+from quantum_voice.states.knowledge.root import BaseRow, KnowledgeState as S
 
 STATUS_COLOURS = (("queued", "gray"), ("uploading", "gray"), ("parsing", "blue"), ("chunking", "blue"),
                   ("embedding", "blue"), ("ready", "green"), ("failed", "red"))

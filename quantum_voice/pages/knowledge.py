@@ -5,8 +5,12 @@ import reflex as rx
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, field_error, form_alert
 from quantum_voice.components.knowledge import base_picker, confirm_dialog, section, status_badge
 from quantum_voice.components.layout import app_layout, page_header
-from quantum_voice.states.knowledge import (RENAME_NAME, DocumentRow, KnowledgeState as S, QnARow, QuestionRow,
-                                            SourceRow)
+from quantum_voice.states.knowledge.asking import AskState as Ask, SourceRow
+from quantum_voice.states.knowledge.bases import RENAME_NAME, BasesState as Bases
+from quantum_voice.states.knowledge.documents import DocumentsState as Docs
+from quantum_voice.states.knowledge.qna import QnARow, QnAState as QnA
+from quantum_voice.states.knowledge.questions import CallerQuestionsState as Questions, QuestionRow
+from quantum_voice.states.knowledge.root import DocumentRow, KnowledgeState as S
 
 WIDE_ONLY = ["none", "none", "table-cell"]
 PHONE_ONLY = ["flex", "flex", "none"]
@@ -26,16 +30,16 @@ def create_form() -> rx.Component:
             field_error(S, "name"),
             spacing="1", width="100%",
         ),
-        on_submit=S.create_base, reset_on_submit=False, width="100%", max_width=["100%", "380px"],
+        on_submit=Bases.create_base, reset_on_submit=False, width="100%", max_width=["100%", "380px"],
     )
 
 
 def base_actions() -> rx.Component:
     return rx.hstack(
         rx.icon_button(rx.icon("pencil", size=14), size="2", variant="soft", color_scheme="gray", id="kb-rename-open",
-                       on_click=S.open_rename, aria_label="Rename knowledge base", title="Rename"),
+                       on_click=Bases.open_rename, aria_label="Rename knowledge base", title="Rename"),
         rx.icon_button(rx.icon("trash-2", size=14), size="2", variant="soft", color_scheme="red", id="kb-delete-open",
-                       on_click=S.ask_delete_base, aria_label="Delete knowledge base", title="Delete"),
+                       on_click=Bases.ask_delete_base, aria_label="Delete knowledge base", title="Delete"),
         spacing="2", flex_shrink="0",
     )
 
@@ -63,11 +67,11 @@ def rename_dialog() -> rx.Component:
                     ),
                     spacing="4", width="100%",
                 ),
-                on_submit=S.rename_base, reset_on_submit=False, width="100%",
+                on_submit=Bases.rename_base, reset_on_submit=False, width="100%",
             ),
             max_width="460px",
         ),
-        open=S.rename_open, on_open_change=S.set_rename_open,
+        open=Bases.rename_open, on_open_change=Bases.set_rename_open,
     )
 
 
@@ -104,10 +108,10 @@ def empty_state() -> rx.Component:
 def document_actions(doc: DocumentRow) -> rx.Component:
     return rx.hstack(
         rx.icon_button(rx.icon("refresh-cw", size=14), size="1", variant="ghost", color_scheme="gray",
-                       disabled=doc.processing, on_click=S.reprocess(doc.id), aria_label="Reprocess " + doc.name,
+                       disabled=doc.processing, on_click=Docs.reprocess(doc.id), aria_label="Reprocess " + doc.name,
                        title="Reprocess"),
         rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
-                       on_click=S.ask_delete_document(doc.id, doc.name), aria_label="Delete " + doc.name,
+                       on_click=Docs.ask_delete_document(doc.id, doc.name), aria_label="Delete " + doc.name,
                        title="Delete"),
         spacing="3", justify="end",
     )
@@ -135,13 +139,13 @@ def document_row(doc: DocumentRow) -> rx.Component:
 
 def sort_header(label: str, column: str, **props) -> rx.Component:
     """A column header that sorts the documents by ``column``; a second click turns the order round."""
-    active = S.doc_sort == column
-    arrow = rx.cond(active, rx.cond(S.doc_sort_desc, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)))
+    active = Docs.sort_by == column
+    arrow = rx.cond(active, rx.cond(Docs.sort_desc, rx.icon("arrow-down", size=12), rx.icon("arrow-up", size=12)))
     return rx.table.column_header_cell(
         rx.button(label, arrow, variant="ghost", color_scheme="gray", size="2", high_contrast=True,
-                  font_weight="bold", on_click=S.sort_documents(column), id=f"kb-sort-{column}",
+                  font_weight="bold", on_click=Docs.sort(column), id=f"kb-sort-{column}",
                   aria_label=f"Sort by {column}"),
-        aria_sort=rx.cond(active, rx.cond(S.doc_sort_desc, "descending", "ascending"), "none"),
+        aria_sort=rx.cond(active, rx.cond(Docs.sort_desc, "descending", "ascending"), "none"),
         **props,
     )
 
@@ -158,7 +162,7 @@ def documents_table() -> rx.Component:
                 sort_header("Added (UTC)", "added", display=WIDE_ONLY),
                 rx.cond(S.can_edit, rx.table.column_header_cell("")),
             )),
-            rx.table.body(rx.foreach(S.visible_documents, document_row)),
+            rx.table.body(rx.foreach(Docs.visible_documents, document_row)),
             variant="surface", size="2", width="100%",
         ),
         overflow_x="auto", width="100%", id="kb-documents",
@@ -167,11 +171,11 @@ def documents_table() -> rx.Component:
 
 def documents_pager() -> rx.Component:
     return rx.hstack(
-        rx.text(S.documents_range, size="1", color_scheme="gray", id="kb-documents-range", aria_live="polite"),
+        rx.text(Docs.documents_range, size="1", color_scheme="gray", id="kb-documents-range", aria_live="polite"),
         rx.icon_button(rx.icon("chevron-left", size=14), size="1", variant="soft", id="kb-documents-previous",
-                       on_click=S.previous_documents, disabled=~S.has_previous_documents, aria_label="Previous page"),
+                       on_click=Docs.previous_page, disabled=Docs.page == 0, aria_label="Previous page"),
         rx.icon_button(rx.icon("chevron-right", size=14), size="1", variant="soft", id="kb-documents-next",
-                       on_click=S.next_documents, disabled=~S.has_next_documents, aria_label="Next page"),
+                       on_click=Docs.next_page, disabled=Docs.page >= Docs.page_count - 1, aria_label="Next page"),
         justify="end", align="center", spacing="2", width="100%",
     )
 
@@ -192,7 +196,7 @@ def web_source_form() -> rx.Component:
             field_error(S, "url"),
             spacing="1", width="100%",
         ),
-        on_submit=S.add_web_source, width="100%",
+        on_submit=Docs.add_web_source, width="100%",
     )
 
 
@@ -202,7 +206,7 @@ def documents_section() -> rx.Component:
                 id="kb-open-upload"), as_child=True, size="2"))
     return section(
         "Documents", "What the agent has read. Processing runs in the background; this list updates itself.",
-        rx.cond(S.document_count > 0, rx.vstack(documents_table(), documents_pager(), spacing="2", width="100%"),
+        rx.cond(Docs.document_count > 0, rx.vstack(documents_table(), documents_pager(), spacing="2", width="100%"),
                 rx.text("No documents yet. Upload your brochure, price list or FAQ, or add a web page.", size="2",
                         color_scheme="gray", id="kb-documents-empty")),
         rx.cond(S.can_edit, web_source_form()),
@@ -223,7 +227,7 @@ def source_item(source: SourceRow) -> rx.Component:
 
 
 def test_result() -> rx.Component:
-    t = S.test
+    t = Ask.test
     return rx.cond(t.asked, rx.vstack(
         rx.hstack(
             rx.cond(t.answered, rx.badge(rx.icon("check", size=12), "Answered", color_scheme="green"),
@@ -250,14 +254,14 @@ def test_panel() -> rx.Component:
         "Test a question", "Ask as a caller would. Your tests are not counted in the caller analytics.",
         rx.form(
             rx.flex(
-                rx.input(id="kb-test-input", value=S.test_question, on_change=S.set_test_question,
+                rx.input(id="kb-test-input", value=Ask.test_question, on_change=Ask.set_test_question,
                          placeholder="How much is the monthly fee?", aria_label="Question to test", size="2",
                          flex="1", min_width="0"),
                 rx.button(rx.icon("search", size=16), "Ask", id="kb-test-submit", type="submit", size="2",
-                          loading=S.test_busy),
+                          loading=Ask.test_busy),
                 spacing="2", width="100%",
             ),
-            on_submit=lambda _: S.run_test(), width="100%",
+            on_submit=lambda _: Ask.run_test(), width="100%",
         ),
         test_result(),
         id="kb-test-panel",
@@ -268,19 +272,19 @@ def test_panel() -> rx.Component:
 
 def qna_editor() -> rx.Component:
     return rx.vstack(
-        field("Question", rx.input(id="qna-question", value=S.qna_question, on_change=S.set_qna_question,
+        field("Question", rx.input(id="qna-question", value=QnA.qna_question, on_change=QnA.set_qna_question,
                                    placeholder="Do you allow pets?", size="2", width="100%"),
               id="qna-question", state=S, name="question"),
-        field("Answer", rx.text_area(id="qna-answer", value=S.qna_answer, on_change=S.set_qna_answer,
+        field("Answer", rx.text_area(id="qna-answer", value=QnA.qna_answer, on_change=QnA.set_qna_answer,
                                      placeholder="Yes, up to two pets per home; dogs under 25 kg.", rows="3",
                                      width="100%"),
               id="qna-answer", state=S, name="answer"),
         form_alert(S),
         rx.hstack(
-            rx.button(rx.cond(S.qna_editing_id > 0, "Save changes", "Add Q&A pair"), id="qna-submit",
-                      on_click=S.save_pair, size="2"),
-            rx.cond((S.qna_editing_id > 0) | (S.qna_question != "") | (S.qna_answer != ""),
-                    rx.button("Cancel", variant="soft", color_scheme="gray", size="2", on_click=S.cancel_qna)),
+            rx.button(rx.cond(QnA.qna_editing_id > 0, "Save changes", "Add Q&A pair"), id="qna-submit",
+                      on_click=QnA.save_pair, size="2"),
+            rx.cond((QnA.qna_editing_id > 0) | (QnA.qna_question != "") | (QnA.qna_answer != ""),
+                    rx.button("Cancel", variant="soft", color_scheme="gray", size="2", on_click=QnA.cancel_qna)),
             spacing="2",
         ),
         spacing="3", width="100%", id="qna-editor",
@@ -297,12 +301,12 @@ def qna_item(pair: QnARow) -> rx.Component:
             spacing="1", flex="1", min_width="0",
         ),
         rx.cond(S.can_edit, rx.hstack(
-            rx.switch(checked=pair.enabled, on_change=lambda v: S.toggle_pair(pair.id, v), size="1",
+            rx.switch(checked=pair.enabled, on_change=lambda v: QnA.toggle_pair(pair.id, v), size="1",
                       aria_label="Use this pair: " + pair.question),
             rx.icon_button(rx.icon("pencil", size=14), size="1", variant="ghost", color_scheme="gray",
-                           on_click=S.edit_pair(pair.id), aria_label="Edit " + pair.question),
+                           on_click=QnA.edit_pair(pair.id), aria_label="Edit " + pair.question),
             rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
-                           on_click=S.ask_delete_pair(pair.id, pair.question), aria_label="Delete " + pair.question),
+                           on_click=QnA.ask_delete_pair(pair.id, pair.question), aria_label="Delete " + pair.question),
             spacing="3", align="center"),
             rx.cond(pair.enabled, rx.badge("On", color_scheme="green"), rx.badge("Off"))),
         align="start", spacing="3", width="100%", padding="10px 0", border_top="1px solid var(--gray-a4)",
@@ -314,7 +318,7 @@ def qna_section() -> rx.Component:
     return section(
         "Q&A pairs", "Your own answers to exact questions. They win over documents whenever they match.",
         rx.cond(S.can_edit, qna_editor()),
-        rx.cond(S.pairs.length() > 0, rx.vstack(rx.foreach(S.pairs, qna_item), spacing="0", width="100%",
+        rx.cond(QnA.pairs.length() > 0, rx.vstack(rx.foreach(QnA.pairs, qna_item), spacing="0", width="100%",
                                                 id="qna-list"),
                 rx.text("No Q&A pairs yet.", size="2", color_scheme="gray")),
         id="qna-section",
@@ -333,7 +337,7 @@ def question_item(q: QuestionRow, unanswered: bool) -> rx.Component:
         ),
         rx.cond(S.can_edit & unanswered, rx.button(
             rx.icon("message-square-plus", size=14), "Answer it", size="1", variant="soft",
-            on_click=S.answer_question(q.question), aria_label="Write a Q&A pair for " + q.question)),
+            on_click=QnA.answer_question(q.question), aria_label="Write a Q&A pair for " + q.question)),
         align="center", spacing="3", width="100%", padding="8px 0", border_top="1px solid var(--gray-a4)",
     )
 
@@ -352,8 +356,8 @@ def analytics_section() -> rx.Component:
     return section(
         "Caller questions", "What callers asked in the last 30 days. Turn an unanswered one into a Q&A pair.",
         rx.grid(
-            question_list("Most asked", S.most_asked, False, "No caller questions yet.", "kb-most-asked"),
-            question_list("Unanswered", S.unanswered, True, "Every caller question found an answer.",
+            question_list("Most asked", Questions.most_asked, False, "No caller questions yet.", "kb-most-asked"),
+            question_list("Unanswered", Questions.unanswered, True, "Every caller question found an answer.",
                           "kb-unanswered"),
             columns=rx.breakpoints(initial="1", md="2"), spacing="5", width="100%",
         ),

@@ -6,7 +6,8 @@ import reflex as rx
 
 from quantum_voice.components.knowledge import base_picker, section, status_badge
 from quantum_voice.components.layout import app_layout, page_header
-from quantum_voice.states.knowledge import KnowledgeState as S, UploadRow
+from quantum_voice.states.knowledge.root import KnowledgeState as S
+from quantum_voice.states.knowledge.uploads import UploadRow, UploadsState as U
 
 UPLOAD_ID = "kb-upload"
 ACCEPT = {
@@ -32,7 +33,7 @@ def drop_zone() -> rx.Component:
             rx.center(rx.icon("cloud-upload", size=24, color="var(--accent-11)"), width="48px", height="48px",
                       border_radius="50%", background_color="var(--accent-a3)"),
             rx.text("Drag files here, or click to choose", size="3", weight="medium"),
-            rx.text("PDF, Word (.docx), text or Markdown · up to ", S.max_upload_mb, " MB each", size="2",
+            rx.text("PDF, Word (.docx), text or Markdown · up to ", U.max_upload_mb, " MB each", size="2",
                     color_scheme="gray"),
             align="center", spacing="2",
         ),
@@ -40,7 +41,7 @@ def drop_zone() -> rx.Component:
         multiple=True,
         accept=ACCEPT,
         max_files=20,
-        disabled=S.uploading,
+        disabled=U.uploading,
         border="2px dashed var(--gray-a7)",
         border_radius="var(--radius-4)",
         padding=["24px 12px", "40px 24px"],
@@ -57,17 +58,17 @@ def selected_list() -> rx.Component:
         rx.foreach(files, lambda name: rx.hstack(rx.icon("file", size=14), rx.text(name, size="2"),
                                                  align="center", spacing="2")),
         # Reflex reports progress for the whole request only: this bar is that; each file's estimated share is on
-        # its own row below ("This upload"), split by KnowledgeState.set_upload_progress.
-        rx.cond(S.uploading, rx.vstack(
-            rx.text("Uploading… ", S.upload_progress, "%", size="1", color_scheme="gray"),
-            rx.progress(value=S.upload_progress, max=100, width="100%", aria_label="Upload progress"),
+        # its own row below ("This upload"), split by UploadsState.set_upload_progress.
+        rx.cond(U.uploading, rx.vstack(
+            rx.text("Uploading… ", U.upload_progress, "%", size="1", color_scheme="gray"),
+            rx.progress(value=U.upload_progress, max=100, width="100%", aria_label="Upload progress"),
             spacing="1", width="100%", id="kb-upload-bytes")),
         rx.hstack(
-            rx.button(rx.icon("upload", size=16), "Upload", id="kb-upload-submit", loading=S.uploading,
-                      on_click=[S.start_upload(selected_file_sizes(UPLOAD_ID)),
-                                S.upload(rx.upload_files(upload_id=UPLOAD_ID,
-                                                         on_upload_progress=S.set_upload_progress))]),
-            rx.button("Clear", variant="soft", color_scheme="gray", disabled=S.uploading,
+            rx.button(rx.icon("upload", size=16), "Upload", id="kb-upload-submit", loading=U.uploading,
+                      on_click=[U.start_upload(selected_file_sizes(UPLOAD_ID)),
+                                U.upload(rx.upload_files(upload_id=UPLOAD_ID,
+                                                         on_upload_progress=U.set_upload_progress))]),
+            rx.button("Clear", variant="soft", color_scheme="gray", disabled=U.uploading,
                       on_click=rx.clear_selected_files(UPLOAD_ID)),
             spacing="3",
         ),
@@ -91,13 +92,13 @@ def upload_row(row: UploadRow) -> rx.Component:
 
 
 def progress_list() -> rx.Component:
-    return rx.cond(S.uploads.length() > 0, section(
+    return rx.cond(U.uploads.length() > 0, section(
         "This upload", "Each file is read, split into passages and indexed; it is ready when the agent can use it.",
-        rx.vstack(rx.foreach(S.uploads, upload_row), spacing="0", width="100%", id="kb-upload-progress"),
+        rx.vstack(rx.foreach(U.uploads, upload_row), spacing="0", width="100%", id="kb-upload-progress"),
         action=rx.hstack(
             rx.button(rx.link("View documents", href="/knowledge", underline="none", id="kb-view-documents"),
                       as_child=True, variant="soft", size="2"),
-            rx.button("Clear finished", variant="ghost", color_scheme="gray", size="2", on_click=S.clear_uploads),
+            rx.button("Clear finished", variant="ghost", color_scheme="gray", size="2", on_click=U.clear_uploads),
             spacing="2"),
     ))
 

@@ -13,7 +13,7 @@ from quantum_voice.services.flows.templates import DEFAULT_TEMPLATE, TEMPLATES
 from quantum_voice.services.knowledge.documents import list_knowledge_bases
 from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.states.format import day
-from quantum_voice.states.listing import ListControls
+from quantum_voice.states.listing import ListControls, count_pages, rows_on_page
 from quantum_voice.states.forms import FormErrors
 from quantum_voice.states.session import SessionState
 from quantum_voice.states.templates import TemplateOption, template_options
@@ -83,12 +83,11 @@ class CampaignsState(ListControls, FormErrors, SessionState):
 
     @rx.var
     def page_count(self) -> int:
-        return max(1, -(-len(self.filtered) // PAGE_SIZE))
+        return count_pages(len(self.filtered), PAGE_SIZE)
 
     @rx.var
     def visible(self) -> list[CampaignRow]:
-        start = min(self.page, self.page_count - 1) * PAGE_SIZE
-        return self.filtered[start:start + PAGE_SIZE]
+        return rows_on_page(self.filtered, self.page, PAGE_SIZE)
 
     @rx.event
     def load(self):

@@ -14,7 +14,7 @@ from quantum_voice.services.flows.validation import check_flow
 from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states.format import moment
-from quantum_voice.states.listing import ListControls
+from quantum_voice.states.listing import ListControls, count_pages, rows_on_page
 from quantum_voice.states.session import SessionState
 
 PAGE_SIZE = 20
@@ -56,12 +56,11 @@ class FlowsState(ListControls, SessionState):
 
     @rx.var
     def page_count(self) -> int:
-        return max(1, -(-len(self.filtered) // PAGE_SIZE))
+        return count_pages(len(self.filtered), PAGE_SIZE)
 
     @rx.var
     def visible(self) -> list[FlowRow]:
-        start = min(self.page, self.page_count - 1) * PAGE_SIZE
-        return self.filtered[start:start + PAGE_SIZE]
+        return rows_on_page(self.filtered, self.page, PAGE_SIZE)
 
     @rx.event
     def load(self):

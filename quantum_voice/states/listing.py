@@ -1,9 +1,26 @@
 """What every list page lets people do to its table: search, filter by status, sort by a column, turn pages.
-The page's state keeps ``sort_by`` (its own columns and default) and a ``page_count`` computed var."""
+The page's state keeps ``sort_by`` (its own columns and default) and a ``page_count`` computed var: from
+``count_pages`` where the state holds every row, or from the server's own paging (the knowledge documents)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import reflex as rx
+
+T = TypeVar("T")
+
+
+def count_pages(total: int, size: int) -> int:
+    """The pages ``total`` rows fill, ``size`` to a page; at least one, so an empty list is "page 1 of 1"."""
+    return max(1, -(-total // size))
+
+
+def rows_on_page(rows: Sequence[T], page: int, size: int) -> list[T]:
+    """Page ``page`` (0-based) of ``rows``; a page past the end (the list shrank) shows the last one."""
+    start = min(max(page, 0), count_pages(len(rows), size) - 1) * size
+    return list(rows[start:start + size])
 
 
 class ListControls(rx.State, mixin=True):

@@ -123,7 +123,7 @@ def _paged_base(api: httpx.Client) -> int:
         response = api.post("/api/knowledge/upload", data={"knowledge_base_id": str(kb)},
                             files={"file": (f"note-{i:02d}.txt", text.encode(), "text/plain")})
         assert response.status_code == 202, response.text
-    campaign = api.post("/api/campaigns", json={"name": "Spring open house", "knowledge_base_id": kb})
+    campaign = api.post("/api/campaigns", json={"name": "Harbor View price line", "knowledge_base_id": kb})
     assert campaign.status_code == 201, campaign.text
     return kb
 
@@ -178,7 +178,7 @@ def test_owner_renames_sorts_pages_and_deletes_a_knowledge_base(live_app, page):
     page.click("#kb-delete-open")
     dialog = page.get_by_role("alertdialog")
     expect(dialog).to_contain_text("27 documents")
-    expect(dialog).to_contain_text("“Spring open house”")
+    expect(dialog).to_contain_text("“Harbor View price line”")
     page.screenshot(path=str(ARTIFACTS / "knowledge-delete-confirm-1280.png"))
     page.click("#confirm-action")
     expect(page.locator("#kb-select option", has_text="E2E price lists")).to_have_count(0)

@@ -1,6 +1,9 @@
-"""What the knowledge pages work out for themselves: each file's share of an upload's bytes, the delete warning."""
+"""What the knowledge pages work out for themselves: each file's share of an upload's bytes, how the upload rows
+follow their documents, the delete warning."""
 
-from quantum_voice.states.knowledge import BaseRow, deletion_warning, upload_progress_by_file
+from quantum_voice.states.knowledge.bases import deletion_warning
+from quantum_voice.states.knowledge.root import BaseRow, DocumentRow
+from quantum_voice.states.knowledge.uploads import UploadRow, follow_documents, upload_progress_by_file
 
 
 def test_files_are_sent_in_order_and_each_shows_its_own_share():
@@ -33,3 +36,14 @@ def test_delete_warning_counts_documents_and_names_the_campaigns():
     assert "27 documents" in one and "Campaign “Spring open house” answers callers from it" in one
     two = deletion_warning(base, ["Open house", "Yard sign"])
     assert "Campaigns “Open house”, “Yard sign” answer callers from it" in two
+
+
+def test_stored_files_follow_their_documents_and_go_with_them():
+    files = [UploadRow("a.md", 0, "uploading"), UploadRow("b.md", 7, "queued"),
+             UploadRow("c.md", 0, "failed", 0, "Too big"), UploadRow("gone.md", 9, "queued")]
+    docs = [DocumentRow(id=7, status="embedding", progress=60), DocumentRow(id=8, status="ready")]
+    rows = follow_documents(files, docs)
+    assert [(r.name, r.status, r.progress) for r in rows] == [("a.md", "uploading", 0), ("b.md", "embedding", 60),
+                                                              ("c.md", "failed", 0)]
+    assert rows[2].error == "Too big"
+    assert files[1].status == "queued"  # the rows as sent are kept as they were
