@@ -1,6 +1,6 @@
 """What every list page lets people do to its table: search, filter by status, sort by a column, turn pages.
-The page's state keeps ``sort_by`` (its own columns and default) and a ``page_count`` computed var: from
-``count_pages`` where the state holds every row, or from the server's own paging (the knowledge documents)."""
+The page's state keeps ``sort_by`` (its own columns and default) and a ``page_count`` computed var; every list
+cuts its pages with ``services/paging.page_of`` (here through ``count_pages`` and ``rows_on_page``)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,20 @@ from typing import TypeVar
 
 import reflex as rx
 
+from quantum_voice.services.paging import page_of
+
 T = TypeVar("T")
 
 
 def count_pages(total: int, size: int) -> int:
     """The pages ``total`` rows fill, ``size`` to a page; at least one, so an empty list is "page 1 of 1"."""
-    return max(1, -(-total // size))
+    return page_of(total, 0, size).count
 
 
 def rows_on_page(rows: Sequence[T], page: int, size: int) -> list[T]:
     """Page ``page`` (0-based) of ``rows``; a page past the end (the list shrank) shows the last one."""
-    start = min(max(page, 0), count_pages(len(rows), size) - 1) * size
-    return list(rows[start:start + size])
+    bounds = page_of(len(rows), page, size)
+    return list(rows[bounds.start:bounds.stop])
 
 
 class ListControls(rx.State, mixin=True):

@@ -1,10 +1,9 @@
-"""What the knowledge pages list: documents in the order a person picked, one page of them at a time, and the
-campaigns that answer from a knowledge base (named before it is deleted)."""
+"""What the knowledge pages list: documents in the order a person picked (``PAGE_SIZE`` to a page, cut by
+``services/paging``), and the campaigns that answer from a knowledge base (named before it is deleted)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -53,35 +52,6 @@ def next_sort(column: str, descending: bool, clicked: str) -> tuple[str, bool]:
     if clicked == column:
         return column, not descending
     return clicked, clicked in DESCENDING_FIRST
-
-
-@dataclass(frozen=True)
-class Page:
-    number: int  # 0-based, always a page that exists
-    count: int  # at least 1, also for an empty list
-    start: int  # slice bounds into the sorted list
-    stop: int
-    total: int
-
-    @property
-    def label(self) -> str:
-        return f"{self.start + 1}–{self.stop} of {self.total}" if self.total else "0 of 0"
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 0
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.count - 1
-
-
-def page_of(total: int, number: int, size: int = PAGE_SIZE) -> Page:
-    """Page ``number`` of a list of ``total`` items, moved back onto the last page when the list shrank."""
-    count = max(1, -(-total // size))
-    number = min(max(number, 0), count - 1)
-    start = number * size
-    return Page(number, count, start, min(start + size, total), total)
 
 
 def campaigns_using(repo: OrgRepository, knowledge_base_id: int, limit: int = 50) -> list[str]:

@@ -7,6 +7,7 @@ import reflex as rx
 
 from quantum_voice.core.errors import DomainError
 from quantum_voice.services.knowledge import documents, listing
+from quantum_voice.services.paging import page_of
 from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states.knowledge.root import Deletion, DocumentRow, KnowledgeState
 from quantum_voice.states.listing import ListControls
@@ -22,19 +23,19 @@ class DocumentsState(ListControls, KnowledgeState):
 
     @rx.var
     def page_count(self) -> int:
-        return listing.page_of(len(self._documents), self.page).count
+        return page_of(len(self._documents), self.page, listing.PAGE_SIZE).count
 
     @rx.var
     def visible_documents(self) -> list[DocumentRow]:
-        page = listing.page_of(len(self._documents), self.page)
+        page = page_of(len(self._documents), self.page, listing.PAGE_SIZE)
         return listing.sort_documents(self._documents, self.sort_by, self.sort_desc)[page.start:page.stop]
 
     @rx.var
     def documents_range(self) -> str:
-        return listing.page_of(len(self._documents), self.page).label
+        return page_of(len(self._documents), self.page, listing.PAGE_SIZE).label
 
     def _show(self, repo: OrgRepository) -> None:
-        self.page = listing.page_of(len(self._documents), self.page).number  # the list may have shrunk
+        self.page = page_of(len(self._documents), self.page, listing.PAGE_SIZE).number  # the list may have shrunk
 
     def _forget(self) -> None:
         self.page = 0

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from quantum_voice.services.knowledge.listing import next_sort, page_of, sort_documents
+from quantum_voice.services.knowledge.listing import next_sort, sort_documents
 
 
 @dataclass
@@ -64,24 +64,3 @@ def test_unknown_column_sorts_by_date_added():
 ])
 def test_header_click_toggles_or_switches_column(state, clicked, after):
     assert next_sort(*state, clicked) == after
-
-
-def test_pages_of_25_with_a_range_label():
-    first = page_of(60, 0)
-    assert (first.start, first.stop, first.count, first.label) == (0, 25, 3, "1–25 of 60")
-    assert not first.has_previous and first.has_next
-    last = page_of(60, 2)
-    assert (last.start, last.stop, last.label) == (50, 60, "51–60 of 60")
-    assert last.has_previous and not last.has_next
-
-
-def test_page_moves_back_when_the_list_shrinks():
-    assert page_of(26, 1).label == "26–26 of 26"
-    assert page_of(25, 1).number == 0 and page_of(25, 1).label == "1–25 of 25"
-    assert page_of(10, -3).number == 0
-
-
-def test_empty_list_has_one_empty_page():
-    empty = page_of(0, 4)
-    assert (empty.number, empty.count, empty.start, empty.stop, empty.label) == (0, 1, 0, 0, "0 of 0")
-    assert not empty.has_previous and not empty.has_next
