@@ -19,15 +19,15 @@ from quantum_voice.models.flows import Flow, FlowVersion
 from quantum_voice.models.handoff import AgentPresence, Handoff, HandoffRule, HandoffStatus, PresenceStatus
 from quantum_voice.models.integrations import IntegrationSetting
 from quantum_voice.models.knowledge import Chunk, Document, DocumentStatus, KnowledgeBase, KnowledgeQuery, QnAPair
-from quantum_voice.models.leads import Lead, LeadBand, LeadStatus
+from quantum_voice.models.leads import ActivityKind, Lead, LeadActivity, LeadBand, LeadStatus
 from quantum_voice.models.system import AuditLog, EmailMessage, EmailStatus, SystemMetric, VoiceWorker
 
 __all__ = [
-    "AgentPresence", "ApiKey", "AuditLog", "Budget", "Campaign", "CampaignStatus", "Chunk", "ConsentRecord",
-    "Conversation", "ConversationStatus", "DeliveryStatus", "Document", "DocumentStatus", "EmailMessage",
-    "EmailStatus", "EmailToken", "Flow", "FlowVersion", "Handoff", "HandoffRule", "HandoffStatus",
-    "IntegrationSetting", "Invitation", "KnowledgeBase", "KnowledgeQuery", "Lead", "LeadBand", "LeadStatus",
-    "Membership", "Organization", "PresenceStatus", "QRCode", "QRScanEvent", "QnAPair", "Role", "SessionKind",
-    "Speaker", "SystemMetric", "TokenPurpose", "TranscriptTurn", "UsageRecord", "User", "UserSession",
-    "VoiceWorker", "Webhook", "WebhookDelivery",
+    "ActivityKind", "AgentPresence", "ApiKey", "AuditLog", "Budget", "Campaign", "CampaignStatus", "Chunk",
+    "ConsentRecord", "Conversation", "ConversationStatus", "DeliveryStatus", "Document", "DocumentStatus",
+    "EmailMessage", "EmailStatus", "EmailToken", "Flow", "FlowVersion", "Handoff", "HandoffRule", "HandoffStatus",
+    "IntegrationSetting", "Invitation", "KnowledgeBase", "KnowledgeQuery", "Lead", "LeadActivity", "LeadBand",
+    "LeadStatus", "Membership", "Organization", "PresenceStatus", "QRCode", "QRScanEvent", "QnAPair", "Role",
+    "SessionKind", "Speaker", "SystemMetric", "TokenPurpose", "TranscriptTurn", "UsageRecord", "User",
+    "UserSession", "VoiceWorker", "Webhook", "WebhookDelivery",
 ]

@@ -32,6 +32,10 @@ class Conversation(SQLModel, table=True):
     campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", ondelete="SET NULL")
     flow_version_id: int | None = Field(default=None, foreign_key="flow_versions.id", ondelete="SET NULL")
     qr_code_id: int | None = Field(default=None, foreign_key="qr_codes.id", ondelete="SET NULL")
+    # the person this call was with (several calls from one email are one lead); set when the lead is made. No
+    # foreign key: leads.conversation_id already points this way, and SQLite cannot add one to a filled table.
+    # A lead is removed only by merging (services/leads/people.py), which moves its calls first.
+    lead_id: int | None = Field(default=None, index=True)
     channel: str = Field(default="web", max_length=20)  # web | widget | qr | simulator | api
     status: str = Field(default=ConversationStatus.RINGING.value, max_length=20)
     is_test: bool = Field(default=False)  # test calls stay out of analytics
@@ -74,7 +78,8 @@ class TranscriptTurn(SQLModel, table=True):
 
 
 class ConsentRecord(SQLModel, table=True):
-    """A consent ticket. Written once, never updated: the record of what the caller agreed to."""
+    """A consent ticket. Written once, never updated (except to note an erasure): the record of what the caller
+    agreed to."""
 
     __tablename__ = "consent_records"
     __table_args__ = (sa.Index("ix_consent_records_org_email", "organization_id", "email"),)
@@ -91,3 +96,5 @@ class ConsentRecord(SQLModel, table=True):
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=400)
     created_at: datetime = created_at_field()
+    # the one later write: when the person's data was erased (the ticket itself stays, as the legal record)
+    erased_at: datetime | None = ts_field()

@@ -20,6 +20,8 @@ from quantum_voice.services.flows.schema import STANDARD_FIELDS, FlowDefinition
 from quantum_voice.services.flows.state import Action, FlowState, StepResult
 from quantum_voice.services.leads.emails import extract_email
 from quantum_voice.services.leads.extraction import extract_name, extract_phone
+from quantum_voice.services.leads.live import announce_after_commit
+from quantum_voice.services.leads.people import lead_for_call, merge_into_person
 from quantum_voice.services.leads.scoring import LeadScore, score_lead
 from quantum_voice.services.tenancy import OrgRepository
 
@@ -38,13 +40,12 @@ def apply_step(repo: OrgRepository, conversation: Conversation, flow: FlowDefini
     for action in step.of_kind("consent"):
         record = _consent_record(repo, conversation, action)
         if action.data.get("granted"):
-            lead = lead or repo.add(Lead(organization_id=repo.scope.organization_id,
-                                         campaign_id=conversation.campaign_id, conversation_id=conversation.id,
-                                         consent_record_id=record.id))
+            lead = lead or lead_for_call(repo, conversation, consent_record_id=record.id)
+            announce_after_commit(repo.session, lead.organization_id, lead.id, "created")
         else:
             redact_personal_turns(repo, conversation.id)
     if lead is not None and step.state.consent:
-        update_lead(lead, flow, step.state, now)
+        update_lead(lead, flow, step.state, now, before=conversation.flow_state.get("lead_before"))
     for action in step.of_kind("handoff"):
         _hand_off(repo, conversation, lead, action)
     if step.of_kind("end"):
@@ -52,7 +53,11 @@ def apply_step(repo: OrgRepository, conversation: Conversation, flow: FlowDefini
 
 
 def lead_of_conversation(repo: OrgRepository, conversation_id: int) -> Lead | None:
-    found = repo.list(Lead, Lead.conversation_id == conversation_id, limit=1)
+    conversation = repo.get(Conversation, conversation_id)
+    if conversation.lead_id is not None:
+        found = repo.list(Lead, Lead.id == conversation.lead_id, limit=1)
+    else:  # a call from before calls knew their lead
+        found = repo.list(Lead, Lead.conversation_id == conversation_id, limit=1)
     return found[0] if found else None
 
 
@@ -119,15 +124,21 @@ def _consent_record(repo: OrgRepository, conversation: Conversation, action: Act
         user_agent=conversation.user_agent))
 
 
-def update_lead(lead: Lead, flow: FlowDefinition, state: FlowState, now: datetime) -> LeadScore:
-    """Copy the call's variables and score onto the lead (only ever called with consent)."""
+def update_lead(lead: Lead, flow: FlowDefinition, state: FlowState, now: datetime,
+                before: dict[str, Any] | None = None) -> LeadScore:
+    """Copy the call's variables and score onto the lead (only ever called with consent). A returning caller's
+    lead keeps ``before``, its score from earlier calls, when this call scores lower."""
     for key, limit in _LEAD_COLUMN_LIMITS.items():
         value = state.variables.get(key)
         if value is not None:
             setattr(lead, key, value[:limit])
-    lead.custom_fields = {k: v for k, v in state.variables.items() if k not in STANDARD_FIELDS}
+    earlier = dict(lead.custom_fields or {}) if before else {}
+    lead.custom_fields = {**earlier, **{k: v for k, v in state.variables.items() if k not in STANDARD_FIELDS}}
     score = score_lead(state.variables, state.said, flow.scoring, questions_asked=state.questions_asked)
-    lead.score, lead.band, lead.score_breakdown = score.score, score.band, score.breakdown
+    if before and before.get("score", 0) > score.score:
+        lead.score, lead.band, lead.score_breakdown = before["score"], before["band"], before["breakdown"]
+    else:
+        lead.score, lead.band, lead.score_breakdown = score.score, score.band, score.breakdown
     lead.updated_at = now
     return score
 
@@ -150,9 +161,11 @@ def _finish(repo: OrgRepository, conversation: Conversation, flow: FlowDefinitio
     conversation.duration_seconds = round((now - conversation.started_at).total_seconds(), 3)
     conversation.end_reason = (state.end_reason or "completed")[:60]
     if lead is not None and state.consent:
-        score = update_lead(lead, flow, state, now)
+        score = update_lead(lead, flow, state, now, before=conversation.flow_state.get("lead_before"))
         lead.summary = lead_summary(state.variables, score, requests=state.requests, unanswered=state.unanswered)
         conversation.summary = lead.summary
+        lead = merge_into_person(repo, lead)
+        announce_after_commit(repo.session, lead.organization_id, lead.id, "call_ended")
     if state.consent is not True:
         redact_personal_turns(repo, conversation.id)
 

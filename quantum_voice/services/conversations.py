@@ -19,6 +19,8 @@ from quantum_voice.models.calls import ConsentRecord, Conversation, Conversation
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.flows import FlowVersion
 from quantum_voice.models.leads import Lead
+from quantum_voice.services.leads.live import announce_after_commit
+from quantum_voice.services.leads.people import lead_for_call
 from quantum_voice.services.call_records import apply_step, lead_of_conversation
 from quantum_voice.services.flows import engine
 from quantum_voice.services.flows.knowledge import KnowledgeSearch
@@ -110,8 +112,8 @@ def _bind_consent_ticket(repo: OrgRepository, conversation: Conversation,
                        "a new one.")
     record.conversation_id = conversation.id
     repo.session.add(record)
-    repo.add(Lead(organization_id=repo.scope.organization_id, campaign_id=conversation.campaign_id,
-                  conversation_id=conversation.id, consent_record_id=record.id, email=record.email))
+    lead = lead_for_call(repo, conversation, consent_record_id=record.id, email=record.email)
+    announce_after_commit(repo.session, lead.organization_id, lead.id, "created")
     return record
 
 
@@ -228,6 +230,8 @@ def _save(repo: OrgRepository, conversation: Conversation, flow: FlowDefinition,
     state_json: dict[str, Any] = {"engine": step.state.to_json()}
     if conversation.flow_version_id is None:
         state_json["definition"] = conversation.flow_state.get("definition") or flow.to_json()
+    if "lead_before" in conversation.flow_state:  # a returning caller's score from earlier calls (leads/people.py)
+        state_json["lead_before"] = conversation.flow_state["lead_before"]
     conversation.flow_state = state_json
     repo.session.flush()
     return TurnOutcome(conversation, step, caller, agent)

@@ -7,11 +7,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_
-from sqlmodel import select
-
 from quantum_voice.core.clock import utcnow
-
 from quantum_voice.models.calls import Conversation
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import Lead, LeadBand
@@ -43,15 +39,10 @@ def summary(repo: OrgRepository, campaign_limit: int = 20) -> DashboardSummary:
     return DashboardSummary(
         campaigns=repo.count(Campaign, live),
         calls=repo.count(Conversation, Conversation.is_test.is_(False)),  # type: ignore[attr-defined]
-        leads=repo.count(Lead, _not_from_a_test_call()),
-        hot_leads=repo.count(Lead, Lead.band == LeadBand.HOT.value, _not_from_a_test_call()),
+        leads=repo.count(Lead, Lead.is_test.is_(False)),  # type: ignore[attr-defined]
+        hot_leads=repo.count(Lead, Lead.band == LeadBand.HOT.value, Lead.is_test.is_(False)),  # type: ignore
         campaign_list=[CampaignSummary(c.id, c.name, c.status) for c in campaigns],  # type: ignore[arg-type]
     )
-
-
-def _not_from_a_test_call():
-    tests = select(Conversation.id).where(Conversation.is_test.is_(True))  # type: ignore[attr-defined]
-    return or_(Lead.conversation_id.is_(None), Lead.conversation_id.not_in(tests))  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True)

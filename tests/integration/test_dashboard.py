@@ -19,7 +19,7 @@ def call(session, organization_id: int, campaign_id: int, *, test: bool, band: s
     session.add(conversation)
     session.flush()
     session.add(Lead(organization_id=organization_id, campaign_id=campaign_id, conversation_id=conversation.id,
-                     band=band))
+                     band=band, is_test=test))
     return conversation.id
 
 

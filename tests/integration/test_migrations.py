@@ -5,15 +5,21 @@ from sqlmodel import SQLModel
 
 from quantum_voice.core.db import make_engine
 from quantum_voice.core.migrate import downgrade_to_base, upgrade_to_head
-from quantum_voice.services.knowledge.fulltext import include_in_autogenerate
+from quantum_voice.services.knowledge import fulltext
+from quantum_voice.services.leads import search
 
 EXPECTED_TABLES = {
     "organizations", "users", "memberships", "invitations", "email_tokens", "user_sessions", "campaigns", "flows",
     "flow_versions", "qr_codes", "qr_scan_events", "knowledge_bases", "documents", "chunks", "qna_pairs",
     "knowledge_queries", "conversations", "transcript_turns", "consent_records", "leads", "handoffs",
     "agent_presence", "handoff_rules", "api_keys", "webhooks", "webhook_deliveries", "integration_settings",
-    "usage_records", "budgets", "system_metrics", "voice_workers", "email_outbox", "audit_logs",
+    "usage_records", "budgets", "system_metrics", "voice_workers", "email_outbox", "audit_logs", "lead_activities",
 }
+
+
+def include_in_autogenerate(name, type_, parent_names) -> bool:
+    return all(hook(name, type_, parent_names)
+               for hook in (fulltext.include_in_autogenerate, search.include_in_autogenerate))
 
 
 def test_migration_creates_every_table_of_the_product(engine):

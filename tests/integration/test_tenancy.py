@@ -43,6 +43,7 @@ def _org_b_world(session, owner_b) -> dict[type, SQLModel]:
     lead = add(m.Lead(organization_id=org_id, conversation_id=conv.id, consent_record_id=consent.id,
                       email="lead@example.com"))
     add(m.Handoff(organization_id=org_id, conversation_id=conv.id, lead_id=lead.id, reason="request"))
+    add(m.LeadActivity(organization_id=org_id, lead_id=lead.id, kind="note", text="called back"))
     add(m.AgentPresence(organization_id=org_id, user_id=owner_b.id))
     add(m.HandoffRule(organization_id=org_id, name="r", trigger="keyword"))
     add(m.ApiKey(organization_id=org_id, name="k", prefix="qv_b", key_hash="1" * 64))

@@ -194,9 +194,9 @@ def test_the_simulator_runs_the_draft_and_marks_its_calls_as_tests(owner_id):
     conversation = rows(Conversation, Conversation.id == result.conversation_id)[0]
     assert conversation.is_test and conversation.channel == "simulator" and conversation.flow_version_id is None
     with acting(owner_id) as repo:
-        assert records.list_leads(repo) == []
-        assert [lead.id for lead, is_test in records.list_leads(repo, include_tests=True) if is_test] == \
-            [result.lead.id]
+        assert records.list_page(repo, records.LeadFilter())[0] == []
+        tests, _ = records.list_page(repo, records.LeadFilter(include_tests=True))
+        assert [row.lead.id for row in tests if row.lead.is_test] == [result.lead.id]
 
 
 def test_the_simulator_closes_an_unfinished_call(owner_id):
