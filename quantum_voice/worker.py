@@ -1,5 +1,6 @@
-"""The background worker: runs queued jobs (document processing, File Search sync, …), rescues abandoned ones and
-closes calls whose voice sidecar vanished once they can no longer be resumed.
+"""The background worker: runs queued jobs (document processing, File Search sync, lead notifications, …), rescues
+abandoned ones, delivers lead notifications that are due, and closes calls whose voice sidecar vanished once they
+can no longer be resumed.
 
 In the app: ``start_background_worker()`` at start-up runs a worker thread (the in-process queue when REDIS_URL
 is unset, the Redis queue otherwise; WORKER_IN_APP=false leaves Redis jobs to dedicated workers).
@@ -26,10 +27,12 @@ def job_handlers() -> dict[str, Handler]:
     from quantum_voice.services.knowledge import filesearch_sync
     from quantum_voice.services.knowledge.documents import PROCESS_DOCUMENT_JOB
     from quantum_voice.services.knowledge.processing import process_document_job
+    from quantum_voice.services.notifications import DELIVER_JOB, deliver_job
 
     return {PROCESS_DOCUMENT_JOB: process_document_job,
             filesearch_sync.SYNC_DOCUMENT_JOB: filesearch_sync.sync_document_job,
-            filesearch_sync.DELETE_COPIES_JOB: filesearch_sync.delete_copies_job}
+            filesearch_sync.DELETE_COPIES_JOB: filesearch_sync.delete_copies_job,
+            DELIVER_JOB: deliver_job}
 
 
 def rescue_abandoned_work(*, include_fresh_queued: bool = False) -> None:
@@ -39,6 +42,25 @@ def rescue_abandoned_work(*, include_fresh_queued: bool = False) -> None:
     recover_stuck_documents(include_fresh_queued=include_fresh_queued)
     recover_stuck_syncs(include_fresh=include_fresh_queued)
     close_lost_calls()
+
+
+def periodic_maintenance() -> None:
+    """The worker's pass between jobs (every minute): rescue abandoned work, then send notifications that are due
+    (not at start-up: sending may wait on remote services)."""
+    rescue_abandoned_work()
+    deliver_due_notifications()
+
+
+def deliver_due_notifications() -> int:
+    """Lead notifications whose time has come: retries after their backoff, the daily digest of cold leads, and
+    any a dead worker left half-sent (docs/notifications.md)."""
+    from quantum_voice.services.notifications import deliver_all_due
+
+    try:
+        return deliver_all_due()
+    except Exception:  # the other maintenance of this pass must still run next time
+        log.exception("delivering due lead notifications failed")
+        return 0
 
 
 def close_lost_calls() -> list[int]:
@@ -56,7 +78,7 @@ def close_lost_calls() -> list[int]:
 
 def build_worker(**options) -> Worker:
     return Worker(job_handlers(), max_attempts=get_settings().knowledge_max_attempts,
-                  periodic=rescue_abandoned_work, **options)
+                  periodic=periodic_maintenance, **options)
 
 
 def start_background_worker() -> Worker | None:

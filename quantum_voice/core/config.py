@@ -79,6 +79,20 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = 10.0
     email_from: str = "Quantum Voice <no-reply@quantumvoice.local>"
 
+    # Lead notifications (docs/notifications.md): each organisation connects Slack, Asana and Resend on its
+    # Integrations page; these are the services' API hosts (a proxy, or a test server) and the delivery policy.
+    slack_base_url: str = "https://slack.com"  # chat.postMessage is {this}/api/chat.postMessage
+    asana_base_url: str = "https://app.asana.com"  # tasks are created at {this}/api/1.0/tasks
+    resend_base_url: str = "https://api.resend.com"  # emails are sent to {this}/emails
+    notify_timeout_seconds: float = 10.0  # one request to Slack, Asana or Resend (SMTP has SMTP_TIMEOUT_SECONDS)
+    notify_max_attempts: int = 6  # tries per notification before it is marked failed on the lead
+    notify_retry_base_seconds: float = 30.0  # wait before the 2nd try, doubling after (or the receiver's Retry-After)
+    notify_retry_max_seconds: float = 3600.0  # the longest wait between two tries
+    notify_breaker_failures: int = 5  # failures of a service (Slack, Asana, Resend, SMTP) in a minute: its circuit opens
+    notify_breaker_reset_seconds: float = 60.0  # an open circuit lets a trial through after this long
+    notify_lease_seconds: int = 120  # a notification being sent by a worker that died is sent again after this
+    notify_digest_hour_utc: int = 8  # cold leads are emailed in one digest a day, at this hour (UTC)
+
     # Demo data seeded into an empty database by `make run`.
     seed_demo: bool = True
     demo_email: str = "demo@example.com"

@@ -20,6 +20,7 @@ from quantum_voice.models.handoff import AgentPresence, Handoff, HandoffRule, Ha
 from quantum_voice.models.integrations import IntegrationSetting
 from quantum_voice.models.knowledge import Chunk, Document, DocumentStatus, KnowledgeBase, KnowledgeQuery, QnAPair
 from quantum_voice.models.leads import ActivityKind, Lead, LeadActivity, LeadBand, LeadStatus
+from quantum_voice.models.notifications import NotificationChannel, NotificationDelivery, NotificationStatus
 from quantum_voice.models.system import AuditLog, EmailMessage, EmailStatus, SystemMetric, VoiceWorker
 
 __all__ = [
@@ -27,7 +28,8 @@ __all__ = [
     "ConsentRecord", "Conversation", "ConversationStatus", "DeliveryStatus", "Document", "DocumentStatus",
     "EmailMessage", "EmailStatus", "EmailToken", "Flow", "FlowVersion", "Handoff", "HandoffRule", "HandoffStatus",
     "IntegrationSetting", "Invitation", "KnowledgeBase", "KnowledgeQuery", "Lead", "LeadActivity", "LeadBand",
-    "LeadStatus", "Membership", "Organization", "PresenceStatus", "QRCode", "QRScanEvent", "QnAPair", "Role",
-    "SessionKind", "Speaker", "SystemMetric", "TokenPurpose", "TranscriptTurn", "UsageRecord", "User",
-    "UserSession", "VoiceWorker", "Webhook", "WebhookDelivery",
+    "LeadStatus", "Membership", "NotificationChannel", "NotificationDelivery", "NotificationStatus", "Organization",
+    "PresenceStatus", "QRCode", "QRScanEvent", "QnAPair", "Role", "SessionKind", "Speaker", "SystemMetric",
+    "TokenPurpose", "TranscriptTurn", "UsageRecord", "User", "UserSession", "VoiceWorker", "Webhook",
+    "WebhookDelivery",
 ]

@@ -23,6 +23,7 @@ from quantum_voice.services.leads.extraction import extract_name, extract_phone
 from quantum_voice.services.leads.live import announce_after_commit
 from quantum_voice.services.leads.people import lead_for_call, merge_into_person
 from quantum_voice.services.leads.scoring import LeadScore, score_lead
+from quantum_voice.services.notifications import queue_lead_notifications
 from quantum_voice.services.tenancy import OrgRepository
 
 REDACTED = "[removed: personal details the caller did not consent to us keeping]"
@@ -165,6 +166,7 @@ def _finish(repo: OrgRepository, conversation: Conversation, flow: FlowDefinitio
         lead.summary = lead_summary(state.variables, score, requests=state.requests, unanswered=state.unanswered)
         conversation.summary = lead.summary
         lead = merge_into_person(repo, lead)
+        queue_lead_notifications(repo, lead)
         announce_after_commit(repo.session, lead.organization_id, lead.id, "call_ended")
     if state.consent is not True:
         redact_personal_turns(repo, conversation.id)

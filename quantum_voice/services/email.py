@@ -15,6 +15,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage as MimeMessage
 from email.utils import make_msgid
 
@@ -44,6 +45,7 @@ class OutgoingEmail:
     kind: str
     html: str | None = None
     organization_id: int | None = None
+    message_id: str | None = None  # a stable Message-ID lets the receiver drop a repeat (notifications)
 
 
 def _send_smtp(settings: Settings, email: OutgoingEmail) -> None:
@@ -51,7 +53,7 @@ def _send_smtp(settings: Settings, email: OutgoingEmail) -> None:
     msg["From"] = settings.email_from
     msg["To"] = email.to
     msg["Subject"] = email.subject
-    msg["Message-ID"] = make_msgid(domain="quantumvoice.local")
+    msg["Message-ID"] = email.message_id or make_msgid(domain="quantumvoice.local")
     msg.set_content(email.text)
     if email.html:
         msg.add_alternative(email.html, subtype="html")
@@ -69,8 +71,38 @@ def _send_smtp(settings: Settings, email: OutgoingEmail) -> None:
         client.send_message(msg)
 
 
-def send_email(session: Session, email: OutgoingEmail, settings: Settings | None = None) -> EmailMessage:
+@dataclass(frozen=True)
+class Transmitted:
+    """How one message went: ``sent`` (SMTP accepted it), ``failed`` (with the reason) or ``logged`` (no SMTP)."""
+
+    email: OutgoingEmail
+    status: str
+    error: str | None = None
+    sent_at: datetime | None = None
+
+
+def transmit(email: OutgoingEmail, settings: Settings | None = None) -> Transmitted:
+    """Hand ``email`` to SMTP (or the log, without SMTP), touching no database: a caller that must not hold a
+    transaction while the mail server answers records the result afterwards (``record``)."""
     settings = settings or get_settings()
+    if not settings.smtp_configured:
+        hint = ("\n(the link is hidden here; the server's operator reads it with: python -m quantum_voice.cli mail "
+                f"--to {email.to})" if email.kind in SECRET_LINK_KINDS else "")
+        log.info("outbox (no SMTP configured) to=%s subject=%r\n%s%s", email.to, email.subject,
+                 mask_secrets(email.text), hint)
+        return Transmitted(email, EmailStatus.LOGGED.value)
+    try:
+        _send_smtp(settings, email)
+    except (OSError, smtplib.SMTPException) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        log.warning("email to %s (%s) failed: %s", email.to, email.kind, mask_secrets(error))
+        return Transmitted(email, EmailStatus.FAILED.value, error)
+    return Transmitted(email, EmailStatus.SENT.value, sent_at=utcnow())
+
+
+def record(session: Session, result: Transmitted) -> EmailMessage:
+    """The outbox row of a transmitted message."""
+    email = result.email
     row = EmailMessage(
         organization_id=email.organization_id,
         to_address=email.to,
@@ -78,20 +110,14 @@ def send_email(session: Session, email: OutgoingEmail, settings: Settings | None
         body_text=email.text,
         body_html=email.html,
         kind=email.kind,
-        status=EmailStatus.LOGGED.value,
+        status=result.status,
+        error=result.error,
+        sent_at=result.sent_at,
     )
-    if settings.smtp_configured:
-        try:
-            _send_smtp(settings, email)
-            row.status, row.sent_at = EmailStatus.SENT.value, utcnow()
-        except (OSError, smtplib.SMTPException) as exc:
-            row.status, row.error = EmailStatus.FAILED.value, f"{type(exc).__name__}: {exc}"
-            log.warning("email to %s (%s) failed: %s", email.to, email.kind, mask_secrets(row.error))
-    else:
-        hint = ("\n(the link is hidden here; the server's operator reads it with: python -m quantum_voice.cli mail "
-                f"--to {email.to})" if email.kind in SECRET_LINK_KINDS else "")
-        log.info("outbox (no SMTP configured) to=%s subject=%r\n%s%s", email.to, email.subject,
-                 mask_secrets(email.text), hint)
     session.add(row)
     session.flush()
     return row
+
+
+def send_email(session: Session, email: OutgoingEmail, settings: Settings | None = None) -> EmailMessage:
+    return record(session, transmit(email, settings))

@@ -44,6 +44,8 @@ def _org_b_world(session, owner_b) -> dict[type, SQLModel]:
                       email="lead@example.com"))
     add(m.Handoff(organization_id=org_id, conversation_id=conv.id, lead_id=lead.id, reason="request"))
     add(m.LeadActivity(organization_id=org_id, lead_id=lead.id, kind="note", text="called back"))
+    add(m.NotificationDelivery(organization_id=org_id, lead_id=lead.id, channel="slack", band="hot",
+                               idempotency_key=f"qv-lead-{lead.id}-slack-hot"))
     add(m.AgentPresence(organization_id=org_id, user_id=owner_b.id))
     add(m.HandoffRule(organization_id=org_id, name="r", trigger="keyword"))
     add(m.ApiKey(organization_id=org_id, name="k", prefix="qv_b", key_hash="1" * 64))
