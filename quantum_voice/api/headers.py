@@ -7,11 +7,14 @@
   call page, which the website widget embeds on purpose (``/call/...``: ``frame-ancestors *``).
 * ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: strict-origin-when-cross-origin``, and on https (direct
   or behind a proxy that says ``X-Forwarded-Proto: https``) ``Strict-Transport-Security``.
+* Redirects stay on the address the browser used: a redirect to the request's own host (Reflex's static files send
+  ``/login`` → ``http://<Host>/login/``, always ``http://`` even behind a TLS proxy) is made relative (``/login/``).
 """
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.origins import origin_of
@@ -54,6 +57,25 @@ def security_headers(scope) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def relative_location(scope, location: bytes) -> bytes:
+    """``location`` without its scheme and host when it points at the request's own host (any scheme: behind a TLS
+    proxy the app sees http), so the browser stays on the scheme and address it used; anything else unchanged."""
+    try:
+        url = urlsplit(location.decode("latin-1"))
+    except ValueError:
+        return location
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+    if url.scheme not in ("http", "https") or not host or url.netloc.lower() != host:
+        return location
+    relative = (url.path or "/") + (f"?{url.query}" if url.query else "") + (f"#{url.fragment}" if url.fragment else "")
+    if relative.startswith("//"):  # would read as another host
+        return location
+    return relative.encode("latin-1")
+
+
 def note_host(scope) -> None:
     """Warn once per host name when the app is opened by a host APP_URL does not name: pages work (redirects are
     relative), but emailed links, QR codes and widget snippets are built from APP_URL and would point elsewhere."""
@@ -68,7 +90,8 @@ def note_host(scope) -> None:
 
 
 class SecurityHeaders:
-    """ASGI middleware adding ``security_headers`` to every HTTP response (the app's own values win)."""
+    """ASGI middleware adding ``security_headers`` to every HTTP response (the app's own values win), and making a
+    redirect to the request's own host relative (``relative_location``)."""
 
     def __init__(self, app):
         self.app = app
@@ -81,9 +104,12 @@ class SecurityHeaders:
 
         async def with_headers(message):
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  *(h for h in extra if h[0] not in present)]}
+                own = list(message.get("headers", []))
+                if message.get("status") in REDIRECTS:
+                    own = [(name, relative_location(scope, value) if name.lower() == b"location" else value)
+                           for name, value in own]
+                present = {name.lower() for name, _ in own}
+                message = {**message, "headers": [*own, *(h for h in extra if h[0] not in present)]}
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -1,5 +1,6 @@
 """Every request body is bounded before anything reads it: a JSON request to 2 MB, a document upload to its
-configured size (plus room for the form around it). Too big is a 413 with a clear message, never a stalled app."""
+configured size (plus room for the form around it), and the upload page's request (Reflex's ``/_upload``) to as
+many files of that size as the page takes at once. Too big is a 413 with a clear message, never a stalled app."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import json
 from starlette.exceptions import HTTPException
 
 from quantum_voice.core.config import get_settings
+from quantum_voice.services.knowledge.intake import MAX_FILES_PER_UPLOAD
 
 JSON_BODY_LIMIT = 2 * 1024 * 1024
 UPLOAD_PATHS = ("/api/knowledge/upload",)
+UI_UPLOAD_PATH = "/_upload"  # Reflex's upload endpoint: the knowledge upload page's files, several at once
+_MB = 1024 * 1024
 
 
 def body_limit(path: str) -> int:
     if path.startswith(UPLOAD_PATHS):
-        return (get_settings().knowledge_max_upload_mb + 1) * 1024 * 1024
+        return (get_settings().knowledge_max_upload_mb + 1) * _MB
+    if path.rstrip("/") == UI_UPLOAD_PATH:
+        return (get_settings().knowledge_max_upload_mb * MAX_FILES_PER_UPLOAD + 1) * _MB
     return JSON_BODY_LIMIT
 
 

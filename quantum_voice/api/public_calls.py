@@ -159,8 +159,12 @@ async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=N
     try:
         call = await run_in_threadpool(_checked_socket_call, ticket, call_token, resume, client_ip(websocket),
                                        websocket.headers.get("user-agent"))
-        sidecar = await media.open_sidecar_socket(call.sidecars, campaign_id=call.campaign_id, setup=call.setup,
-                                                  call_id=call.call_id, resume=call.resume)
+        try:
+            sidecar = await media.open_sidecar_socket(call.sidecars, campaign_id=call.campaign_id, setup=call.setup,
+                                                      call_id=call.call_id, resume=call.resume)
+        except BaseException:
+            placement.socket_call_not_opened(call)  # no call placed: the campaign's line gets its count back
+            raise
     except DomainError as exc:
         await _refuse(websocket, exc.status, exc.code, exc.message)
         return

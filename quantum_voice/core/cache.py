@@ -23,6 +23,10 @@ class Cache(Protocol):
     def counter(self, key: str) -> tuple[int, int]:
         """A counter's value and seconds left, without adding to it: (0, 0) when absent."""
         ...
+    def decr(self, key: str) -> int:
+        """Take one off a live counter, keeping its window (never below zero; an absent counter stays absent).
+        Returns the new count."""
+        ...
     def ping(self) -> bool: ...
 
 
@@ -73,6 +77,15 @@ class InMemoryCache:
             left = int(round(item[1] - self._monotonic())) if item[1] is not None else 0
             return int(item[0]), max(left, 1)
 
+    def decr(self, key: str) -> int:
+        with self._lock:
+            item = self._live(key)
+            if item is None:
+                return 0
+            count = max(int(item[0]) - 1, 0)
+            self._data[key] = (str(count), item[1])
+            return count
+
     def ping(self) -> bool:
         return True
 
@@ -111,6 +124,13 @@ class RedisCache:
         if value is None:
             return 0, 0
         return int(value), max(int(left), 1)
+
+    # DECR keeps the key's TTL; the script leaves an absent (expired) counter absent and never goes below zero
+    _DECR = ("local v = redis.call('GET', KEYS[1]) "
+             "if v and tonumber(v) > 0 then return redis.call('DECR', KEYS[1]) end return tonumber(v or 0)")
+
+    def decr(self, key: str) -> int:
+        return int(self._redis.eval(self._DECR, 1, self._prefix + key))
 
     def ping(self) -> bool:
         return bool(self._redis.ping())

@@ -1,7 +1,14 @@
-"""Database engine and sessions. SQLite by default, PostgreSQL when DATABASE_URL says so."""
+"""Database engine and sessions. SQLite by default, PostgreSQL when DATABASE_URL says so.
+
+A SQLite database file holds live secrets (password-reset and invitation links in the outbox, sessions): it is
+kept owner-only. Its file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
+database file's mode), an existing one is tightened to 0600, and a directory created for it is 0700 (so is the
+app's DATA_DIR when the database lives there)."""
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +33,34 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """The database file (and its -wal/-shm), owner-only; its directory 0700 when created here or the data dir."""
+    directory = path.parent
+    if not directory.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)  # mkdir's mode is masked by the umask
+    elif directory.resolve() == get_settings().data_dir.resolve():
+        _tighten(directory, 0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # an empty file is a new database
+    except FileExistsError:
+        pass
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                 path.with_name(path.name + "-journal")):
+        if file.exists():
+            _tighten(file, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Take away what ``mode`` does not allow (never adds); a file owned by someone else is left alone."""
+    try:
+        current = stat.S_IMODE(path.stat().st_mode)
+        if current & ~mode:
+            path.chmod(current & mode)
+    except OSError:
+        pass
+
+
 def make_engine(url: str, *, time_budget: bool = True) -> Engine:
     """Build an engine for ``url`` with the settings each backend needs. ``time_budget``: on PostgreSQL, a
     statement runs at most ``DB_STATEMENT_TIMEOUT_MS`` and a transaction may sit idle (holding its locks) at most
@@ -33,8 +68,8 @@ def make_engine(url: str, *, time_budget: bool = True) -> Engine:
     SQLite waits ``busy_timeout`` for a lock, then the request fails and says so."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _private_sqlite_file(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

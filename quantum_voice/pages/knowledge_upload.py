@@ -6,6 +6,7 @@ import reflex as rx
 
 from quantum_voice.components.knowledge import base_picker, section, status_badge
 from quantum_voice.components.layout import app_layout, page_header
+from quantum_voice.services.knowledge.intake import MAX_FILES_PER_UPLOAD
 from quantum_voice.states.knowledge.root import KnowledgeState as S
 from quantum_voice.states.knowledge.uploads import UploadRow, UploadsState as U
 
@@ -40,7 +41,7 @@ def drop_zone() -> rx.Component:
         id=UPLOAD_ID,
         multiple=True,
         accept=ACCEPT,
-        max_files=20,
+        max_files=MAX_FILES_PER_UPLOAD,
         disabled=U.uploading,
         border="2px dashed var(--gray-a7)",
         border_radius="var(--radius-4)",

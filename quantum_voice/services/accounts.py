@@ -174,7 +174,8 @@ def register(session: Session, *, email: str, password: str, organization_name: 
              full_name: str | None = None, ip: str | None = None, settings: Settings | None = None) -> str:
     """Sign-up as the public sees it, which answers the same whether or not the address already has an account
     (so it cannot be used to find out who has one): a new address gets its verification link; an existing one
-    gets a note that someone tried, with how to sign in or reset the password. Rate-limited per address.
+    gets a note that someone tried, with how to sign in or reset the password. Both paths hash the password and send
+    one email, so they take as long as each other too. Rate-limited per address.
     Returns the normalised email, for ``SIGNUP_SENT``."""
     settings = settings or get_settings()
     verdict = RateLimiter(get_cache(), "sign-up").hit(f"ip:{ip or 'unknown'}",
@@ -190,6 +191,8 @@ def register(session: Session, *, email: str, password: str, organization_name: 
         signup(session, email=email, password=password, organization_name=organization_name, full_name=full_name,
                ip=ip)
         return email
+    # the same costly work as a new account (its password hash, one email), so the answer's timing tells nothing
+    hash_password(password)
     send_email(session, OutgoingEmail(
         to=existing.email, subject="Someone tried to sign up with your email",
         text=("Someone (maybe you) tried to create a Quantum Voice account with this email address, which already "

@@ -34,5 +34,9 @@ class RateLimiter:
         count, left = self._cache.counter(f"rl:{self._ns}:{key}")
         return Verdict(allowed=count < limit.max_hits, count=count, retry_after=left)
 
+    def undo(self, key: str) -> None:
+        """Take back one hit (what it counted did not happen after all); the window stays as it was."""
+        self._cache.decr(f"rl:{self._ns}:{key}")
+
     def reset(self, key: str) -> None:
         self._cache.delete(f"rl:{self._ns}:{key}")

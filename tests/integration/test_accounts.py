@@ -248,6 +248,28 @@ def test_signing_up_answers_the_same_whether_or_not_the_address_has_an_account(s
     assert "auth.sign_up_existing" in _actions(session)
 
 
+def test_signing_up_with_an_existing_address_does_a_new_accounts_costly_work(session, monkeypatch):
+    """The probe timed sign-up: 8-15 ms for an existing address, 131-161 ms for a new one (its password hash).
+    Both paths now hash the password once and send one email, so the time tells nothing."""
+    from quantum_voice.core import security
+
+    verified_owner(session, email="ana@example.com", org="Sunny Solar")
+    hashed: list[str] = []
+
+    def counted_hash(password: str) -> str:  # the real (argon2) hash, counted
+        hashed.append(password)
+        return security.hash_password(password)
+
+    monkeypatch.setattr(accounts, "hash_password", counted_hash)
+    work = {}
+    for email in ("ana@example.com", "ben@example.com"):
+        hashed.clear()
+        mails = len(session.exec(select(EmailMessage)).all())
+        accounts.register(session, email=email, password=PASSWORD, organization_name="Copycat")
+        work[email] = (len(hashed), len(session.exec(select(EmailMessage)).all()) - mails)
+    assert work == {"ana@example.com": (1, 1), "ben@example.com": (1, 1)}, "one hash and one email on each path"
+
+
 def test_sign_ups_are_limited_per_address(session, settings, monkeypatch):
     monkeypatch.setattr(settings, "signup_max_per_ip_per_hour", 2)
     for n in range(2):

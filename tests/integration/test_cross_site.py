@@ -143,3 +143,48 @@ def test_opening_the_app_by_a_host_app_url_does_not_name_is_warned_about_once(en
         browser.get("/api/health", headers={"Host": "localhost:3000"})  # APP_URL's own host
     warnings = [r.getMessage() for r in caplog.records if "APP_URL" in r.getMessage()]
     assert len(warnings) == 1 and "voice.lan:3000" in warnings[0]
+
+
+def test_a_trailing_slash_redirect_stays_on_the_scheme_and_host_the_browser_used(tmp_path):
+    """Reflex serves the built pages as static files, which redirect ``/login`` to ``http://<Host>/login/``: always
+    http, even behind a TLS proxy. The security-headers middleware (around everything served) makes it relative."""
+    from reflex.utils.precompressed_staticfiles import PrecompressedStaticFiles
+    from starlette.responses import RedirectResponse
+    from starlette.routing import Mount, Route
+
+    from quantum_voice.api.headers import SecurityHeaders
+
+    (tmp_path / "login").mkdir()
+    (tmp_path / "login" / "index.html").write_text("<html>sign in</html>")
+    from starlette.applications import Starlette
+
+    served = SecurityHeaders(Starlette(routes=[
+        Route("/away", lambda request: RedirectResponse(EVIL + "/x", status_code=307)),
+        Mount("/", app=PrecompressedStaticFiles(directory=tmp_path, html=True))]))
+    browser = TestClient(served, base_url="http://voice.example.com")
+    for headers in ({"X-Forwarded-Proto": "https"}, {}):
+        response = browser.get("/login?next=%2Fteam", headers=headers, follow_redirects=False)
+        assert response.status_code == 307 and response.headers["location"] == "/login/?next=%2Fteam", headers
+        assert response.headers["x-frame-options"] == "DENY"
+    assert browser.get("/login", follow_redirects=True).text == "<html>sign in</html>"
+    assert browser.get("/away", follow_redirects=False).headers["location"] == EVIL + "/x"  # another host: as sent
+
+
+def test_the_upload_pages_files_go_through_up_to_the_knowledge_upload_limit(engine, monkeypatch):
+    """The upload page posts its files to Reflex's ``/_upload``, which had the 2 MB limit of JSON requests: a
+    3.4 MB text file was refused (413) there, while POST /api/knowledge/upload took 25 MB."""
+    from quantum_voice.api.limits import JSON_BODY_LIMIT, body_limit
+    from quantum_voice.core.config import get_settings, reset_settings
+    from quantum_voice.services.knowledge.intake import MAX_FILES_PER_UPLOAD
+
+    browser = TestClient(_whole_app())
+    document = b"Harbor View has a rooftop pool. " * 110_000  # 3.5 MB
+    response = browser.post("/_upload", files={"files": ("brochure.txt", document, "text/plain")})
+    assert response.status_code != 413, response.text  # it reached Reflex's handler (which wants its headers)
+    assert response.status_code == 400 and "reflex-client-token" in response.text
+    each = get_settings().knowledge_max_upload_mb * 1024 * 1024
+    assert body_limit("/_upload") > each * MAX_FILES_PER_UPLOAD and body_limit("/api/flows/1") == JSON_BODY_LIMIT
+    monkeypatch.setenv("KNOWLEDGE_MAX_UPLOAD_MB", "1")
+    reset_settings()
+    too_big = browser.post("/_upload", files={"files": ("big.txt", b"x" * (MAX_FILES_PER_UPLOAD + 1) * 1024 * 1024)})
+    assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "payload_too_large"

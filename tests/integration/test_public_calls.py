@@ -15,8 +15,8 @@ from quantum_voice.api import create_api
 from quantum_voice.core.config import get_settings, reset_settings
 from quantum_voice.core.clock import set_clock, utcnow
 from quantum_voice.core.db import session_scope
-from quantum_voice.core.errors import Conflict, NotFound, PermissionDenied, RateLimited, ServiceUnavailable, \
-    ValidationFailed
+from quantum_voice.core.errors import Conflict, DomainError, NotFound, PermissionDenied, RateLimited, \
+    ServiceUnavailable, ValidationFailed
 from quantum_voice.models.accounts import User
 from quantum_voice.models.billing import Budget, UsageRecord
 from quantum_voice.models.calls import ConsentRecord, Conversation, TranscriptTurn
@@ -434,3 +434,128 @@ def test_the_public_api_joins_a_livekit_room(client, livekit_env):
     joined = client.post("/api/public/calls/livekit", json={"ticket": opened.json()["ticket"]})
     assert joined.status_code == 201, joined.text
     assert set(joined.json()) == {"url", "room", "identity", "token", "call_token"}
+
+
+# ---------------------------------------------------------------- only placed calls use up the line (issue 13)
+
+BOGUS_OFFER = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"  # has audio, but no sidecar can use it
+
+
+@pytest.fixture
+def sidecar(engine):
+    """A voice sidecar's media server on a real port (the app posts offers to it over HTTP), as a heartbeat
+    announces it: it refuses every offer as a bad one (``refuse = True``) or answers it."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = {"refuse": True, "offers": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            state["offers"] += 1
+            if state["refuse"]:
+                status, body = 400, {"error": {"code": "bad_offer", "field": "sdp",
+                                               "message": "The offer could not be used."}}
+            else:
+                status, body = 200, {"sdp": "v=0 answer", "type": "answer", "call_id": f"c{state['offers']}",
+                                     "conversation_id": state["offers"]}
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    report_heartbeat("fake-sidecar:1", capacity=1000, media_url=f"http://127.0.0.1:{server.server_port}")
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def place(ticket: email_gate.CallTicket, sdp: str = BOGUS_OFFER, ip: str | None = None) -> placement.PlacedCall:
+    with session_scope() as session:
+        return placement.place_call(session, ticket.token, sdp=sdp, ip=ip, user_agent=UA)
+
+
+def test_a_ticket_replayed_with_a_refused_offer_never_shuts_the_line(engine, sidecar, monkeypatch):
+    """The probe: one ticket replayed ~300 times with an offer the sidecar refuses (400 ``webrtc_unavailable``,
+    the ticket handed back) counted a call each time, and the line answered 429 "very busy" for an hour."""
+    _, slug = live_campaign()
+    monkeypatch.setenv("CALLS_PER_CAMPAIGN_PER_HOUR", "2")
+    reset_settings()
+    replayed = gate(slug)
+    for _ in range(call_tickets.TICKET_RELEASES):
+        with pytest.raises(DomainError) as refused:
+            place(replayed)
+        assert refused.value.code == "webrtc_unavailable"
+    with pytest.raises(ValidationFailed, match="several tries"):  # handed back a few times, then used up
+        place(replayed)
+    assert sidecar["offers"] == call_tickets.TICKET_RELEASES + 1
+    with pytest.raises(ValidationFailed, match="already placed"):
+        place(replayed)
+    sidecar["refuse"] = False  # genuine callers: the line still takes its two calls, and only two
+    first, second = gate(slug, ip="198.51.100.1"), gate(slug, ip="198.51.100.2")
+    assert place(first).call_token and place(second).call_token
+    with pytest.raises(RateLimited, match="very busy"):
+        place(gate(slug, ip="198.51.100.3"))
+    with pytest.raises(ValidationFailed, match="already placed"):  # a placed ticket's replay counts nothing
+        place(first)
+
+
+def test_a_call_no_sidecar_takes_gives_its_count_back(engine, monkeypatch):
+    _, slug = live_campaign()
+    monkeypatch.setenv("CALLS_PER_CAMPAIGN_PER_HOUR", "1")
+    reset_settings()
+    for n in range(3):  # no voice sidecar is running: 503, and the line keeps its room
+        with pytest.raises(ServiceUnavailable):
+            place(gate(slug, ip=f"198.51.{n}.1"))
+    with session_scope() as session:  # the socket fallback's checks, the same
+        claims = call_tickets.unseal("ticket", gate(slug, ip="198.51.9.1").token, "expired")
+        with pytest.raises(ServiceUnavailable):
+            placement.open_socket_call(session, ticket=gate(slug, ip="198.51.9.2").token, ip=None, user_agent=None)
+        campaign, setup = placement.ticketed_call(session, claims, ip=None, user_agent=None)  # the line's one call
+    assert campaign.slug == slug and not setup.is_test
+
+
+def test_placing_calls_is_limited_per_caller_address_and_range(engine, sidecar, monkeypatch):
+    _, slug = live_campaign()
+    monkeypatch.setenv("CALLS_PER_IP_PER_HOUR", "1")
+    monkeypatch.setenv("CALLS_PER_RANGE_PER_HOUR", "2")
+    reset_settings()
+    ticket = gate(slug, ip="198.51.100.1")
+    tries = call_limits.PLACEMENT_TRIES_PER_CALL
+    for _ in range(tries):  # WebRTC refused, then the socket fallback, then a retry: all within the limit
+        with pytest.raises((DomainError, ValidationFailed)) as refused:
+            place(ticket, ip="203.0.113.7")
+        assert not isinstance(refused.value, RateLimited)
+    with pytest.raises(RateLimited, match="a lot of calls"):
+        place(ticket, ip="203.0.113.7")
+    with session_scope() as session, pytest.raises(RateLimited):  # the socket, whatever it carries
+        placement.open_socket_call(session, ticket=ticket.token, ip="203.0.113.7", user_agent=None)
+    for n in range(tries):  # the rest of the /24's allowance (range: 2 × tries)
+        with pytest.raises(ValidationFailed):
+            place(ticket, ip=f"203.0.113.{n + 20}")
+    with pytest.raises(RateLimited):
+        place(ticket, ip="203.0.113.99")
+    sidecar["refuse"] = False
+    assert place(gate(slug, ip="198.51.100.2"), ip="198.51.100.2").call_token  # another network is not affected
+
+
+def test_the_public_api_limits_call_placements_per_address(client, monkeypatch):
+    monkeypatch.setenv("CALLS_PER_IP_PER_HOUR", "1")
+    reset_settings()
+    body = {"ticket": "forged.ticket", "sdp": BOGUS_OFFER}
+    statuses = [client.post("/api/public/calls", json=body).status_code
+                for _ in range(call_limits.PLACEMENT_TRIES_PER_CALL)]
+    assert statuses == [422] * call_limits.PLACEMENT_TRIES_PER_CALL
+    limited = client.post("/api/public/calls", json=body)
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    with client.websocket_connect("/api/public/calls/socket?ticket=forged.ticket") as ws:
+        assert ws.receive_json()["status"] == 429

@@ -52,6 +52,17 @@ def test_counter_counts_within_its_window(cache):
     assert cache.counter("c")[0] == 2
 
 
+def test_a_counter_takes_back_a_hit_within_its_window(cache):
+    cache.incr("c", 60), cache.incr("c", 60)
+    assert cache.decr("c") == 1 and cache.counter("c")[0] == 1 and 1 <= cache.counter("c")[1] <= 60
+    assert cache.decr("c") == 0 and cache.decr("c") == 0, "never below zero"
+    assert cache.decr("absent") == 0 and cache.counter("absent") == (0, 0), "an absent counter stays absent"
+    limiter, limit = RateLimiter(cache, "t"), Limit(max_hits=1, window_seconds=60)
+    assert limiter.hit("k", limit).allowed
+    limiter.undo("k")
+    assert limiter.hit("k", limit).allowed and not limiter.hit("k", limit).allowed
+
+
 def test_in_memory_cache_expires_on_its_clock():
     now = [1000.0]
     cache = InMemoryCache(monotonic=lambda: now[0])

@@ -21,6 +21,10 @@ TEXT = "text/plain"
 MARKDOWN = "text/markdown"
 HTML = "text/html"
 
+# The upload page takes this many files in one request (each up to KNOWLEDGE_MAX_UPLOAD_MB); the request-body limit
+# of its upload endpoint (Reflex's /_upload, quantum_voice/api/limits.py) follows from both.
+MAX_FILES_PER_UPLOAD = 20
+
 SUPPORTED_HINT = "Upload a PDF, a Word document (.docx), a plain-text (.txt) or a Markdown (.md) file."
 
 # A DOCX is a ZIP: refuse archives that unpack to far more than any real document (zip bombs).

@@ -17,9 +17,10 @@ sidecar, which answers "Sorry, we got cut off." and asks again what the flow was
 conversation, only while it is open (a lost call stays open for CALL_RESUME_GRACE_SECONDS), only once its sidecar
 is gone or unreachable, and a limited number of times.
 
-Abuse limits (``call_limits``): calls started per caller IP and per campaign per hour (the shared cache, so every
-app process counts together), the campaign's hard budget, and a maximum call length (the campaign's
-``max_call_seconds``, enforced by the sidecar). A test call (the owner's "Test call" button) carries a signed test
+Abuse limits (``call_limits``): gate posts and attempts to place a call per caller IP and address range, and calls
+placed per campaign per hour (the shared cache, so every app process counts together; a placement that fails gives
+its count back), the campaign's hard budget, and a maximum call length (the campaign's ``max_call_seconds``,
+enforced by the sidecar). A test call (the owner's "Test call" button) carries a signed test
 token (``call_tickets``): it may run a campaign that is not live yet, and it is marked as a test (left out of
 analytics).
 

@@ -1,6 +1,7 @@
 """Whether and how often a campaign's line takes calls: its status and hard budget, the email gate's limits per
-caller address and address range, the calls placed on the campaign per hour, and the limits on resuming a dropped
-call. Counters live in the shared cache, so every app process counts together."""
+caller address and address range, the attempts to place a call per caller address and range, the calls placed on
+the campaign per hour (a placement that fails gives its count back), and the limits on resuming a dropped call.
+Counters live in the shared cache, so every app process counts together."""
 
 from __future__ import annotations
 
@@ -75,14 +76,44 @@ def check_gate_limits(ip: str | None) -> None:
 
 
 def use_capacity(campaign: Campaign, *, is_test: bool) -> None:
-    """One more call on the campaign's line this hour (the owner's test calls don't count)."""
+    """One more call on the campaign's line this hour (the owner's test calls don't count). A call that is then not
+    placed after all (the sidecar refused the offer, none was free, the socket never opened) gives it back with
+    ``give_back_capacity``, so only calls actually placed use up the line."""
     if is_test:
         return
     verdict = RateLimiter(get_cache(), "calls").hit(
         f"campaign:{campaign.id}", Limit(get_settings().calls_per_campaign_per_hour, 3600))
     if not verdict.allowed:
+        RateLimiter(get_cache(), "calls").undo(f"campaign:{campaign.id}")  # a refused call is not a call either
         raise RateLimited("This line is very busy right now. Please try again in a few minutes.",
                           retry_after=verdict.retry_after)
+
+
+def give_back_capacity(campaign_id: int, *, is_test: bool) -> None:
+    """The call ``use_capacity`` counted was not placed: the line has room for it again."""
+    if not is_test:
+        RateLimiter(get_cache(), "calls").undo(f"campaign:{campaign_id}")
+
+
+# Placing a call from one ticket may take a few tries (WebRTC, then the WebSocket fallback; a retry): attempts are
+# limited per caller address and range at this multiple of the gate's limits (CALLS_PER_IP_PER_HOUR,
+# CALLS_PER_RANGE_PER_HOUR), so one network cannot keep the voice sidecars busy with offers.
+PLACEMENT_TRIES_PER_CALL = 3
+
+
+def check_placement_limits(ip: str | None) -> None:
+    """One more attempt to place a call (``POST /calls``, ``/calls/livekit``, the call socket) from the caller's
+    address and address range this hour, whether or not it succeeds."""
+    if not ip:
+        return
+    settings = get_settings()
+    limiter = RateLimiter(get_cache(), "call-placements")
+    busy = "You've tried to start a lot of calls in a short time. Please wait a while before calling again."
+    for key, per_hour in ((f"ip:{hash_client_ip(ip)}", settings.calls_per_ip_per_hour),
+                          (f"range:{hash_client_ip(address_range(ip))}", settings.calls_per_range_per_hour)):
+        verdict = limiter.hit(key, Limit(per_hour * PLACEMENT_TRIES_PER_CALL, 3600))
+        if not verdict.allowed:
+            raise RateLimited(busy, retry_after=verdict.retry_after)
 
 
 def address_range(ip: str) -> str:

@@ -15,6 +15,7 @@ from quantum_voice.core.errors import ValidationFailed
 from quantum_voice.core.security import sign, tokens_equal
 
 TEST_LINK_HOURS = 24
+TICKET_RELEASES = 3  # a ticket handed back this often (offers its sidecar refused) is used up
 
 
 def expires_in(seconds: int) -> int:
@@ -58,9 +59,20 @@ def first_use(nonce: str) -> bool:
     return count == 1
 
 
-def release(nonce: str) -> None:
-    """The ticket's call was never opened: it may be used once more."""
+def keep_unused(nonce: str) -> None:
+    """The ticket's call was refused before anything was tried (a busy line): as if it had not been used."""
     get_cache().delete(f"call-ticket:{nonce}")
+
+
+def release(nonce: str) -> bool:
+    """The ticket's call was never opened: it may be used once more, up to ``TICKET_RELEASES`` times (the page's
+    WebRTC offer, then the WebSocket fallback, needs one). False when the ticket stays used up."""
+    cache = get_cache()
+    released, _ = cache.incr(f"call-ticket-released:{nonce}", get_settings().call_ticket_ttl_seconds + 60)
+    if released > TICKET_RELEASES:
+        return False
+    cache.delete(f"call-ticket:{nonce}")
+    return True
 
 
 def _sign(message: str) -> str:

@@ -9,18 +9,23 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from quantum_voice.core.errors import Conflict, DomainError, NotFound, ServiceUnavailable, ValidationFailed
+from quantum_voice.core.errors import (Conflict, DomainError, NotFound, RateLimited, ServiceUnavailable,
+                                       ValidationFailed)
 from quantum_voice.models.calls import ConsentRecord, Conversation
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.system import SystemMetric
 from quantum_voice.services import livekit_rooms, media
 from quantum_voice.services.conversations import CALL_ENDED, OPEN_STATUSES, CallSetup
 from quantum_voice.services.deployment import hash_client_ip
-from quantum_voice.services.public_calls.call_limits import check_resume_limits, use_capacity, why_not_accepting
-from quantum_voice.services.public_calls.call_tickets import expires_in, first_use, release, seal, unseal
+from quantum_voice.services.public_calls.call_limits import (check_placement_limits, check_resume_limits,
+                                                             give_back_capacity, use_capacity, why_not_accepting)
+from quantum_voice.services.public_calls.call_tickets import (expires_in, first_use, keep_unused, release, seal,
+                                                              unseal)
 
 _CLIENT_METRICS = ("connect_ms", "rtt_ms", "jitter_ms", "packets_lost", "audio_drops", "duration_s", "reconnects")
 CALL_NOT_FOUND = "We couldn't find this call to reconnect it. Press Call to start again."
+ALREADY_PLACED = "This call was already placed. Go back and press Call again to start a new one."
+TRIED_TOO_OFTEN = "This call could not be connected after several tries. Go back and press Call again."
 WEBRTC_UNAVAILABLE = ("This browser's WebRTC offer could not be used. Connect over the WebSocket instead "
                       "(/api/public/calls/socket) with the same ticket: it has not been used.")
 
@@ -70,17 +75,22 @@ class LiveKitJoin:
 
 
 def place_call(session: Session, ticket: str, *, sdp: str, ip: str | None, user_agent: str | None) -> PlacedCall:
-    """The browser's WebRTC offer → a voice sidecar's answer. The ticket works once."""
+    """The browser's WebRTC offer → a voice sidecar's answer. The ticket works once; an offer the sidecar refuses
+    hands it back (a few times at most) for the WebSocket fallback. Only a placed call uses up the campaign's line:
+    a failed one gives its count back. Attempts are limited per caller address (``check_placement_limits``)."""
+    check_placement_limits(ip)
     claims = unseal("ticket", ticket, "Your call link has expired. Go back and press Call again.")
     if not sdp or "m=audio" not in sdp:
         raise ValidationFailed("The browser's offer has no audio. Allow the microphone and try again.", field="sdp")
     campaign, setup = ticketed_call(session, claims, ip=ip, user_agent=user_agent)
     try:
         answer = media.open_browser_call(session, campaign_id=campaign.id, sdp=sdp, setup=setup)
-    except DomainError as exc:
-        if exc.code != "bad_offer":
+    except BaseException as exc:
+        give_back_capacity(campaign.id, is_test=setup.is_test)  # no call was placed
+        if not isinstance(exc, DomainError) or exc.code != "bad_offer":
             raise
-        release(claims["nonce"])  # no call was opened: the ticket still works, for the socket
+        if not release(claims["nonce"]):  # the ticket still works, for the socket, unless it was replayed
+            raise ValidationFailed(TRIED_TOO_OFTEN, field="ticket") from None
         raise DomainError(WEBRTC_UNAVAILABLE, code="webrtc_unavailable") from None
     token = call_token_for(organization_id=campaign.organization_id, worker_id=answer.worker_id,
                            call_id=answer.call_id, conversation_id=answer.conversation_id, campaign_id=campaign.id)
@@ -133,6 +143,7 @@ def open_socket_call(session: Session, *, ticket: str | None = None, call_token:
         lost = lost_call(session, resume_token, ip=ip)
         return SocketCall(organization_id=lost.organization_id, sidecars=lost.sidecars,
                           campaign_id=lost.campaign_id, resume=lost.conversation_id)
+    check_placement_limits(ip)
     if call_token:
         claims = unseal("call", call_token, "This call has already ended. Go back and press Call again.")
         return SocketCall(organization_id=claims["org"], sidecars=media.sidecar_of_call(session, claims["worker"]),
@@ -143,8 +154,19 @@ def open_socket_call(session: Session, *, ticket: str | None = None, call_token:
                                "dropped).", field="ticket")
     claims = unseal("ticket", ticket, "Your call link has expired. Go back and press Call again.")
     campaign, setup = ticketed_call(session, claims, ip=ip, user_agent=user_agent)
+    try:
+        sidecars = media.sidecars_for_call(session, campaign_id=campaign.id)
+    except BaseException:
+        give_back_capacity(campaign.id, is_test=setup.is_test)
+        raise
     return SocketCall(organization_id=campaign.organization_id, campaign_id=campaign.id, setup=setup,
-                      sidecars=media.sidecars_for_call(session, campaign_id=campaign.id))
+                      sidecars=sidecars)
+
+
+def socket_call_not_opened(call: SocketCall) -> None:
+    """No sidecar took the new call ``open_socket_call`` checked: it gives back its count on the campaign's line."""
+    if call.setup is not None and call.campaign_id is not None:
+        give_back_capacity(call.campaign_id, is_test=call.setup.is_test)
 
 
 def join_livekit_call(session: Session, ticket: str, *, ip: str | None, user_agent: str | None) -> LiveKitJoin:
@@ -152,12 +174,17 @@ def join_livekit_call(session: Session, ticket: str, *, ip: str | None, user_age
     ticket checks, then a room and the caller's token whose dispatch carries the call's setup (the typed email and
     the consent ticket included) to the voice worker. The ticket works once."""
     livekit_rooms.livekit_config()  # not configured: a clear 503 before the ticket is used up
+    check_placement_limits(ip)
     claims = unseal("ticket", ticket, "Your call link has expired. Go back and press Call again.")
     campaign, setup = ticketed_call(session, claims, ip=ip, user_agent=user_agent)
-    room = livekit_rooms.open_call_room(livekit_rooms.CallDispatch(
-        campaign_id=campaign.id, channel=setup.channel, is_test=setup.is_test, qr_code_id=setup.qr_code_id,
-        caller_ip_hash=setup.caller_ip_hash, user_agent=setup.user_agent, caller_email=setup.caller_email,
-        consent_record_id=setup.consent_record_id))
+    try:
+        room = livekit_rooms.open_call_room(livekit_rooms.CallDispatch(
+            campaign_id=campaign.id, channel=setup.channel, is_test=setup.is_test, qr_code_id=setup.qr_code_id,
+            caller_ip_hash=setup.caller_ip_hash, user_agent=setup.user_agent, caller_email=setup.caller_email,
+            consent_record_id=setup.consent_record_id))
+    except BaseException:
+        give_back_capacity(campaign.id, is_test=setup.is_test)
+        raise
     token = call_token_for(organization_id=campaign.organization_id, worker_id="livekit", call_id=room.room,
                            conversation_id=0, campaign_id=campaign.id)
     return LiveKitJoin(url=room.url, room=room.room, identity=room.identity, token=room.token, call_token=token)
@@ -173,7 +200,8 @@ def call_token_for(*, organization_id: int, worker_id: str, call_id: str, conver
 def ticketed_call(session: Session, claims: dict[str, Any], *, ip: str | None,
                   user_agent: str | None) -> tuple[Campaign, CallSetup]:
     """The checks a call from the email gate's ticket must pass, whatever carries it, and its setup. The ticket
-    is used up here."""
+    is used up here, and the call counted on the campaign's line (``use_capacity``): a caller that then fails to
+    place it gives the count back (``give_back_capacity``)."""
     campaign = session.get(Campaign, claims["campaign"])
     if campaign is None or campaign.deleted_at is not None:
         raise NotFound("This campaign no longer exists.")
@@ -183,12 +211,14 @@ def ticketed_call(session: Session, claims: dict[str, Any], *, ip: str | None,
             raise ServiceUnavailable(reason, code="not_accepting_calls")
     record = session.get(ConsentRecord, claims["consent"])
     if record is None or record.conversation_id is not None:
-        raise ValidationFailed("This call was already placed. Go back and press Call again to start a new one.",
-                               field="ticket")
-    use_capacity(campaign, is_test=bool(claims["test"]))  # a busy line leaves the ticket unused
-    if not first_use(claims["nonce"]):
-        raise ValidationFailed("This call was already placed. Go back and press Call again to start a new one.",
-                               field="ticket")
+        raise ValidationFailed(ALREADY_PLACED, field="ticket")
+    if not first_use(claims["nonce"]):  # a replayed ticket: no call, nothing counted
+        raise ValidationFailed(ALREADY_PLACED, field="ticket")
+    try:
+        use_capacity(campaign, is_test=bool(claims["test"]))
+    except RateLimited:
+        keep_unused(claims["nonce"])  # a busy line leaves the ticket unused, to try again in a few minutes
+        raise
     setup = CallSetup(channel=claims["channel"], is_test=bool(claims["test"]), qr_code_id=claims["qr"],
                       caller_ip_hash=hash_client_ip(ip), user_agent=(user_agent or None) and user_agent[:400],
                       caller_email=record.email, consent_record_id=record.id)
