@@ -66,8 +66,8 @@ def upgrade() -> None:
     with op.batch_alter_table("consent_records", recreate="never") as batch_op:
         batch_op.add_column(sa.Column("erased_at", UTCDateTime(), nullable=True))
     op.create_index("ix_conversations_lead_id", "conversations", ["lead_id"])
-    op.execute("UPDATE conversations SET lead_id = (SELECT l.id FROM leads l WHERE l.conversation_id = "
-               "conversations.id ORDER BY l.id LIMIT 1)")
+    # UPDATE … FROM (SQLite ≥ 3.33): one join, not a subquery per call (leads.conversation_id has no index)
+    op.execute("UPDATE conversations SET lead_id = l.id FROM leads l WHERE l.conversation_id = conversations.id")
     op.execute("UPDATE leads SET is_test = COALESCE((SELECT c.is_test FROM conversations c "
                "WHERE c.id = leads.conversation_id), is_test)")
     for old, new in _STATUS_UP.items():

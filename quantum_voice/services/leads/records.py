@@ -105,8 +105,9 @@ def filtered(repo: OrgRepository, leads: LeadFilter):
     if leads.created_to:
         stmt = stmt.where(Lead.created_at < _day_start(leads.created_to + timedelta(days=1)))
     if leads.query:
-        contact = contact_matches(leads.query)
-        said = leads_said(repo.session.get_bind().dialect.name, org, leads.query)
+        dialect = repo.session.get_bind().dialect.name
+        contact = contact_matches(dialect, leads.query)
+        said = leads_said(dialect, org, leads.query)
         conditions = [c for c in (contact, col(Lead.id).in_(said) if said is not None else None) if c is not None]
         stmt = stmt.where(or_(*conditions))
     return stmt

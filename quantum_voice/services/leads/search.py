@@ -1,9 +1,10 @@
-"""Finding leads by what was said: full-text search over transcript turns, and the text conditions of the lead
-search (name, email, phone, company).
+"""Finding leads by the search box: any part of a name, email, company or phone number, and words said in
+their calls.
 
-The index is made by migration 0006 and kept in step with ``transcript_turns`` by the database (SQLite FTS5 with
-triggers; PostgreSQL a GIN expression index), so no write path can forget it. Neither is a model object:
-``include_in_autogenerate`` keeps Alembic's model comparison from reporting them.
+Both go through indexes the database keeps in step itself, so no write path can forget them: over transcript turns
+(migration 0006: SQLite FTS5 with triggers, PostgreSQL a GIN index on ``to_tsvector``) and over each lead's
+contact text (migration 0008: SQLite FTS5 with the trigram tokenizer, PostgreSQL ``pg_trgm``). None is a model
+object: ``include_in_autogenerate`` keeps Alembic's model comparison from reporting them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from quantum_voice.models.leads import Lead
 
 SQLITE_TABLE = "transcript_turns_fts"
 POSTGRES_INDEX = "ix_transcript_turns_search"
+SQLITE_CONTACT_TABLE = "leads_contact_fts"
+POSTGRES_CONTACT_INDEX = "ix_leads_contact_search"
+TRIGRAM = 3  # the shortest text the contact indexes can find; shorter searches read every lead
 MAX_TERMS = 8
 MAX_QUERY_CHARS = 200
 
@@ -27,8 +31,8 @@ def include_in_autogenerate(name: str | None, type_: str, parent_names: dict) ->
     if not name:
         return True
     if type_ == "table":
-        return not name.startswith(SQLITE_TABLE)
-    return name != POSTGRES_INDEX
+        return not name.startswith((SQLITE_TABLE, SQLITE_CONTACT_TABLE))
+    return name not in (POSTGRES_INDEX, POSTGRES_CONTACT_INDEX)
 
 
 def words_of(query: str) -> list[str]:
@@ -61,18 +65,33 @@ def leads_said(dialect: str, organization_id: int, query: str) -> Select | None:
                    col(Conversation.id).in_(matching)))
 
 
-def contact_matches(query: str) -> ColumnElement[bool] | None:
-    """A lead whose name, email, phone or company holds ``query`` (any case); phone digits match however written."""
-    query = query.strip()[:MAX_QUERY_CHARS]
+def _contact_text(row: str = "") -> str:
+    """A lead's searchable contact text as SQL: name, email and company in lower case, and the phone's digits.
+    The very expression migration 0008 indexes (PostgreSQL uses the index only for the same expression)."""
+    digits = f"coalesce({row}phone, '')"
+    for mark in (" ", "-", "+", "(", ")", "."):
+        digits = f"replace({digits}, '{mark}', '')"
+    return (f"lower(coalesce({row}name, '') || ' ' || coalesce({row}email, '') || ' ' || "
+            f"coalesce({row}company, '')) || ' ' || {digits}")
+
+
+def contact_matches(dialect: str, query: str) -> ColumnElement[bool] | None:
+    """A lead whose name, email or company holds ``query`` (any case), or whose phone holds its digits however
+    either is written."""
+    query = " ".join(query.split())[:MAX_QUERY_CHARS].lower()
     if not query:
         return None
-    like = f"%{_escape_like(query.lower())}%"
-    conditions = [func.lower(Lead.name).like(like, escape="\\"), func.lower(Lead.email).like(like, escape="\\"),
-                  func.lower(Lead.company).like(like, escape="\\")]
     digits = re.sub(r"\D", "", query)
-    if len(digits) >= 3:
-        conditions.append(col(Lead.phone).like(f"%{digits}%"))
-    return or_(*conditions)
+    needles = [query] + ([digits] if len(digits) >= TRIGRAM and digits != query else [])
+    if dialect == "postgresql":
+        return or_(*[text(f"({_contact_text('leads.')}) LIKE :n{i} ESCAPE '\\'").bindparams(
+            **{f"n{i}": f"%{_escape_like(n)}%"}) for i, n in enumerate(needles)])
+    if all(len(n) >= TRIGRAM for n in needles):
+        match = " OR ".join('"' + n.replace('"', '""') + '"' for n in needles)
+        return col(Lead.id).in_(text(f"SELECT rowid FROM {SQLITE_CONTACT_TABLE} WHERE {SQLITE_CONTACT_TABLE} "
+                                     "MATCH :contact").bindparams(contact=match))
+    return or_(*[text(f"({_contact_text('leads.')}) LIKE :n{i} ESCAPE '\\'").bindparams(
+        **{f"n{i}": f"%{_escape_like(n)}%"}) for i, n in enumerate(needles)])
 
 
 def _escape_like(value: str) -> str:

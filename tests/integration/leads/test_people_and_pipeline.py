@@ -107,6 +107,11 @@ def test_the_list_filters_searches_and_sorts(owner_id):
     assert names(query="ANA@example") == ["Ana Lopez"] and names(query="chen") == ["Bo Chen"]
     assert names(query="555 010 3000") == ["Bo Chen"]  # digits match however the phone is written
     assert names(query="100%_") == []  # LIKE wildcards are literal
+    assert names(query="na@exa") == ["Ana Lopez"]  # any part, through the contact index
+    assert names(query="bo") == ["Bo Chen"]  # shorter than the index's trigrams: read directly
+    with acting(owner_id) as repo:
+        repo.get(Lead, ids["Cy"]).company = "Diaz & Daughters Roofing"
+    assert names(query="daughters") == ["Cy Diaz"]  # the index follows changes
     today = utcnow().date()
     assert names(created_from=today - timedelta(days=4), created_to=today) == ["Ana Lopez", "Bo Chen"]
     assert names(status="new") == names() and names(status="won") == []
