@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from quantum_voice.api.deps import Repo, client_ip
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.services import integrations
+from quantum_voice.services.flows.editing import live_campaign
 from quantum_voice.services.notifications import dispatch, policy
 from quantum_voice.services.permissions import Permission
 
@@ -112,11 +113,11 @@ def _policy_out(campaign: Campaign) -> NotificationPolicyOut:
 @campaign_router.get("/{campaign_id}/notifications", response_model=NotificationPolicyOut)
 def get_campaign_notifications(campaign_id: int, repo: Repo) -> NotificationPolicyOut:
     repo.scope.require(Permission.VIEW)
-    return _policy_out(repo.get(Campaign, campaign_id))
+    return _policy_out(live_campaign(repo, campaign_id))
 
 
 @campaign_router.put("/{campaign_id}/notifications", response_model=NotificationPolicyOut)
 def set_campaign_notifications(campaign_id: int, body: NotificationPolicy, repo: Repo) -> NotificationPolicyOut:
     value = body.model_dump(exclude_none=True)
     policy.set_campaign_policy(repo, campaign_id, value or None)
-    return _policy_out(repo.get(Campaign, campaign_id))
+    return _policy_out(live_campaign(repo, campaign_id))

@@ -11,6 +11,7 @@ from quantum_voice.core.errors import ValidationFailed
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.leads import LeadBand
 from quantum_voice.models.notifications import NotificationChannel as C
+from quantum_voice.services.flows.editing import live_campaign
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
 
@@ -65,7 +66,7 @@ def channels_for(campaign: Campaign | None, band: str) -> list[str]:
 def set_campaign_policy(repo: OrgRepository, campaign_id: int, value: Any) -> dict[str, list[str]]:
     """Store a campaign's override (managers and up); ``None`` goes back to the defaults."""
     repo.scope.require(Permission.MANAGE_CAMPAIGNS)
-    campaign = repo.get(Campaign, campaign_id)
+    campaign = live_campaign(repo, campaign_id)
     settings = dict(campaign.settings or {})
     if value is None:
         settings.pop(SETTINGS_KEY, None)

@@ -173,3 +173,6 @@ def test_a_campaign_chooses_its_channels_per_band(client, owner):
     assert client.put(url, json={"hot": []}, headers=viewer).status_code == 403
     with session_scope() as session:
         assert session.get(Campaign, created["id"]).settings["notifications"] == {"hot": ["slack"], "cold": []}
+    assert client.delete(f"/api/campaigns/{created['id']}", headers=owner).status_code in (200, 204)
+    assert client.get(url, headers=owner).status_code == 404  # deleted campaigns stay deleted
+    assert client.put(url, json={"hot": []}, headers=owner).status_code == 404
