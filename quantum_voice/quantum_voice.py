@@ -17,8 +17,11 @@ from quantum_voice.pages.dashboard import dashboard_page
 from quantum_voice.pages.flow_designer import flow_designer_page
 from quantum_voice.pages.flows import flows_page
 from quantum_voice.pages.home import home_page
+from quantum_voice.pages.integrations import integrations_page
 from quantum_voice.pages.knowledge import knowledge_page
 from quantum_voice.pages.knowledge_upload import knowledge_upload_page
+from quantum_voice.pages.lead_detail import lead_detail_page
+from quantum_voice.pages.leads import leads_page
 from quantum_voice.pages.login import login_page
 from quantum_voice.pages.onboarding import onboarding_page
 from quantum_voice.pages.password import forgot_password_page, reset_password_page
@@ -39,9 +42,12 @@ from quantum_voice.states.campaigns import CampaignsState
 from quantum_voice.states.dashboard import DashboardState
 from quantum_voice.states.flow_designer import FlowDesignerState
 from quantum_voice.states.flows import FlowsState
+from quantum_voice.states.integrations import IntegrationsState
 from quantum_voice.states.invitation import AcceptInviteState
 from quantum_voice.states.knowledge import KnowledgeState
 from quantum_voice.states.knowledge.uploads import UploadsState
+from quantum_voice.states.lead_detail import LeadDetailState
+from quantum_voice.states.leads import LeadsState
 from quantum_voice.states.onboarding import OnboardingState
 from quantum_voice.states.session import SessionState
 from quantum_voice.states.team import TeamState
@@ -119,5 +125,8 @@ app.add_page(flow_designer_page, route="/flows/designer/[campaign_id]", title=ti
 app.add_page(knowledge_page, route="/knowledge", title=title("Knowledge"), on_load=KnowledgeState.load)
 app.add_page(knowledge_upload_page, route="/knowledge/upload", title=title("Upload documents"),
              on_load=[UploadsState.drop_unsent, KnowledgeState.load])
+app.add_page(leads_page, route="/leads", title=title("Leads"), on_load=LeadsState.load)
+app.add_page(lead_detail_page, route="/leads/[lead_id]", title=title("Lead"), on_load=LeadDetailState.load)
 app.add_page(team_page, route="/team", title=title("Team"), on_load=TeamState.load)
+app.add_page(integrations_page, route="/integrations", title=title("Integrations"), on_load=IntegrationsState.load)
 app.add_page(admin_page, route="/admin", title=title("Admin"), on_load=AdminState.load)

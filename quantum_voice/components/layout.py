@@ -48,9 +48,11 @@ def nav_links(active: str) -> rx.Component:
     return rx.vstack(
         nav_link("Dashboard", "/dashboard", "layout-dashboard", active == "/dashboard"),
         nav_link("Campaigns", "/campaigns", "megaphone", active == "/campaigns"),
+        nav_link("Leads", "/leads", "contact", active == "/leads"),
         nav_link("Flows", "/flows", "workflow", active == "/flows"),
         nav_link("Knowledge", "/knowledge", "book-open", active == "/knowledge"),
         nav_link("Team", "/team", "users", active == "/team"),
+        nav_link("Integrations", "/integrations", "plug", active == "/integrations"),
         rx.cond(SessionState.can_view_admin, nav_link("Admin", "/admin", "shield-check", active == "/admin")),
         spacing="1",
         width="100%",

@@ -8,8 +8,8 @@ from quantum_voice.states.dashboard import CampaignRow, DashboardState as S
 STATUS_COLOURS = {"live": "green", "draft": "gray", "paused": "amber", "archived": "gray"}
 
 
-def metric(label: str, value, icon: str, hint: str) -> rx.Component:
-    return rx.card(
+def metric(label: str, value, icon: str, hint: str, href: str = "", id: str = "") -> rx.Component:
+    card = rx.card(
         rx.vstack(
             rx.hstack(rx.text(label, size="2", color_scheme="gray", weight="medium"), rx.spacer(),
                       rx.icon(icon, size=18, color="var(--accent-10)"), width="100%"),
@@ -18,15 +18,21 @@ def metric(label: str, value, icon: str, hint: str) -> rx.Component:
             spacing="2",
         ),
         size="2",
+        **({"_hover": {"background_color": "var(--gray-a2)"}} if href else {}),
     )
+    if not href:
+        return card
+    return rx.link(card, href=href, underline="none", color="inherit", id=id or None,
+                   aria_label=f"{label}: open the list")
 
 
 def metrics() -> rx.Component:
     return rx.grid(
         metric("Campaigns", S.campaign_count, "megaphone", "Not archived"),
         metric("Calls", S.call_count, "phone", "All time, test calls excluded"),
-        metric("Leads", S.lead_count, "user-round-plus", "All time"),
-        metric("Hot leads", S.hot_lead_count, "flame", "Ready for a follow-up"),
+        metric("Leads", S.lead_count, "user-round-plus", "All time", href="/leads", id="dashboard-leads"),
+        metric("Hot leads", S.hot_lead_count, "flame", "Ready for a follow-up", href="/leads?band=hot",
+               id="dashboard-hot-leads"),
         columns=rx.breakpoints(initial="1", xs="2", md="4"),
         spacing="4",
         width="100%",

@@ -16,6 +16,7 @@ import pytest
 
 from quantum_voice.core.config import REPO_ROOT
 from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.unit.notifications.receivers import Receiver
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -29,6 +30,8 @@ class LiveApp:
     database_url: str
     log_path: Path
     data_dir: Path  # its secret key too: a second voice sidecar beside it needs both
+    slack: Receiver  # where the app's Slack and Asana requests go (SLACK_BASE_URL, ASANA_BASE_URL)
+    asana: Receiver
 
 
 def _free_port() -> int:
@@ -58,7 +61,9 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SMTP_HOST")}
-    env.update(DATA_DIR=str(data_dir), APP_URL=url, PORT=str(port), LOG_LEVEL="INFO")
+    slack, asana = Receiver("slack").start(), Receiver("asana").start()
+    env.update(DATA_DIR=str(data_dir), APP_URL=url, PORT=str(port), LOG_LEVEL="INFO", SLACK_BASE_URL=slack.url,
+               ASANA_BASE_URL=asana.url)
     # Given a PostgreSQL DATABASE_URL, the app under test runs on a fresh database on that server.
     database_url = f"sqlite:///{data_dir / 'quantum_voice.db'}"
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
@@ -70,8 +75,11 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(url, proc, log_path, timeout=300)
-        yield LiveApp(url=url, database_url=database_url, log_path=log_path, data_dir=data_dir)
+        yield LiveApp(url=url, database_url=database_url, log_path=log_path, data_dir=data_dir, slack=slack,
+                      asana=asana)
     finally:
+        slack.stop()
+        asana.stop()
         os.killpg(proc.pid, 15)
         try:
             proc.wait(timeout=20)
