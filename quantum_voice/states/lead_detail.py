@@ -89,6 +89,9 @@ def reasons(breakdown: list[dict]) -> list[Reason]:
                    points=f"{int(item.get('points') or 0):+d}") for item in breakdown or []]
 
 
+CHANNEL_NAMES = {"slack": "Slack", "asana": "Asana", "email": "email", "digest": "the daily digest"}
+
+
 def history_text(activity: LeadActivity, names: dict[int, str]) -> str:
     """One line of the lead's history in words (``names``: who members are, for assignments)."""
     details = activity.details or {}
@@ -105,9 +108,10 @@ def history_text(activity: LeadActivity, names: dict[int, str]) -> str:
     if kind == ActivityKind.MERGED.value:
         return "Merged with an earlier lead of the same person"
     if kind == ActivityKind.NOTIFIED.value:
-        channel, status = details.get("channel"), details.get("status")
-        return " ".join(p for p in ("Notified", f"by {channel}" if channel else "", f"({status})" if status else "")
-                        if p)
+        channel = CHANNEL_NAMES.get(details.get("channel"), details.get("channel") or "a channel")
+        reason = f": {details['error']}" if details.get("error") else ""
+        return {"sent": f"Sent to {channel}", "skipped": f"Not sent to {channel}{reason}",
+                "failed": f"Sending to {channel} failed{reason}"}.get(details.get("status"), f"Queued for {channel}")
     if kind == ActivityKind.EXPORTED.value:
         return "Personal data exported"
     if kind == ActivityKind.ERASED.value:

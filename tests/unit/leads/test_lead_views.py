@@ -84,7 +84,9 @@ def test_history_lines_say_what_changed_in_words():
     assert history_text(activity("created", conversation_id=4), names) == "Became a lead on a call"
     assert history_text(activity("created", returning=True), names) == "Called again"
     assert history_text(activity("erased"), names) == "Personal data erased"
-    assert history_text(activity("notified", channel="slack", status="sent"), names) == "Notified by slack (sent)"
+    assert history_text(activity("notified", channel="slack", status="sent"), names) == "Sent to Slack"
+    assert history_text(activity("notified", channel="asana", status="skipped", error="Asana is not connected."),
+                        names) == "Not sent to Asana: Asana is not connected."
 
 
 def test_the_watch_loop_reads_every_waiting_announcement_without_blocking():
