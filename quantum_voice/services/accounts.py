@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -240,6 +241,14 @@ def _pair_wait(failures: int, settings: Settings) -> int:
     return 0 if failures < free else min(2 ** (failures - free), settings.login_window_seconds)
 
 
+KNOWN_ADDRESS_SECONDS = 30 * 24 * 3600
+
+
+def _known_key(email: str, address: str) -> str:
+    """Where a successful sign-in from ``address`` is remembered for a month (not the address itself in clear)."""
+    return "sign-in:known:" + hashlib.sha256(f"{email}|{address}".encode()).hexdigest()
+
+
 def _minutes(seconds: int) -> str:
     minutes = max(1, (seconds + 59) // 60)
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
@@ -258,9 +267,11 @@ def authenticate(session: Session, *, email: str, password: str, ip: str | None,
     ip_limit, anywhere_limit = _limits(settings)
     email_key, address = email.strip().lower(), ip or "unknown"
     pair, wait_key = f"pair:{email_key}:{address}", f"wait:{email_key}:{address}"
+    known = get_cache().get(_known_key(email_key, address)) is not None
     checks = [(pair, limiter.peek(wait_key, Limit(1, 1))),  # present while this address must wait
-              (f"ip:{address}", limiter.peek(f"ip:{address}", ip_limit)),
-              (f"account:{email_key}", limiter.peek(f"account:{email_key}", anywhere_limit))]
+              (f"ip:{address}", limiter.peek(f"ip:{address}", ip_limit))]
+    if not known:  # a guessing crowd can stop new addresses, never the owner's own (where they signed in before)
+        checks.append((f"account:{email_key}", limiter.peek(f"account:{email_key}", anywhere_limit)))
     blocked = [(key, verdict.retry_after) for key, verdict in checks if not verdict.allowed]
     if blocked:
         key, retry_after = blocked[0]
@@ -290,6 +301,7 @@ def authenticate(session: Session, *, email: str, password: str, ip: str | None,
             "Didn't get it? Ask for a new one with \"Resend verification email\".", code="email_not_verified")
 
     limiter.reset(pair)
+    get_cache().set(_known_key(email_key, address), "1", ttl_seconds=KNOWN_ADDRESS_SECONDS)
     if user.password_hash and password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

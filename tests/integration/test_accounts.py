@@ -125,15 +125,19 @@ def test_the_wait_doubles_with_each_failure_up_to_the_window(settings):
     assert all(a <= b for a, b in zip(waits, waits[1:]))
 
 
-def test_one_account_guessed_from_everywhere_is_capped(session, settings, monkeypatch):
+def test_one_account_guessed_from_everywhere_is_capped_but_its_owner_gets_in(session, settings, monkeypatch):
     monkeypatch.setattr(settings, "login_max_attempts_per_account_anywhere", 3)
     verified_owner(session)
+    accounts.authenticate(session, email="owner@example.com", password=PASSWORD, ip="10.0.9.9", settings=settings)
     for n in range(3):
         with pytest.raises(NotAuthenticated):
             accounts.authenticate(session, email="owner@example.com", password="wrong-password-1", ip=f"10.0.1.{n}",
                                   settings=settings)
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimited):  # a new address must wait out the crowd
         accounts.authenticate(session, email="owner@example.com", password=PASSWORD, ip="10.0.2.1", settings=settings)
+    # the owner's own address, where they signed in before, is not locked out by others' guesses
+    assert accounts.authenticate(session, email="owner@example.com", password=PASSWORD, ip="10.0.9.9",
+                                 settings=settings).email == "owner@example.com"
 
 
 def test_sign_in_is_throttled_per_ip(session, settings, monkeypatch):
