@@ -17,3 +17,10 @@ def pager(state: Any) -> rx.Component:
                        disabled=state.page >= state.page_count - 1, aria_label="Next page"),
         justify="end", align="center", width="100%",
     ))
+
+
+def icon_bubble(icon: str, size: int = 24) -> rx.Component:
+    """The accent-tinted round icon that heads an empty state or a confirmation."""
+    box = f"{size * 2}px"
+    return rx.center(rx.icon(icon, size=size, color="var(--accent-11)"), width=box, height=box, border_radius="50%",
+                     background_color="var(--accent-a3)")

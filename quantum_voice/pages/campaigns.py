@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from quantum_voice.components.listing import pager
+from quantum_voice.components.listing import icon_bubble, pager
 
 from quantum_voice.components.campaigns import status_badge
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, form_alert, text_input
@@ -90,8 +90,7 @@ def new_button(id: str) -> rx.Component:
 def empty_state() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.center(rx.icon("megaphone", size=24, color="var(--accent-11)"), width="48px", height="48px",
-                      border_radius="50%", background_color="var(--accent-a3)"),
+            icon_bubble("megaphone"),
             rx.heading("No campaigns yet", size="4"),
             rx.text("A campaign is one call line for one purpose — an open house, a flyer drop, your website. It "
                     "has its own conversation flow, knowledge base, call link, QR codes and website button, and "

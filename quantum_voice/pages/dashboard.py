@@ -3,6 +3,7 @@
 import reflex as rx
 
 from quantum_voice.components.layout import app_layout, page_header
+from quantum_voice.components.listing import icon_bubble
 from quantum_voice.states.dashboard import CampaignRow, DashboardState as S
 
 STATUS_COLOURS = {"live": "green", "draft": "gray", "paused": "amber", "archived": "gray"}
@@ -69,8 +70,7 @@ def campaign_item(campaign: CampaignRow) -> rx.Component:
 def empty_state() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.center(rx.icon("phone-incoming", size=24, color="var(--accent-11)"), width="48px", height="48px",
-                      border_radius="50%", background_color="var(--accent-a3)"),
+            icon_bubble("phone-incoming"),
             rx.heading("No calls yet", size="4"),
             rx.text("Calls and leads appear here as soon as callers reach one of your campaigns — by scanning "
                     "its QR code or opening its call link. Each call is transcribed, and the people who leave "

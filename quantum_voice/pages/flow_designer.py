@@ -8,6 +8,7 @@ from quantum_voice.components.flow_canvas import flow_canvas, palette_item
 from quantum_voice.components import forms
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field
 from quantum_voice.components.layout import app_layout
+from quantum_voice.components.listing import icon_bubble
 from quantum_voice.services.flows.document import NODE_FORMS, FieldSpec
 from quantum_voice.services.flows.node_types import NODE_SPECS
 from quantum_voice.states.flow_designer import (
@@ -263,8 +264,7 @@ def edge_panel() -> rx.Component:
 
 def empty_panel() -> rx.Component:
     return rx.vstack(
-        rx.center(rx.icon("mouse-pointer-click", size=22, color="var(--accent-11)"), width="44px", height="44px",
-                  border_radius="50%", background_color="var(--accent-a3)"),
+        icon_bubble("mouse-pointer-click", 22),
         rx.text("Nothing selected", size="3", weight="bold"),
         rx.text(rx.cond(Flow.can_edit,
                         "Click a node to change what it says and does, or a connection to set its condition. "

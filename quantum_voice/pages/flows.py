@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from quantum_voice.components.listing import pager
+from quantum_voice.components.listing import icon_bubble, pager
 
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE
 from quantum_voice.components.layout import app_layout, page_header
@@ -98,8 +98,7 @@ def table() -> rx.Component:
 def empty_state() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.center(rx.icon("workflow", size=24, color="var(--accent-11)"), width="48px", height="48px",
-                      border_radius="50%", background_color="var(--accent-a3)"),
+            icon_bubble("workflow"),
             rx.heading("No campaigns yet", size="4"),
             rx.text("A flow is what the AI agent does on a call: greet, take the caller's details and consent, "
                     "answer from your documents and hand over to your team. Each campaign has one. Create a "

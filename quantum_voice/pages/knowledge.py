@@ -5,6 +5,7 @@ import reflex as rx
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, field_error, form_alert
 from quantum_voice.components.knowledge import base_picker, confirm_dialog, section, status_badge
 from quantum_voice.components.layout import app_layout, page_header
+from quantum_voice.components.listing import icon_bubble
 from quantum_voice.states.knowledge.asking import AskState as Ask, SourceRow
 from quantum_voice.states.knowledge.bases import RENAME_NAME, BasesState as Bases
 from quantum_voice.states.knowledge.documents import DocumentsState as Docs
@@ -89,8 +90,7 @@ def bases_bar() -> rx.Component:
 def empty_state() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.center(rx.icon("book-open", size=24, color="var(--accent-11)"), width="48px", height="48px",
-                      border_radius="50%", background_color="var(--accent-a3)"),
+            icon_bubble("book-open"),
             rx.heading("No knowledge base yet", size="4"),
             rx.text("A knowledge base holds the brochures, price lists and FAQs your AI agent answers callers "
                     "from, with the source behind every answer. Create one, then upload its documents.",

@@ -6,6 +6,7 @@ import reflex as rx
 
 from quantum_voice.components.knowledge import base_picker, section, status_badge
 from quantum_voice.components.layout import app_layout, page_header
+from quantum_voice.components.listing import icon_bubble
 from quantum_voice.services.knowledge.intake import MAX_FILES_PER_UPLOAD
 from quantum_voice.states.knowledge.root import KnowledgeState as S
 from quantum_voice.states.knowledge.uploads import UploadRow, UploadsState as U
@@ -31,8 +32,7 @@ def selected_file_sizes(upload_id: str) -> rx.Var:
 def drop_zone() -> rx.Component:
     return rx.upload(
         rx.vstack(
-            rx.center(rx.icon("cloud-upload", size=24, color="var(--accent-11)"), width="48px", height="48px",
-                      border_radius="50%", background_color="var(--accent-a3)"),
+            icon_bubble("cloud-upload"),
             rx.text("Drag files here, or click to choose", size="3", weight="medium"),
             rx.text("PDF, Word (.docx), text or Markdown · up to ", U.max_upload_mb, " MB each", size="2",
                     color_scheme="gray"),

@@ -6,7 +6,7 @@ import reflex as rx
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE
 from quantum_voice.components.layout import app_layout, page_header
 from quantum_voice.components.leads import lead_status_badge, score_with_band
-from quantum_voice.components.listing import pager
+from quantum_voice.components.listing import icon_bubble, pager
 from quantum_voice.states.leads import LeadListRow, LeadsState as S, Option
 
 WIDE_ONLY = ["none", "none", "table-cell"]
@@ -152,8 +152,7 @@ def table() -> rx.Component:
 def empty_state() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.center(rx.icon("contact", size=24, color="var(--accent-11)"), width="48px", height="48px",
-                      border_radius="50%", background_color="var(--accent-a3)"),
+            icon_bubble("contact"),
             rx.heading("No leads yet", size="4"),
             rx.text("Leads appear here when callers agree to be contacted. Share a campaign's call link or QR code, "
                     "or put its button on your website: every caller who leaves their details becomes a lead, "

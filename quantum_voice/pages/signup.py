@@ -4,6 +4,7 @@ import reflex as rx
 
 from quantum_voice.components.forms import form_alert, submit_button, text_input
 from quantum_voice.components.layout import auth_layout
+from quantum_voice.components.listing import icon_bubble
 from quantum_voice.services.accounts import MIN_PASSWORD_LENGTH
 from quantum_voice.states.auth import SignupState
 
@@ -30,8 +31,7 @@ def signup_form() -> rx.Component:
 
 def check_inbox() -> rx.Component:
     return rx.vstack(
-        rx.center(rx.icon("mail-check", size=28, color="var(--accent-11)"), width="56px", height="56px",
-                  border_radius="50%", background_color="var(--accent-a3)"),
+        icon_bubble("mail-check", 28),
         rx.heading("Check your inbox", size="6"),
         rx.text("We sent a message to ", rx.text.strong(SignupState.done_email),
                 ". Open its link to activate your account, then sign in.", size="2", align="center"),
