@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 from quantum_voice.core.config import REPO_ROOT
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.unit.notifications.receivers import Receiver
+from tests.local_server import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -33,11 +33,6 @@ class LiveApp:
     slack: Receiver  # where the app's Slack and Asana requests go (SLACK_BASE_URL, ASANA_BASE_URL)
     asana: Receiver
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: float) -> None:
@@ -58,7 +53,7 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log_path: Path, timeout: fl
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     data_dir = tmp_path_factory.mktemp("live-data")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SMTP_HOST")}
     slack, asana = Receiver("slack").start(), Receiver("asana").start()

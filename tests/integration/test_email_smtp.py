@@ -1,6 +1,5 @@
 """Mail through a real SMTP server (aiosmtpd on localhost), and what happens when SMTP is down."""
 
-import socket
 from email import message_from_bytes
 
 import pytest
@@ -12,6 +11,7 @@ from quantum_voice.core.config import reset_settings
 from quantum_voice.models.system import EmailMessage
 from quantum_voice.services import accounts
 from tests.factories import PASSWORD
+from tests.local_server import free_port
 
 
 class _Inbox:
@@ -23,11 +23,6 @@ class _Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def _check_login(server, session, envelope, mechanism, auth_data):
     ok = auth_data.login == b"mailer" and auth_data.password == b"mail-secret"
@@ -37,7 +32,7 @@ def _check_login(server, session, envelope, mechanism, auth_data):
 @pytest.fixture
 def smtp_server(monkeypatch):
     inbox = _Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=_check_login,
                             auth_require_tls=False)
     controller.start()
@@ -78,7 +73,7 @@ def test_wrong_smtp_credentials_fail_visibly_without_losing_the_signup(session, 
 
 def test_unreachable_smtp_keeps_the_message_in_the_outbox(session, monkeypatch):
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(_free_port()))  # nothing listens there
+    monkeypatch.setenv("SMTP_PORT", str(free_port()))  # nothing listens there
     monkeypatch.setenv("SMTP_TIMEOUT_SECONDS", "2")
     reset_settings()
     accounts.signup(session, email="ana@example.com", password=PASSWORD, organization_name="Acme")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 
@@ -18,6 +17,7 @@ from quantum_voice.services import campaigns, integrations
 from quantum_voice.services.notifications import queue_lead_notifications
 from quantum_voice.services.tenancy import OrgRepository
 from tests.factories import repo_for, verified_owner
+from tests.local_server import free_port
 from tests.unit.notifications.receivers import (
     ASANA_PROJECT, ASANA_TOKEN, RESEND_KEY, SLACK_CHANNEL, SLACK_TOKEN, Receiver)
 
@@ -100,11 +100,6 @@ class Inbox:
         self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
         return "250 OK"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
