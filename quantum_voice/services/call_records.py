@@ -145,14 +145,21 @@ def update_lead(lead: Lead, flow: FlowDefinition, state: FlowState, now: datetim
 
 
 def _hand_off(repo: OrgRepository, conversation: Conversation, lead: Lead | None, action: Action) -> None:
-    conversation.status = ConversationStatus.HANDED_OFF.value
+    """The request for a person. Held (someone can take the call): the call waits in the queue. Not held (no one
+    can): the request is kept for the team to follow up, as ``abandoned``, and the AI carries on with the call."""
+    held = action.data.get("held", True)
+    if held:
+        conversation.status = ConversationStatus.HANDED_OFF.value
     if conversation.is_test:
         return  # simulator calls never reach the agents' queue
     repo.add(Handoff(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
                      lead_id=lead.id if lead else None, reason=str(action.data.get("reason", "flow"))[:30],
                      reason_detail=(action.data.get("detail") or None) and str(action.data["detail"])[:500],
                      priority=HANDOFF_PRIORITY.get(action.data.get("priority", "normal"), 2),
-                     required_skill=action.data.get("skill"), status=HandoffStatus.WAITING.value))
+                     required_skill=action.data.get("skill"),
+                     status=(HandoffStatus.WAITING if held else HandoffStatus.ABANDONED).value,
+                     notes=None if held else "No one could take the call live; the caller was told the team will "
+                                             "follow up."))
 
 
 def _finish(repo: OrgRepository, conversation: Conversation, flow: FlowDefinition, state: FlowState,

@@ -34,6 +34,9 @@ class CallContext:
     intents: IntentMatcher | None = field(default_factory=local_matcher)
     # An optional LLM that reads each turn (``understanding.py``); its reading is advice the rules check.
     understander: Understander | None = None
+    # Whether a person could take this call live now. False until the agent workspace exists (issue 16): a Dispatch
+    # node then records the request and the AI carries on, instead of holding the caller for no one.
+    agents_available: bool = False
 
 
 class Step:
@@ -49,6 +52,7 @@ class Step:
         self.end_reason = "completed"
         self._hops = 0
         self.entered: list[str] = []  # nodes entered this step, in order
+        self.interrupted: str | None = None  # the node a hand-off trigger broke into (triggers.py), this step
         self.low_confidence_counted = False  # a turn adds at most one to the low-confidence streak
 
     @property

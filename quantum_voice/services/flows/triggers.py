@@ -24,10 +24,18 @@ def hand_off_if_triggered(step: "Step", heard: "Heard | None" = None) -> bool:
     """Enter the first Dispatch node whose trigger fires. Returns whether the call was handed off."""
     if step.state.status != "active" or (step.node is not None and step.node.type in ("dispatch", "end")):
         return False
+    if step.state.handoff is not None:  # requested once already this call (no one could take it): say it's noted
+        asked_again = heard is not None and heard.understanding.handoff
+        if asked_again:
+            dispatch = step.flow.node(step.state.handoff.node_id) if step.flow.has_node(
+                step.state.handoff.node_id or "") else None
+            step.say(dispatch.config.hold_text if dispatch else "I've noted your request for the team.")
+            step.ask_again()
+        return asked_again
     for node in step.flow.nodes_of(NodeType.DISPATCH):
         reason = _fired(step, node.config.triggers, heard)
         if reason:
-            step.handoff_reason = reason
+            step.handoff_reason, step.interrupted = reason, step.state.node_id
             step.enter(node.id)
             return True
     return False

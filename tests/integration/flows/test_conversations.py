@@ -150,17 +150,19 @@ def test_hanging_up_before_consent_blanks_what_was_said(owner_id):
     assert rows(Lead) == [] and rows(ConsentRecord) == []
 
 
-def test_hand_off_queues_a_request_for_real_calls_but_not_for_tests(owner_id):
+def test_hand_off_keeps_a_request_for_real_calls_but_not_for_tests(owner_id):
     campaign_id = new_campaign(owner_id)
     real = call(owner_id, campaign_id, "I'm Ana, ana@example.com", "yes", "can I talk to a real person?")
     test = call(owner_id, campaign_id, "representative", setup=CallSetup(channel="simulator", is_test=True))
     handoffs = rows(Handoff)
     assert len(handoffs) == 1
     handoff = handoffs[0]
-    assert handoff.conversation_id == real and handoff.reason == "request" and handoff.status == "waiting"
+    # no one can take calls live yet: the request is kept for the team to follow up, and the call goes on
+    assert handoff.conversation_id == real and handoff.reason == "request" and handoff.status == "abandoned"
+    assert handoff.notes.startswith("No one could take the call live")
     assert handoff.priority == 3 and handoff.required_skill == "sales"
     assert handoff.lead_id == rows(Lead)[0].id
-    assert {c.id: c.status for c in rows(Conversation)} == {real: "handed_off", test: "handed_off"}
+    assert {c.id: c.status for c in rows(Conversation)} == {real: "active", test: "active"}
 
 
 def test_calls_keep_the_version_they_started_with(owner_id):

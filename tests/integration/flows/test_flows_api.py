@@ -233,7 +233,9 @@ def test_a_conversation_handed_off(client, owner):
                     "I need to talk to someone about the contract", "hello?")
     assert body["handoff"] == {"reason": "request", "detail": "I need to talk to someone about the contract",
                                "priority": "high", "skill": "sales"}
-    assert body["ended"] is False and body["turns"][-1]["agent"] == "I've noted your request for the team. You can hang up whenever you're ready."
+    # no one can take calls live yet: told so, and the AI goes on answering
+    assert body["turns"][-2]["agent"].startswith("I'm sorry, I can't put you through to a person on this call")
+    assert body["ended"] is False and body["turns"][-1]["agent"]
     assert body["lead"]["email"] == "ana@example.com"
 
 

@@ -68,8 +68,10 @@ def edge(source: str, target: str, condition: str = "") -> dict[str, Any]:
 
 
 class Call:
-    def __init__(self, flow: FlowDefinition, knowledge: Any = "default", wording: str = WORDING):
+    def __init__(self, flow: FlowDefinition, knowledge: Any = "default", wording: str = WORDING, *,
+                 agents_available: bool = False):
         self.flow = flow
+        self.agents_available = agents_available  # someone can take the call live (a Dispatch node then holds)
         self.knowledge = FixedPassages() if knowledge == "default" else knowledge
         self.wording = wording
         self.now = NOW
@@ -79,7 +81,8 @@ class Call:
 
     def ctx(self, stt_confidence: float | None = None) -> CallContext:
         return CallContext(organization_id=ORG_ID, now=self.now, knowledge=self.knowledge,
-                           consent_wording=self.wording, policy_version="2025-01", stt_confidence=stt_confidence)
+                           consent_wording=self.wording, policy_version="2025-01", stt_confidence=stt_confidence,
+                           agents_available=self.agents_available)
 
     def start(self) -> StepResult:
         return self._keep(engine.start(self.flow, self.ctx()), None)

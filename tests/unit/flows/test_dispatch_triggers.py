@@ -12,16 +12,32 @@ def flow_with_dispatch(**triggers) -> FlowDefinition:
         "edges": [edge("s", "qa"), edge("qa", "e", "done"), edge("human", "e")]})
 
 
-def in_conversation(flow: FlowDefinition) -> Call:
-    call = Call(flow)
+def in_conversation(flow: FlowDefinition, *, agents_available: bool = False) -> Call:
+    call = Call(flow, agents_available=agents_available)
     call.start()
     return call
 
 
-def test_explicit_request():
+def test_explicit_request_holds_when_someone_can_take_the_call():
+    call = in_conversation(flow_with_dispatch(), agents_available=True)
+    call.say("I'd like to talk to a human please")
+    assert call.actions("handoff")[0]["reason"] == "request" and call.actions("handoff")[0]["held"] is True
+    assert call.state.status == "handed_off"
+
+
+def test_with_no_one_to_take_it_the_request_is_noted_and_the_ai_carries_on():
     call = in_conversation(flow_with_dispatch())
     call.say("I'd like to talk to a human please")
-    assert call.actions("handoff")[0]["reason"] == "request" and call.state.status == "handed_off"
+    assert call.actions("handoff")[0]["held"] is False and call.state.handoff.reason == "request"
+    assert call.state.status == "active" and call.state.node_id == "qa"
+    assert call.reply.startswith("I'm sorry, I can't put you through to a person")
+    assert call.reply.endswith("Is there anything else I can help you with?")
+    call.say("is there parking?")  # still answered
+    assert call.reply.startswith("Every home has two parking spaces")
+    call.say("can I speak to someone please?")  # asked again: noted once, no second hand-off
+    assert not call.actions("handoff") and call.reply.startswith("I've noted your request for the team.")
+    call.say("no, that's all")
+    assert call.state.status == "ended"
 
 
 def test_request_is_ignored_when_the_dispatch_node_does_not_take_requests():
@@ -65,8 +81,12 @@ def test_k_unclear_turns_in_a_row_hand_off():
     call.say("what about that?")
     call.say("tell me more")
     handoff = call.actions("handoff")[0]
-    assert handoff["reason"] == "low_confidence" and call.state.status == "handed_off"
+    assert handoff["reason"] == "low_confidence" and call.state.handoff is not None
     assert call.reply.startswith("I'm sorry, I can't put you through to a person")
+    assert call.state.low_confidence_streak == 0  # back to answering, with a fresh count
+    call.say("what about that?")
+    call.say("tell me more")
+    assert not call.actions("handoff")  # requested once a call
 
 
 def test_clear_questions_the_documents_do_not_answer_never_hand_off():
@@ -102,7 +122,8 @@ def test_hand_off_request_in_the_middle_of_the_lead_gate_keeps_what_was_said():
     call = Call(template())
     call.start()
     call.say("I'm Ana and I want to speak to a person")
-    assert call.state.variables == {"name": "Ana"} and call.state.status == "handed_off"
+    assert call.state.variables == {"name": "Ana"} and call.state.handoff.reason == "request"
+    assert call.state.node_id == "lead_gate" and "email" in call.state.last_prompt.lower()  # on to what it needs
 
 
 def test_a_plausible_passage_is_offered_as_the_closest_and_a_no_gets_the_honest_fallback():

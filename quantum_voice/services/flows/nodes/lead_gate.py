@@ -49,6 +49,11 @@ def enter(step: "Step", node: "LeadGateNode") -> None:
     _ask_next(step, node)
 
 
+def carry_on(step: "Step", node: "LeadGateNode") -> None:
+    """Ask for what the gate still needs, its progress kept (after a hand-off no one could take broke in)."""
+    _ask_next(step, node)
+
+
 def respond(step: "Step", node: "LeadGateNode", heard: "Heard") -> None:
     said, asked = heard.understanding, step.state.gate.asking
     _check_new_email(step, node.config, heard)
