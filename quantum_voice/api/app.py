@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from quantum_voice.api import account, auth, campaigns, flows, integrations, knowledge, leads
-from quantum_voice.api import public_calls, qr
+from quantum_voice.api import handoffs, public_calls, qr
 from quantum_voice.api.errors import install_error_handlers
 from quantum_voice.api.input_checks import InputChecks
 from quantum_voice.api.limits import BodySizeLimit
@@ -32,6 +32,8 @@ def create_api() -> FastAPI:
     api.include_router(campaigns.router)
     api.include_router(flows.router)
     api.include_router(leads.router)
+    api.include_router(handoffs.router)
+    api.include_router(handoffs.agents_router)
     api.include_router(integrations.router)
     api.include_router(integrations.campaign_router)
     api.include_router(qr.router)

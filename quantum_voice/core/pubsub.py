@@ -1,18 +1,24 @@
 """Publish/subscribe for live updates (dashboards, agent alerts, call events).
 
 Redis channels when REDIS_URL is set, so several app processes and sidecars hear each other; an
-in-process broker otherwise. Messages are JSON objects. Nothing publishes yet: the leads workspace (issue 15) and
-the hand-off queue (issue 16) are its first users.
+in-process broker otherwise. Messages are JSON objects. The leads workspace (``services/leads/live.py``) and the
+hand-off queue (``services/handoffs/live.py``) publish with ``publish_after_commit``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import queue
 import threading
 from typing import Any, Protocol
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from quantum_voice.core.config import get_settings
+
+log = logging.getLogger(__name__)
 
 
 class Subscription(Protocol):
@@ -111,3 +117,15 @@ def get_pubsub() -> PubSub:
 def set_pubsub(pubsub: PubSub | None) -> None:
     global _pubsub
     _pubsub = pubsub
+
+
+def publish_after_commit(session: Session, channel: str, message: dict[str, Any]) -> None:
+    """Publish ``message`` on ``channel`` when ``session`` commits (never for a rolled-back one), so a page never
+    hears of a change it then cannot read."""
+    def publish(_session) -> None:
+        try:
+            get_pubsub().publish(channel, message)
+        except Exception:  # a broker outage must not fail the write that already committed
+            log.warning("could not publish on %s", channel, exc_info=True)
+
+    event.listen(session, "after_commit", publish, once=True)

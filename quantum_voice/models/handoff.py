@@ -21,7 +21,10 @@ class HandoffStatus(StrEnum):
 
 class Handoff(SQLModel, table=True):
     __tablename__ = "handoffs"
-    __table_args__ = (sa.Index("ix_handoffs_org_status_priority", "organization_id", "status", "priority"),)
+    __table_args__ = (
+        sa.Index("ix_handoffs_org_status_priority", "organization_id", "status", "priority"),
+        sa.Index("ix_handoffs_org_status_requested", "organization_id", "status", "requested_at"),  # the queue
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = org_fk()
@@ -58,6 +61,7 @@ class AgentPresence(SQLModel, table=True):
     skills: list[str] = json_field(list)
     max_concurrent: int = Field(default=1)
     last_heartbeat_at: datetime | None = ts_field()
+    status_since: datetime | None = ts_field()  # when the status last changed: the start of an idle spell
 
 
 class HandoffRule(SQLModel, table=True):

@@ -79,6 +79,7 @@ class ActivityKind(StrEnum):
     NOTIFIED = "notified"
     EXPORTED = "exported"
     ERASED = "erased"
+    HANDOFF = "handoff"  # a team member's disposition after taking the call (services/handoffs/disposition.py)
 
 
 class LeadActivity(SQLModel, table=True):

@@ -116,6 +116,10 @@ def history_text(activity: LeadActivity, names: dict[int, str]) -> str:
         return "Personal data exported"
     if kind == ActivityKind.ERASED.value:
         return "Personal data erased"
+    if kind == ActivityKind.HANDOFF.value:
+        outcome = str(details.get("disposition", "")).replace("_", " ")
+        moved = f" (status: {details['from']} → {details['to']})" if details.get("to") else ""
+        return f"Call taken by a team member: {outcome}{moved}"
     return kind.capitalize()
 
 

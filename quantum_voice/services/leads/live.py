@@ -7,14 +7,9 @@ A message ``{"lead_id": 12, "change": "created"}`` goes to the organisation's ch
 
 from __future__ import annotations
 
-import logging
-
-from sqlalchemy import event
 from sqlmodel import Session
 
-from quantum_voice.core.pubsub import get_pubsub
-
-log = logging.getLogger(__name__)
+from quantum_voice.core.pubsub import publish_after_commit
 
 
 def channel(organization_id: int) -> str:
@@ -23,10 +18,4 @@ def channel(organization_id: int) -> str:
 
 def announce_after_commit(session: Session, organization_id: int, lead_id: int, change: str) -> None:
     """Publish the change when ``session`` commits (never for a rolled-back one)."""
-    def publish(_session) -> None:
-        try:
-            get_pubsub().publish(channel(organization_id), {"lead_id": lead_id, "change": change})
-        except Exception:  # a broker outage must not fail the write that already committed
-            log.warning("could not announce a lead change", exc_info=True)
-
-    event.listen(session, "after_commit", publish, once=True)
+    publish_after_commit(session, channel(organization_id), {"lead_id": lead_id, "change": change})

@@ -84,6 +84,10 @@ def test_history_lines_say_what_changed_in_words():
     assert history_text(activity("created", conversation_id=4), names) == "Became a lead on a call"
     assert history_text(activity("created", returning=True), names) == "Called again"
     assert history_text(activity("erased"), names) == "Personal data erased"
+    assert history_text(activity("handoff", disposition="not_interested", **{"from": "new", "to": "lost"}),
+                        names) == "Call taken by a team member: not interested (status: new → lost)"
+    assert history_text(activity("handoff", disposition="no_answer"), names) == \
+        "Call taken by a team member: no answer"
     assert history_text(activity("notified", channel="slack", status="sent"), names) == "Sent to Slack"
     assert history_text(activity("notified", channel="asana", status="skipped", error="Asana is not connected."),
                         names) == "Not sent to Asana: Asana is not connected."
