@@ -150,6 +150,20 @@ def words_or_nothing(text: str, confidence: float) -> str:
     return text
 
 
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+def said_once(text: str) -> str:
+    """``text`` with a sentence said again straight after itself kept once ("Hello? Hello?", "Ball Park. Ball
+    Park.", "Yes, thanks. Yes, thanks."): under noise the decoder repeats a short turn to fill its window, and the
+    repeat made one word look like a sentence and a hello like several. A caller's real "No. No." loses nothing."""
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        if sentence and (not kept or _letters(sentence) != _letters(kept[-1]) or not _letters(sentence)):
+            kept.append(sentence)
+    return " ".join(kept)
+
+
 def _letters(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
@@ -307,7 +321,7 @@ class WhisperSTT(stt.STT):
         except (ModelNotAvailable, RuntimeError, OSError, ValueError) as exc:
             raise APIConnectionError(f"whisper failed: {exc}", retryable=False) from exc
         self.usage.add(result.audio_seconds)
-        text = spell_vocabulary(words_or_nothing(result.text, result.confidence),
+        text = spell_vocabulary(said_once(words_or_nothing(result.text, result.confidence)),
                                 [*self._vocabulary, *self._session_keyterms])
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,

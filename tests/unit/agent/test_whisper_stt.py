@@ -9,7 +9,8 @@ from livekit.agents import stt
 from agent.providers.audio import pcm_to_frames, resample, resample_to_16k_mono
 from agent.providers.espeak_tts import synthesize_espeak_pcm
 from agent.providers.piper_tts import synthesize_pcm
-from agent.providers.whisper_stt import WhisperSTT, _drop_repeated_tail, build_prompt, spell_vocabulary, transcribe_pcm, words_or_nothing
+from agent.providers.whisper_stt import (WhisperSTT, _drop_repeated_tail, build_prompt, said_once, spell_vocabulary,
+                                         transcribe_pcm, words_or_nothing)
 from tests.unit.agent.speech_checks import BOOKING_SENTENCE, require_espeak, word_errors, words
 
 pytestmark = pytest.mark.voice  # loads Whisper or Piper
@@ -192,3 +193,18 @@ def test_the_campaigns_names_are_spelled_its_way(heard, written):
 ])
 def test_sounds_without_words_are_no_words(heard, confidence, kept):
     assert words_or_nothing(heard, confidence) == kept
+
+
+@pytest.mark.parametrize("heard, kept", [
+    ("Hello? Hello?", "Hello?"),
+    ("Ball Park. Ball Park.", "Ball Park."),
+    ("Yes, thanks. Yes, thanks. Is parking included?", "Yes, thanks. Is parking included?"),
+    ("Hello. Hello. Hello. Hello.", "Hello."),
+    ("Is parking included? Yes, I agree.", "Is parking included? Yes, I agree."),  # different sentences stay
+    ("No. Well, no. No.", "No. Well, no. No."),  # only a sentence said again straight after itself
+    ("john.smith at example.com", "john.smith at example.com"),
+    ("", ""),
+])
+def test_a_sentence_the_decoder_repeats_is_kept_once(heard, kept):
+    assert said_once(heard) == kept
+
