@@ -121,18 +121,26 @@ def timed(runs: int, work) -> tuple[float, float, int]:
     return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)], size
 
 
+def owner_scope(user_id: int):
+    """The seeded owner acting for their organisation, as the API's requests would."""
+    from sqlmodel import select
+
+    from quantum_voice.core.db import session_scope
+    from quantum_voice.models.accounts import Membership
+    from quantum_voice.services.tenancy import Scope
+
+    with session_scope() as session:
+        org = session.exec(select(Membership.organization_id).where(Membership.user_id == user_id)).one()
+    return Scope(user_id=user_id, organization_id=org, role="owner")
+
+
 def measure(user_id: int, lead_id: int, runs: int, leads: int) -> list[tuple[str, float, float, int]]:
     from quantum_voice.core.db import session_scope
     from quantum_voice.services.leads import records
     from quantum_voice.services.leads.records import LeadFilter
-    from quantum_voice.services.tenancy import OrgRepository, Scope
+    from quantum_voice.services.tenancy import OrgRepository
 
-    with session_scope() as session:
-        from quantum_voice.models.accounts import Membership
-        from sqlmodel import select
-
-        org = session.exec(select(Membership.organization_id).where(Membership.user_id == user_id)).one()
-    scope = Scope(user_id=user_id, organization_id=org, role="owner")
+    scope = owner_scope(user_id)
 
     def listing(leads: LeadFilter, sort: str = "newest"):
         def work():
@@ -164,19 +172,14 @@ def export_memory(user_id: int) -> tuple[int, float, float, float]:
 
 
 def _export_here(user_id: int) -> None:
-    from sqlmodel import select
-
     from quantum_voice.core.db import session_scope
-    from quantum_voice.models.accounts import Membership
     from quantum_voice.services.leads.export import lead_csv
     from quantum_voice.services.leads.records import LeadFilter
-    from quantum_voice.services.tenancy import Scope
 
-    with session_scope() as session:
-        org = session.exec(select(Membership.organization_id).where(Membership.user_id == user_id)).one()
+    scope = owner_scope(user_id)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started, lines = time.perf_counter(), 0
-    for chunk in lead_csv(session_scope, Scope(user_id=user_id, organization_id=org, role="owner"), LeadFilter()):
+    for chunk in lead_csv(session_scope, scope, LeadFilter()):
         lines += chunk.count("\n")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(lines - 1, f"{time.perf_counter() - started:.2f}", f"{before:.0f}", f"{peak:.0f}")

@@ -37,7 +37,7 @@ def apply_step(repo: OrgRepository, conversation: Conversation, flow: FlowDefini
     now = utcnow()
     _add_turns(repo, conversation, step, caller=caller, agent=agent, caller_node=caller_node,
                stt_confidence=stt_confidence, now=now)
-    lead = lead_of_conversation(repo, conversation.id)
+    lead = lead_of_call(repo, conversation)
     for action in step.of_kind("consent"):
         record = _consent_record(repo, conversation, action)
         if action.data.get("granted"):
@@ -53,12 +53,11 @@ def apply_step(repo: OrgRepository, conversation: Conversation, flow: FlowDefini
         _finish(repo, conversation, flow, step.state, lead, now)
 
 
-def lead_of_conversation(repo: OrgRepository, conversation_id: int) -> Lead | None:
-    conversation = repo.get(Conversation, conversation_id)
+def lead_of_call(repo: OrgRepository, conversation: Conversation) -> Lead | None:
     if conversation.lead_id is not None:
         found = repo.list(Lead, Lead.id == conversation.lead_id, limit=1)
     else:  # a call from before calls knew their lead
-        found = repo.list(Lead, Lead.conversation_id == conversation_id, limit=1)
+        found = repo.list(Lead, Lead.conversation_id == conversation.id, limit=1)
     return found[0] if found else None
 
 

@@ -21,7 +21,7 @@ from quantum_voice.models.flows import FlowVersion
 from quantum_voice.models.leads import Lead
 from quantum_voice.services.leads.live import announce_after_commit
 from quantum_voice.services.leads.people import lead_for_call
-from quantum_voice.services.call_records import apply_step, lead_of_conversation
+from quantum_voice.services.call_records import apply_step, lead_of_call
 from quantum_voice.services.flows import engine
 from quantum_voice.services.flows.knowledge import KnowledgeSearch
 from quantum_voice.services.flows.privacy import personal_keys
@@ -317,7 +317,7 @@ def _simulation_of(repo: OrgRepository, outcome: TurnOutcome, turns: list[Simula
     score = score_lead(state.variables, state.said, flow.scoring, questions_asked=state.questions_asked)
     handoff = ({"reason": state.handoff.reason, "detail": state.handoff.detail, "priority": state.handoff.priority,
                 "skill": state.handoff.skill} if state.handoff else None)
-    return Simulation(conversation.id, turns, lead_of_conversation(repo, conversation.id), state.consent, handoff,
+    return Simulation(conversation.id, turns, lead_of_call(repo, conversation), state.consent, handoff,
                       state.status == "ended", _shareable(flow, state), score.score, score.band)
 
 

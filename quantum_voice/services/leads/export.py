@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from sqlmodel import Session, col
 
 from quantum_voice.models.leads import Lead
-from quantum_voice.services.leads.records import LeadFilter, _campaign_names, _user_names, filtered
+from quantum_voice.services.leads.records import LeadFilter, campaign_names, user_names, filtered
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository, Scope
 
@@ -39,8 +39,8 @@ def lead_csv(sessions: Callable[[], AbstractContextManager[Session]], scope: Sco
             if before is not None:
                 stmt = stmt.where(Lead.id < before)
             batch = list(session.exec(stmt).all())
-            campaigns = _campaign_names(repo, {lead.campaign_id for lead in batch if lead.campaign_id})
-            people = _user_names(repo, {lead.assignee_user_id for lead in batch if lead.assignee_user_id})
+            campaigns = campaign_names(repo, {lead.campaign_id for lead in batch if lead.campaign_id})
+            people = user_names(repo, {lead.assignee_user_id for lead in batch if lead.assignee_user_id})
             for lead in batch:
                 writer.writerow([_cell(v) for v in (
                     lead.id, lead.created_at.isoformat(timespec="seconds"), lead.name, lead.email, lead.phone,
