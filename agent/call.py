@@ -39,6 +39,7 @@ from quantum_voice.services import voice_calls
 
 log = logging.getLogger(__name__)
 
+HOLD_POLL_SECONDS = 1.0  # how often a call with the agents' queue checks what the queue did
 TIME_LIMIT_GOODBYE = ("We've reached the time limit for this call, so I have to let you go. Thanks for calling, "
                       "and we'll follow up by email.")
 
@@ -159,17 +160,24 @@ class VoiceCall:
     async def _tick_while_quiet(self) -> None:
         """The flow's time-based rules (a Dispatch node's call-length trigger) act even while the caller listens;
         past the campaign's hard limit on a call's length the agent says goodbye and hangs up, whatever it was
-        doing (the flow's own duration trigger, a hand-off, normally comes first)."""
+        doing (the flow's own duration trigger, a hand-off, normally comes first). While the call is with the
+        agents' queue, every ``HOLD_POLL_SECONDS``: the hold line, and what the queue did (a person took the call,
+        handed it back or ended it; no one answered) reach the caller within about a second."""
+        loop = asyncio.get_running_loop()
+        last_tick = loop.time()
         while not self._closing and not self.ended.is_set():
-            await asyncio.sleep(self._time_limit.next_check(self.tick_seconds))
+            await asyncio.sleep(self._time_limit.next_check(min(self.tick_seconds, HOLD_POLL_SECONDS)))
             if self._time_limit.reached():
                 self._time_up = True
                 self._finishing = asyncio.ensure_future(self._end_at_time_limit())
                 return
+            if not self.brain.handed_off and loop.time() - last_tick < self.tick_seconds:
+                continue
             session = self._session
             if session is None or self._closing or session.agent_state != "listening" \
                     or session.user_state == "speaking":
                 continue
+            last_tick = loop.time()
             try:
                 reply = await self.brain.tick()
             except Exception:

@@ -18,6 +18,8 @@ from quantum_voice.models.handoff import Handoff, HandoffStatus
 from quantum_voice.models.leads import Lead
 from quantum_voice.services.flows.schema import STANDARD_FIELDS, FlowDefinition
 from quantum_voice.services.flows.state import Action, FlowState, StepResult
+from quantum_voice.services.handoffs import live as handoff_live
+from quantum_voice.services.handoffs import on_the_call
 from quantum_voice.services.leads.emails import extract_email
 from quantum_voice.services.leads.extraction import extract_name, extract_phone
 from quantum_voice.services.leads.live import announce_after_commit
@@ -49,6 +51,10 @@ def apply_step(repo: OrgRepository, conversation: Conversation, flow: FlowDefini
         update_lead(lead, flow, step.state, now, before=conversation.flow_state.get("lead_before"))
     for action in step.of_kind("handoff"):
         _hand_off(repo, conversation, lead, action)
+    for action in step.of_kind("callback"):
+        on_the_call.note_callback(repo, conversation.id, str(action.data.get("when", ""))[:200])
+    if step.state.status == "active" and conversation.status == ConversationStatus.HANDED_OFF.value:
+        conversation.status = ConversationStatus.ACTIVE.value  # back from the queue (no one came, or handed back)
     if step.of_kind("end"):
         _finish(repo, conversation, flow, step.state, lead, now)
 
@@ -151,7 +157,7 @@ def _hand_off(repo: OrgRepository, conversation: Conversation, lead: Lead | None
         conversation.status = ConversationStatus.HANDED_OFF.value
     if conversation.is_test:
         return  # simulator calls never reach the agents' queue
-    repo.add(Handoff(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
+    handoff = repo.add(Handoff(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
                      lead_id=lead.id if lead else None, reason=str(action.data.get("reason", "flow"))[:30],
                      reason_detail=(action.data.get("detail") or None) and str(action.data["detail"])[:500],
                      priority=HANDOFF_PRIORITY.get(action.data.get("priority", "normal"), 2),
@@ -159,12 +165,16 @@ def _hand_off(repo: OrgRepository, conversation: Conversation, lead: Lead | None
                      status=(HandoffStatus.WAITING if held else HandoffStatus.ABANDONED).value,
                      notes=None if held else "No one could take the call live; the caller was told the team will "
                                              "follow up."))
+    if held:
+        handoff_live.announce_after_commit(repo.session, repo.scope.organization_id, "requested",
+                                           handoff_id=handoff.id)
 
 
 def _finish(repo: OrgRepository, conversation: Conversation, flow: FlowDefinition, state: FlowState,
             lead: Lead | None, now: datetime) -> None:
     conversation.status = ConversationStatus.ENDED.value
     conversation.ended_at = now
+    on_the_call.abandon_on_hang_up(repo, conversation.id, now)
     conversation.duration_seconds = round((now - conversation.started_at).total_seconds(), 3)
     conversation.end_reason = (state.end_reason or "completed")[:60]
     if lead is not None and state.consent:

@@ -31,6 +31,7 @@ from quantum_voice.services.flows.schema import FlowDefinition
 from quantum_voice.services.flows.state import FlowState, StepResult
 from quantum_voice.services.flows.step import CallContext
 from quantum_voice.services.flows.understanding import Understander, configured_understander
+from quantum_voice.services.handoffs import expiry, on_the_call
 from quantum_voice.services.leads.scoring import score_lead
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
@@ -126,21 +127,26 @@ def take_turn(repo: OrgRepository, conversation_id: int, utterance: str, service
     state = FlowState.from_json(conversation.flow_state["engine"])
     text = " ".join((utterance or "").split())[:MAX_UTTERANCE_CHARS]
     ctx = _context(repo, conversation, campaign, services, stt_confidence=stt_confidence)
-    step = engine.respond(flow, state, text, ctx)
+    # the queue moved on since the last step (a person took the call, no one did): that is the answer to this turn
+    step = on_the_call.news(repo, conversation, campaign, flow, state, ctx) or engine.respond(flow, state, text, ctx)
     return _save(repo, conversation, flow, step, text, services, caller_node=state.node_id,
                  stt_confidence=stt_confidence)
 
 
 def tick(repo: OrgRepository, conversation_id: int, services: CallServices | None = None) -> TurnOutcome | None:
-    """Let time-based rules act on a live call (the Dispatch duration trigger). ``None`` when nothing happened."""
+    """Let time-based rules act on a live call (the Dispatch duration trigger, the hold line) and tell a held
+    caller what the agents' queue did (``handoffs.on_the_call``). ``None`` when nothing happened."""
     services = services or CallServices()
     conversation = _locked_conversation(repo, conversation_id)
-    if conversation.status != ConversationStatus.ACTIVE.value:
+    if conversation.status not in (ConversationStatus.ACTIVE.value, ConversationStatus.HANDED_OFF.value):
         return None
     flow = flow_of(repo, conversation)
     campaign = repo.get(Campaign, conversation.campaign_id) if conversation.campaign_id else None
     state = FlowState.from_json(conversation.flow_state["engine"])
-    step = engine.tick(flow, state, _context(repo, conversation, campaign, services))
+    ctx = _context(repo, conversation, campaign, services)
+    step = on_the_call.news(repo, conversation, campaign, flow, state, ctx)
+    if step is None or not step.actions:
+        step = engine.tick(flow, state, ctx)
     if not step.actions:
         return None
     return _save(repo, conversation, flow, step, None, services)
@@ -212,7 +218,8 @@ def _context(repo: OrgRepository, conversation: Conversation, campaign: Campaign
         knowledge=services.knowledge or _default_knowledge(repo, conversation),
         consent_wording=campaign.privacy_wording if campaign else "",
         policy_version=campaign.privacy_policy_version if campaign else "1", stt_confidence=stt_confidence,
-        understander=services.understander)
+        understander=services.understander, someone_free=on_the_call.someone_free(repo, conversation),
+        handoff_wait_seconds=expiry.wait_seconds(campaign))
 
 
 def _default_knowledge(repo: OrgRepository, conversation: Conversation) -> KnowledgeSearch | None:

@@ -11,6 +11,7 @@ and nothing they say changes what the agent is set up to do or makes it recite i
 from __future__ import annotations
 
 from quantum_voice.services.flows import courtesy, nodes
+from quantum_voice.services.flows.nodes import dispatch
 from quantum_voice.services.flows.hearing import STRONG_NAME_CUE, Heard, hear
 from quantum_voice.services.flows.privacy import forget_personal_data
 from quantum_voice.services.flows.schema import FlowDefinition, NodeType
@@ -45,7 +46,7 @@ def respond(flow: FlowDefinition, state: FlowState, utterance: str, ctx: CallCon
         return step.result()
     step.state.turns += 1
     if step.state.status == "handed_off":
-        nodes.handler_for(NodeType.DISPATCH.value).respond(step, step.node, None)
+        _while_handed_off(step, utterance)
         return step.result()
     heard = hear(flow, utterance, expecting=_expecting(step), known=step.state.variables, semantic=ctx.intents,
                  understander=ctx.understander, agent_said=step.state.last_prompt)
@@ -60,10 +61,53 @@ def respond(flow: FlowDefinition, state: FlowState, utterance: str, ctx: CallCon
 
 def tick(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
     """Time passing without the caller speaking (the voice loop calls it every few seconds): a Dispatch node's
-    duration trigger fires even while the caller listens. Nothing happens otherwise (no actions)."""
+    duration trigger fires even while the caller listens, and a caller holding for a person hears the hold line
+    again. Nothing happens otherwise (no actions)."""
     step = Step(flow, state, ctx)
     if step.state.status == "active":
         hand_off_if_triggered(step)
+    elif dispatch.hold_due(step) and step.node is not None:
+        dispatch.hold(step, step.node)
+    return step.result()
+
+
+def _while_handed_off(step: Step, utterance: str) -> None:
+    """A caller turn while the call is with the agents' queue or a person: a goodbye while holding ends the call;
+    anything else gets the hold line (or silence, once a person has the call)."""
+    request = step.state.handoff
+    if request is not None and request.phase == "waiting":
+        said = hear(step.flow, utterance, expecting=None, known=step.state.variables, semantic=None).understanding
+        if said.goodbye and not said.question:
+            step.state.status, request.phase = "active", "done"
+            step.go_to_end("caller_goodbye")
+            return
+    dispatch.respond(step, step.node, None)
+
+
+# ---------------------------------------------------------------- a person and the call (told from outside)
+
+def handoff_connected(flow: FlowDefinition, state: FlowState, ctx: CallContext, agent: str) -> StepResult:
+    """A person accepted the waiting caller: "I'm putting you through to Alex now."; then the AI is silent."""
+    return _handoff_event(flow, state, ctx, lambda step: dispatch.connected(step, step.node, agent), "waiting")
+
+
+def handoff_unanswered(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
+    """No one took the caller within the campaign's wait: say so, offer a callback, carry on."""
+    return _handoff_event(flow, state, ctx, lambda step: dispatch.unanswered(step, step.node), "waiting")
+
+
+def handoff_completed(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
+    """The person ended the call with a disposition: the AI says goodbye and the call ends."""
+    return _handoff_event(flow, state, ctx, dispatch.completed, "waiting", "connected")
+
+
+def _handoff_event(flow: FlowDefinition, state: FlowState, ctx: CallContext, act, *phases: str) -> StepResult:
+    step = Step(flow, state, ctx)
+    request = step.state.handoff
+    node = step.node
+    if step.state.status == "handed_off" and request is not None and request.phase in phases \
+            and node is not None and node.type == NodeType.DISPATCH.value:
+        act(step)
     return step.result()
 
 
@@ -171,13 +215,9 @@ def _expecting(step: Step) -> str | None:
 
 
 def resume_after_handoff(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
-    """A person hands the call back to the AI: leave the Dispatch node by its ``returned`` (or default) edge."""
-    step = Step(flow, state, ctx)
-    if step.state.status != "handed_off":
-        return step.result()
-    step.state.status = "active"
-    step.leave("returned")
-    return step.result()
+    """A person hands the call back to the AI: leave the Dispatch node by its ``returned`` edge, else go back where
+    the call was, else by its default edge."""
+    return _handoff_event(flow, state, ctx, lambda step: dispatch.resumed(step, step.node), "waiting", "connected")
 
 
 def resume(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
@@ -204,4 +244,5 @@ def hang_up(flow: FlowDefinition, state: FlowState, ctx: CallContext, reason: st
     return step.result()
 
 
-__all__ = ["CallContext", "hang_up", "respond", "resume", "resume_after_handoff", "start"]
+__all__ = ["CallContext", "hang_up", "handoff_completed", "handoff_connected", "handoff_unanswered", "respond",
+           "resume", "resume_after_handoff", "start", "tick"]

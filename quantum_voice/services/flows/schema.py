@@ -92,12 +92,23 @@ class DispatchConfig(_Config):
     triggers: DispatchTriggers = Field(default_factory=DispatchTriggers)
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     skill: str | None = Field(default=None, max_length=60)
-    # No one takes the call live yet (issue 16): the caller is told so, never asked to hold for a person
+    # No one can take the call live (no agent available, or none answered in time): said plainly, then the
+    # callback question; the AI carries on afterwards
     message: str = Field(default="I'm sorry, I can't put you through to a person on this call. I've noted that "
                                  "you'd like to talk with someone, and the team can follow up with you.",
                          max_length=500)
     hold_text: str = Field(default="I've noted your request for the team. You can hang up whenever you're ready.",
                            max_length=500)
+    # Someone can take the call: the caller holds in the agents' queue
+    connecting_text: str = Field(default="Let me find someone from the team for you. Please stay on the line.",
+                                 max_length=500)
+    waiting_text: str = Field(default="Thanks for holding.", max_length=500)  # the rough wait is added to it
+    connected_text: str = Field(default="I'm putting you through to {agent} now.", max_length=500)
+    unanswered_text: str = Field(default="I'm sorry, no one from the team is free to take your call right now.",
+                                 max_length=500)
+    # Empty: no callback is offered
+    callback_question: str = Field(default="When would be a good time for someone to get back to you?",
+                                   max_length=500)
 
 
 class EndConfig(_Config):

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 STATE_VERSION = 1
-ActionKind = Literal["say", "ask", "capture", "consent", "answer", "handoff", "end", "understood"]
+ActionKind = Literal["say", "ask", "capture", "consent", "answer", "handoff", "callback", "end", "understood"]
 SPOKEN_KINDS = ("say", "ask", "answer")
 
 
@@ -35,6 +35,15 @@ class HandoffRequest(BaseModel):
     priority: str = "normal"
     skill: str | None = None
     node_id: str
+    # where the request is: waiting in the agents' queue, connected to a person, asking the caller when to call
+    # back (no one could take it), or done
+    phase: Literal["waiting", "connected", "callback", "done"] = "done"
+    interrupted: str | None = None  # the node a trigger broke into: where the AI carries on afterwards
+    agent: str | None = None  # the first name of the person who took the call
+    since: datetime | None = None  # when the caller started holding
+    last_hold_at: datetime | None = None  # the latest hold line
+    wait_seconds: int = 45  # how long the caller holds before a callback is offered
+    callback: str | None = None  # when the caller would like to hear back, as they said it
 
 
 class FlowState(BaseModel):

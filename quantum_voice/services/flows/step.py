@@ -3,6 +3,7 @@ nodes along edges. Node behaviour lives in ``nodes/``; the order of a step lives
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,9 +35,15 @@ class CallContext:
     intents: IntentMatcher | None = field(default_factory=local_matcher)
     # An optional LLM that reads each turn (``understanding.py``); its reading is advice the rules check.
     understander: Understander | None = None
-    # Whether a person could take this call live now. False until the agent workspace exists (issue 16): a Dispatch
-    # node then records the request and the AI carries on, instead of holding the caller for no one.
+    # Whether a person could take this call live now: ``someone_free(skill)`` asks the agents' presence (the call
+    # runner gives it; only asked when a Dispatch node is entered); ``agents_available`` says yes outright (tests).
+    # No one: a Dispatch node records the request and the AI carries on, instead of holding the caller for no one.
     agents_available: bool = False
+    someone_free: Callable[[str | None], bool] | None = None
+    handoff_wait_seconds: int = 45  # the campaign's wait for a person before a callback is offered
+
+    def can_hold(self, skill: str | None) -> bool:
+        return self.agents_available or (self.someone_free is not None and self.someone_free(skill))
 
 
 class Step:

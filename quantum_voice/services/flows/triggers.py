@@ -24,7 +24,9 @@ def hand_off_if_triggered(step: "Step", heard: "Heard | None" = None) -> bool:
     """Enter the first Dispatch node whose trigger fires. Returns whether the call was handed off."""
     if step.state.status != "active" or (step.node is not None and step.node.type in ("dispatch", "end")):
         return False
-    if step.state.handoff is not None:  # requested once already this call (no one could take it): say it's noted
+    # requested once already this call and no one could take it: say it's noted (after talking with a person who
+    # handed the call back, the caller may ask again)
+    if step.state.handoff is not None and step.state.handoff.agent is None:
         asked_again = heard is not None and heard.understanding.handoff
         if asked_again:
             dispatch = step.flow.node(step.state.handoff.node_id) if step.flow.has_node(

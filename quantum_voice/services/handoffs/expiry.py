@@ -47,21 +47,25 @@ def expire_unanswered(session: Session, now: datetime | None = None) -> list[Han
         .where(col(Handoff.status).in_(OPEN),
                col(Handoff.requested_at) <= now - timedelta(seconds=MIN_WAIT_SECONDS))
         .order_by(col(Handoff.requested_at)).limit(MAX_PER_RUN)).all()
-    expired = []
-    for handoff, campaign in candidates:
-        wait = wait_seconds(campaign)
-        if now - handoff.requested_at < timedelta(seconds=wait):
-            continue
-        note = f"No one answered within {wait} seconds."
-        done = session.connection().execute(
-            update(Handoff).where(col(Handoff.id) == handoff.id, col(Handoff.status).in_(OPEN))
-            .values(status=HandoffStatus.ABANDONED.value, disposition=UNANSWERED, notes=note, ended_at=now))
-        session.refresh(handoff)
-        if done.rowcount != 1:
-            continue  # an agent took it in the meantime
-        audit.record(session, "handoff.abandoned", organization_id=handoff.organization_id, target_type="handoff",
-                     target_id=handoff.id, conversation_id=handoff.conversation_id, reason="no one answered",
-                     waited_seconds=wait)
-        announce_after_commit(session, handoff.organization_id, "abandoned", handoff_id=handoff.id)
-        expired.append(handoff)
-    return expired
+    return [handoff for handoff, campaign in candidates if expire_overdue(session, handoff, campaign, now)]
+
+
+def expire_overdue(session: Session, handoff: Handoff, campaign: Campaign | None, now: datetime) -> bool:
+    """Abandon one waiting hand-off if it is past its campaign's wait; whether it was (an agent may have taken it
+    in the meantime)."""
+    wait = wait_seconds(campaign)
+    if now - handoff.requested_at < timedelta(seconds=wait):
+        return False
+    note = f"No one answered within {wait} seconds."
+    done = session.connection().execute(
+        update(Handoff).where(col(Handoff.id) == handoff.id, col(Handoff.status).in_(OPEN))
+        .values(status=HandoffStatus.ABANDONED.value, disposition=UNANSWERED, notes=note, ended_at=now))
+    session.refresh(handoff)
+    if done.rowcount != 1:
+        return False  # an agent took it in the meantime
+    audit.record(session, "handoff.abandoned", organization_id=handoff.organization_id, target_type="handoff",
+                 target_id=handoff.id, conversation_id=handoff.conversation_id, reason="no one answered",
+                 waited_seconds=wait)
+    announce_after_commit(session, handoff.organization_id, "abandoned", handoff_id=handoff.id)
+    return True
+

@@ -141,8 +141,14 @@ def test_clarify_gives_up_after_max_attempts_by_its_unresolved_edge():
     for answer in ("not sure", "I don't know", "whenever"):
         call.say(answer)
     assert call.actions("handoff")[0]["reason"] == "low_confidence"
-    # no one can take the call live: the flow goes on by Dispatch's exit (the End), saying so plainly
-    assert call.state.status == "ended" and call.reply.startswith("I'm sorry, I can't put you through")
+    # no one can take the call live: said plainly, and a caller who left an email is asked when to hear back
+    assert call.reply.startswith("I'm sorry, I can't put you through")
+    assert call.reply.endswith("When would be a good time for someone to get back to you?")
+    call.say("tomorrow afternoon is best")
+    assert call.actions("callback")[0]["when"] == "tomorrow afternoon is best"
+    assert "call back: tomorrow afternoon is best" in call.state.requests
+    # then the flow goes on by Dispatch's exit (the End)
+    assert call.state.status == "ended" and call.reply.startswith("Thanks, I've passed that on to the team.")
 
 
 def test_clarify_is_skipped_when_the_caller_already_said():
@@ -173,10 +179,10 @@ def test_dispatch_hands_off_with_priority_and_skill_then_holds():
     handoff = call.actions("handoff")[0]
     assert handoff == {"text": "", "held": True, "reason": "request", "detail": "can I speak to someone?",
                        "priority": "high", "skill": "sales"}
-    assert call.reply.startswith("I'm sorry, I can't put you through to a person on this call")
+    assert call.reply == "Let me find someone from the team for you. Please stay on the line."
     assert call.state.status == "handed_off" and call.state.handoff.node_id == "dispatch"
     call.say("hello? anyone?")
-    assert call.reply == "I've noted your request for the team. You can hang up whenever you're ready."
+    assert call.reply == "Thanks for holding. Someone should be with you within about a minute."
 
 
 def test_a_person_hands_the_call_back_by_the_returned_edge():
@@ -235,7 +241,9 @@ def test_a_hot_lead_is_routed_by_a_score_condition():
     call.say("we want to book a tour, and move next month, our budget is $500k")
     call.say("no, that's all")
     assert call.actions("handoff")[0]["reason"] == "flow"
-    assert call.state.status == "ended"  # routed here by the flow, no one to take it: on by the exit, politely
+    assert call.reply.endswith("When would be a good time for someone to get back to you?")  # no one to take it
+    call.say("tomorrow morning")
+    assert call.state.status == "ended"  # routed here by the flow: on by the exit, politely
 
 
 @pytest.mark.parametrize("utterance", ["um", "uh...", "[inaudible]"])
