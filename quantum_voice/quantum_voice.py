@@ -10,6 +10,7 @@ from quantum_voice.core.logging_setup import configure_logging
 from quantum_voice.core.origins import is_trusted_origin
 from quantum_voice.pages.accept_invite import accept_invite_page
 from quantum_voice.pages.admin import admin_page
+from quantum_voice.pages.agent_workspace import agent_workspace_page
 from quantum_voice.pages.call import call_page
 from quantum_voice.pages.campaign_detail import campaign_detail_page
 from quantum_voice.pages.campaigns import campaigns_page
@@ -36,6 +37,8 @@ from quantum_voice.states.auth import (
     VerifyState,
 )
 from quantum_voice.states.admin import AdminState
+from quantum_voice.states.agent_call import CallPanelState
+from quantum_voice.states.agent_workspace import AgentWorkspaceState
 from quantum_voice.states.call import CallPageState
 from quantum_voice.states.campaign_detail import CampaignDetailState
 from quantum_voice.states.campaigns import CampaignsState
@@ -125,6 +128,8 @@ app.add_page(flow_designer_page, route="/flows/designer/[campaign_id]", title=ti
 app.add_page(knowledge_page, route="/knowledge", title=title("Knowledge"), on_load=KnowledgeState.load)
 app.add_page(knowledge_upload_page, route="/knowledge/upload", title=title("Upload documents"),
              on_load=[UploadsState.drop_unsent, KnowledgeState.load])
+app.add_page(agent_workspace_page, route="/agent", title=title("Agent workspace"),
+             on_load=[AgentWorkspaceState.load, CallPanelState.load])
 app.add_page(leads_page, route="/leads", title=title("Leads"), on_load=LeadsState.load)
 app.add_page(lead_detail_page, route="/leads/[lead_id]", title=title("Lead"), on_load=LeadDetailState.load)
 app.add_page(team_page, route="/team", title=title("Team"), on_load=TeamState.load)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from quantum_voice.models.accounts import Role
+from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.states.session import SessionState
 
 PRODUCT_NAME = "Quantum Voice"
@@ -24,6 +26,9 @@ def brand(size: str = "4") -> rx.Component:
         spacing="2",
     )
 
+
+# The roles that take calls handed off by the AI (the agent workspace), from the permissions table.
+CALL_ROLES = [role.value for role in Role if has_permission(role.value, Permission.WORK_CALLS)]
 
 # ---------------------------------------------------------------- sidebar
 
@@ -49,6 +54,8 @@ def nav_links(active: str) -> rx.Component:
         nav_link("Dashboard", "/dashboard", "layout-dashboard", active == "/dashboard"),
         nav_link("Campaigns", "/campaigns", "megaphone", active == "/campaigns"),
         nav_link("Leads", "/leads", "contact", active == "/leads"),
+        rx.cond(rx.Var.create(CALL_ROLES).contains(SessionState.role),
+                nav_link("Agent workspace", "/agent", "headset", active == "/agent")),
         nav_link("Flows", "/flows", "workflow", active == "/flows"),
         nav_link("Knowledge", "/knowledge", "book-open", active == "/knowledge"),
         nav_link("Team", "/team", "users", active == "/team"),

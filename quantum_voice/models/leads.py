@@ -80,6 +80,7 @@ class ActivityKind(StrEnum):
     EXPORTED = "exported"
     ERASED = "erased"
     HANDOFF = "handoff"  # a team member's disposition after taking the call (services/handoffs/disposition.py)
+    EDITED = "edited"  # the agent on the call corrected the lead's details (services/handoffs/lead_on_call.py)
 
 
 class LeadActivity(SQLModel, table=True):

@@ -120,6 +120,9 @@ def history_text(activity: LeadActivity, names: dict[int, str]) -> str:
         outcome = str(details.get("disposition", "")).replace("_", " ")
         moved = f" (status: {details['from']} → {details['to']})" if details.get("to") else ""
         return f"Call taken by a team member: {outcome}{moved}"
+    if kind == ActivityKind.EDITED.value:
+        fields = ", ".join(str(f) for f in details.get("fields", []))
+        return f"Details corrected on the call: {fields}" if fields else "Details corrected on the call"
     return kind.capitalize()
 
 

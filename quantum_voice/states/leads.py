@@ -19,7 +19,7 @@ from quantum_voice.services.tenancy import OrgRepository
 from quantum_voice.states.format import moment
 from quantum_voice.states.lead_filters import (UNASSIGNED_PARAM, LeadView, export_url, lead_filter, read_view,
                                                view_url)
-from quantum_voice.states.session import SessionState
+from quantum_voice.states.session import SessionState, client_connected
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +63,6 @@ def list_row(row: records.LeadRow) -> LeadListRow:
 def assignee_choice(value: str) -> int | None:
     """The bulk "Assign to" choice as ``pipeline`` takes it: "none" unassigns."""
     return None if value == UNASSIGNED_PARAM else int(value)
-
-
-def _client_connected(token: str) -> bool:
-    """Whether the browser tab behind ``token`` still has its websocket (a closed tab fires no event)."""
-    from reflex.utils.prerequisites import get_and_validate_app
-
-    try:
-        namespace = get_and_validate_app().app.event_namespace
-    except Exception:  # no app in this process (tests): assume the page is open
-        return True
-    return namespace is None or token in namespace.token_to_sid
 
 
 def _change_mark(repo: OrgRepository) -> str:
@@ -311,7 +300,7 @@ class LeadsState(SessionState):
                 if not heard and waited < POLL_SECONDS:
                     continue
                 waited = 0.0
-                if not _client_connected(token):
+                if not client_connected(token):
                     return
                 async with self:
                     if self._watch_round != round_ or not _on_the_list(self.router.url.path):

@@ -140,3 +140,14 @@ class SessionState(rx.State):
             if accounts.resolve_token(session, self._cookie_token()) is not None:
                 return rx.redirect("/dashboard")
         return None
+
+
+def client_connected(token: str) -> bool:
+    """Whether the browser tab behind ``token`` still has its websocket (a closed tab fires no event)."""
+    from reflex.utils.prerequisites import get_and_validate_app
+
+    try:
+        namespace = get_and_validate_app().app.event_namespace
+    except Exception:  # no app in this process (tests): assume the page is open
+        return True
+    return namespace is None or token in namespace.token_to_sid

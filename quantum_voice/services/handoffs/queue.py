@@ -85,3 +85,59 @@ def _transcript(repo: OrgRepository, conversation_id: int) -> list[dict[str, Any
         TranscriptTurn.organization_id == repo.scope.organization_id, TranscriptTurn.conversation_id == conversation_id)
         .order_by(col(TranscriptTurn.seq).desc()).limit(TRANSCRIPT_TURNS)).all()
     return [{"seq": t.seq, "speaker": t.speaker, "text": t.text[:TURN_CHARS]} for t in reversed(turns)]
+
+
+# ---------------------------------------------------------------- the agent's own calls (the workspace)
+
+LIVE_TRANSCRIPT_TURNS = 500  # a call panel shows the whole call; this bounds one look
+
+
+@dataclass(frozen=True)
+class AgentCall:
+    """One of the signed-in agent's hand-offs, as "My calls today" lists it."""
+    handoff: Handoff
+    campaign_name: str | None
+    lead_name: str | None  # the lead's name, else its email; None without a (kept) lead
+    talk_seconds: float  # from accepted to ended, or to now while the call goes on
+
+
+def my_accepted(repo: OrgRepository) -> list[HandoffView]:
+    """The signed-in agent's ongoing calls (accepted hand-offs), the earliest taken first."""
+    repo.scope.require(Permission.WORK_CALLS)
+    rows = repo.session.exec(repo.select(Handoff).where(
+        Handoff.status == HandoffStatus.ACCEPTED.value, Handoff.assigned_user_id == repo.scope.user_id)
+        .order_by(col(Handoff.accepted_at), col(Handoff.id)).limit(MAX_LISTED)).all()
+    now = utcnow()
+    return [_view(repo, h, now) for h in rows]
+
+
+def my_calls_today(repo: OrgRepository, *, now: datetime | None = None) -> list[AgentCall]:
+    """The hand-offs the signed-in agent took since midnight UTC (ongoing or ended), the latest first."""
+    repo.scope.require(Permission.WORK_CALLS)
+    now = now or utcnow()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = repo.session.exec(repo.select(Handoff).where(
+        Handoff.assigned_user_id == repo.scope.user_id, col(Handoff.accepted_at) >= midnight)
+        .order_by(col(Handoff.accepted_at).desc(), col(Handoff.id).desc()).limit(MAX_LISTED)).all()
+    calls = []
+    for handoff in rows:
+        context = _view(repo, handoff, now)
+        lead = context.lead or {}
+        until = handoff.ended_at or now
+        calls.append(AgentCall(handoff=handoff, campaign_name=context.campaign_name,
+                               lead_name=lead.get("name") or lead.get("email"),
+                               talk_seconds=round(max(0.0, (until - handoff.accepted_at).total_seconds()), 1)))
+    return calls
+
+
+def call_transcript(repo: OrgRepository, handoff_id: int, *, after_seq: int = -1) -> list[dict[str, Any]]:
+    """The turns of a hand-off's call after ``after_seq`` (all of them by default), oldest first, for the agent
+    following it live: ``[{"seq", "speaker", "text"}]``. Another organisation's hand-off is not found."""
+    repo.scope.require(Permission.WORK_CALLS)
+    handoff = repo.get(Handoff, handoff_id)
+    turns = repo.session.exec(select(TranscriptTurn).where(
+        TranscriptTurn.organization_id == repo.scope.organization_id,
+        TranscriptTurn.conversation_id == handoff.conversation_id, TranscriptTurn.seq > after_seq)
+        .order_by(col(TranscriptTurn.seq)).limit(LIVE_TRANSCRIPT_TURNS)).all()
+    return [{"seq": t.seq, "speaker": t.speaker, "text": t.text} for t in turns]
+

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from quantum_voice.core.errors import Conflict
+from quantum_voice.core.errors import Conflict, ValidationFailed
 from quantum_voice.models.accounts import User
 from quantum_voice.models.calls import Conversation, Speaker, TranscriptTurn
 from quantum_voice.models.handoff import Handoff
-from quantum_voice.models.leads import Lead
+from quantum_voice.models.leads import Lead, LeadActivity
 from quantum_voice.services import conversations
-from quantum_voice.services.handoffs import disposition, presence, takeover
+from quantum_voice.services.handoffs import disposition, lead_on_call, presence, takeover
 from tests.integration.flows.test_conversations import SERVICES, acting, call, new_campaign, rows
 from tests.integration.handoffs.support import Clock, member, owner
 from tests.integration.leads.test_people_and_pipeline import ticket
@@ -166,3 +166,24 @@ def test_a_test_call_never_waits_for_a_person(team):
         simulation = conversations.simulate(repo, team["campaign"], ["I'm Ana", ASK], use_draft=False)
     assert "stay on the line" not in simulation.turns[-1].agent
     assert rows(Conversation, Conversation.id == simulation.conversation_id)[0].status == "ended"
+
+
+def test_the_agent_on_the_call_corrects_the_lead_and_the_flow_keeps_the_correction(team):
+    online(team["agent"])
+    conversation_id = holding_call(team)
+    handoff = handoff_of(conversation_id)
+    with acting(team["agent"]) as repo, pytest.raises(Conflict):
+        lead_on_call.edit_lead(repo, handoff.id, {"name": "Ana López"})  # not theirs yet
+    with acting(team["agent"]) as repo:
+        takeover.accept(repo, handoff.id)
+    with acting(team["agent"]) as repo, pytest.raises(ValidationFailed):
+        lead_on_call.edit_lead(repo, handoff.id, {"email": "ana at nowhere"})
+    with acting(team["agent"]) as repo, pytest.raises(ValidationFailed):
+        lead_on_call.edit_lead(repo, handoff.id, {"score": "99"})
+    with acting(team["agent"]) as repo:
+        lead_on_call.edit_lead(repo, handoff.id, {"name": "Ana López", "budget": "about $400k", "email": ""})
+    say(team, conversation_id, "thanks Alex")  # the flow's next step must not undo the correction
+    lead = rows(Lead, Lead.conversation_id == conversation_id)[0]
+    assert (lead.name, lead.budget, lead.email) == ("Ana López", "about $400k", None)
+    history = rows(LeadActivity, LeadActivity.lead_id == lead.id, LeadActivity.kind == "edited")
+    assert history[0].details["fields"] == ["budget", "email", "name"]
