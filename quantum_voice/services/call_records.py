@@ -25,7 +25,7 @@ from quantum_voice.services.leads.extraction import extract_name, extract_phone
 from quantum_voice.services.leads.live import announce_after_commit
 from quantum_voice.services.leads.people import lead_for_call, merge_into_person
 from quantum_voice.services.leads.scoring import LeadScore, score_lead
-from quantum_voice.services.notifications import queue_lead_notifications
+from quantum_voice.services.notifications import queue_lead_notifications, queue_missed_handoff
 from quantum_voice.services.tenancy import OrgRepository
 
 REDACTED = "[removed: personal details the caller did not consent to us keeping]"
@@ -183,6 +183,8 @@ def _finish(repo: OrgRepository, conversation: Conversation, flow: FlowDefinitio
         conversation.summary = lead.summary
         lead = merge_into_person(repo, lead)
         queue_lead_notifications(repo, lead)
+        for handoff in on_the_call.missed(repo, conversation.id):
+            queue_missed_handoff(repo, lead, handoff)
         announce_after_commit(repo.session, lead.organization_id, lead.id, "call_ended")
     if state.consent is not True:
         redact_personal_turns(repo, conversation.id)

@@ -84,6 +84,12 @@ def agent_first_name(repo: OrgRepository, handoff: Handoff) -> str:
     return name.split()[0][:40] if name else ""
 
 
+def missed(repo: OrgRepository, conversation_id: int) -> list[Handoff]:
+    """The call's requests for a person that no one took (no one available, no one answered, the caller left)."""
+    return list(repo.session.exec(repo.select(Handoff).where(
+        Handoff.conversation_id == conversation_id, Handoff.status == HandoffStatus.ABANDONED.value)))
+
+
 def note_callback(repo: OrgRepository, conversation_id: int, when: str) -> None:
     """The caller said when the team could get back to them: kept on the call's latest hand-off."""
     handoff = latest_handoff(repo, conversation_id)

@@ -10,6 +10,8 @@ from quantum_voice.services.notifications.outbox import (
     deliver_due,
     deliver_job,
     queue_lead_notifications,
+    queue_missed_handoff,
 )
 
-__all__ = ["DELIVER_JOB", "deliver_all_due", "deliver_due", "deliver_job", "queue_lead_notifications"]
+__all__ = ["DELIVER_JOB", "deliver_all_due", "deliver_due", "deliver_job", "queue_lead_notifications",
+           "queue_missed_handoff"]

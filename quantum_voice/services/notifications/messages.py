@@ -67,6 +67,28 @@ def lead_notice(lead: Lead, *, campaign_name: str | None, app_url: str, today: d
     return Notice(subject=subject, text="\n".join(lines), blocks=blocks, due_on=due)
 
 
+def missed_handoff_notice(lead: Lead, *, asked: str, outcome: str, campaign_name: str | None, app_url: str,
+                          today: date) -> Notice:
+    """A caller asked for a person and no one took the call: who, what they asked, when to get back to them."""
+    who, link = _who(lead), lead_link(app_url, lead.id)
+    subject = f"Missed hand-off: {who} asked for a person" + (" (test call)" if lead.is_test else "")
+    facts = [("Name", lead.name), ("Email", lead.email), ("Phone", lead.phone), ("Campaign", campaign_name),
+             ("Asked", asked), ("What happened", outcome)]
+    lines = [f"{label}: {value}" for label, value in facts if value]
+    if lead.summary:
+        lines += ["", lead.summary]
+    lines += ["", f"Open the lead: {link}"]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f":telephone_receiver: Missed hand-off: {who}"[:150],
+                                    "emoji": True}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{label}*\n{value}"[:2000]}
+                                       for label, value in facts if value][:10]},
+        {"type": "actions", "elements": [{"type": "button", "text": {"type": "plain_text", "text": "Open lead"},
+                                          "url": link, "style": "primary"}]},
+    ]
+    return Notice(subject=subject, text="\n".join(lines), blocks=blocks, due_on=today.isoformat())
+
+
 def digest_notice(leads: list[Lead], *, app_url: str, day: date) -> Notice:
     count = len(leads)
     subject = f"{count} cold lead{'s' if count != 1 else ''} to follow up ({day.isoformat()})"

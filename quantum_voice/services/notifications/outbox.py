@@ -35,6 +35,7 @@ from quantum_voice.core.db import session_scope
 from quantum_voice.core.jobs import Job, enqueue_after_commit
 from quantum_voice.core.resilience import CircuitOpen
 from quantum_voice.models.campaigns import Campaign
+from quantum_voice.models.handoff import Handoff
 from quantum_voice.models.leads import ActivityKind, Lead, LeadActivity
 from quantum_voice.models.notifications import NotificationChannel as C
 from quantum_voice.models.notifications import NotificationDelivery, NotificationStatus as S
@@ -46,6 +47,7 @@ from quantum_voice.services.tenancy import OrgRepository
 log = logging.getLogger(__name__)
 
 DELIVER_JOB = "notifications.deliver"
+MISSED_HANDOFF = "handoff"  # the ``band`` of a missed hand-off's rows: sent at once, whatever the lead's band
 ERASED = "The person was erased before the notification went out."
 
 
@@ -91,11 +93,31 @@ def queue_lead_notifications(repo: OrgRepository, lead: Lead) -> list[Notificati
     return queued
 
 
+def queue_missed_handoff(repo: OrgRepository, lead: Lead, handoff: Handoff) -> list[NotificationDelivery]:
+    """A caller asked for a person and no one took the call: the team hears at once, by email and on Slack when
+    connected, whatever the lead's band (rows of the kind ``MISSED_HANDOFF``, one per hand-off and channel)."""
+    if lead.erased_at is not None or lead.is_test:
+        return []
+    rows = []
+    for channel in (C.EMAIL.value, C.SLACK.value):
+        key = f"qv-handoff-{handoff.id}-{channel}"
+        row = repo.session.exec(repo.select(NotificationDelivery).where(
+            NotificationDelivery.idempotency_key == key)).first()
+        if row is None and (channel == C.EMAIL.value or isinstance(
+                dispatch.route_for(repo.session, repo.scope.organization_id, channel), dispatch.Route)):
+            row = _new_delivery(repo, lead, channel, key, utcnow(), get_settings(), kind=MISSED_HANDOFF)
+        if row is not None:
+            rows.append(row)
+    if any(row.status == S.PENDING.value for row in rows):
+        enqueue_after_commit(repo.session, Job(DELIVER_JOB))
+    return rows
+
+
 def _new_delivery(repo: OrgRepository, lead: Lead, channel: str, key: str, now: datetime,
-                  settings: Settings) -> NotificationDelivery:
+                  settings: Settings, *, kind: str | None = None) -> NotificationDelivery:
     due = next_digest_at(now, settings.notify_digest_hour_utc) if channel == C.DIGEST.value else now
     row = NotificationDelivery(organization_id=repo.scope.organization_id, lead_id=lead.id, channel=channel,
-                               band=lead.band, idempotency_key=key, next_attempt_at=due)
+                               band=kind or lead.band, idempotency_key=key, next_attempt_at=due)
     route = dispatch.route_for(repo.session, repo.scope.organization_id, channel)
     if isinstance(route, str):
         row.status, row.last_error = S.SKIPPED.value, route
@@ -183,11 +205,25 @@ def _single_batch(session: Session, row: NotificationDelivery, settings: Setting
         batch.skip = ERASED
     elif isinstance(route, str):
         batch.skip = route
+    elif row.band == MISSED_HANDOFF:
+        batch.route = route
+        batch.notice = _missed_handoff_notice(session, row, lead, settings)
     else:
         batch.route = route
         batch.notice = messages.lead_notice(lead, campaign_name=_campaign_name(session, lead),
                                             app_url=settings.app_url, today=utcnow().date())
     return batch
+
+
+def _missed_handoff_notice(session: Session, row: NotificationDelivery, lead: Lead, settings: Settings) -> Notice:
+    handoff_id = int(row.idempotency_key.split("-")[2])
+    handoff = session.get(Handoff, handoff_id)
+    asked = (handoff.reason_detail if handoff is not None and handoff.reason == "request" else None) or (
+        f"a person ({handoff.reason.replace('_', ' ')})" if handoff is not None else "a person")
+    outcome = (handoff.notes or "No one took the call.") if handoff is not None else "No one took the call."
+    return messages.missed_handoff_notice(lead, asked=asked, outcome=outcome.replace("\n", " "),
+                                          campaign_name=_campaign_name(session, lead), app_url=settings.app_url,
+                                          today=utcnow().date())
 
 
 def _digest_batch(session: Session, org_id: int, day: date, group: list[NotificationDelivery],
