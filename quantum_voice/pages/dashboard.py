@@ -56,6 +56,23 @@ def caller_connection() -> rx.Component:
     )
 
 
+def handoffs() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Hand-offs to people", size="3"),
+        rx.text("Callers who asked for a person over the last 7 days.", size="1", color_scheme="gray"),
+        rx.grid(
+            metric("Asked for a person", S.handoffs_requested, "hand", "Requests from callers and the flow"),
+            metric("Taken by a person", S.handoffs_taken, "headset", "The rest were told and offered a callback"),
+            metric("Wait", S.handoff_wait, "hourglass", "Median, from the request to an agent accepting"),
+            metric("Talk time", S.handoff_talk, "timer", "Median, from accepting to the end"),
+            columns=rx.breakpoints(initial="1", xs="2", md="4"), spacing="4", width="100%",
+        ),
+        rx.cond(S.handoff_outcomes != "", rx.text("Outcomes: ", S.handoff_outcomes, size="2",
+                                                  id="dashboard-handoff-outcomes")),
+        spacing="2", width="100%", id="dashboard-handoffs",
+    )
+
+
 def campaign_item(campaign: CampaignRow) -> rx.Component:
     return rx.hstack(
         rx.icon("megaphone", size=16, color="var(--gray-10)"),
@@ -96,6 +113,7 @@ def dashboard_page() -> rx.Component:
         metrics(),
         rx.cond(S.loaded & (S.call_count == 0), empty_state()),
         rx.cond(S.loaded & (S.connected_calls > 0), caller_connection()),
+        rx.cond(S.loaded & (S.handoffs_requested > 0), handoffs()),
         spacing="5", width="100%",
     )
     return app_layout(content, "/dashboard")

@@ -13,7 +13,7 @@ from quantum_voice.models.calls import Conversation, Speaker, TranscriptTurn
 from quantum_voice.models.handoff import Handoff
 from quantum_voice.models.leads import Lead, LeadActivity
 from quantum_voice.services import conversations
-from quantum_voice.services.handoffs import disposition, lead_on_call, presence, takeover
+from quantum_voice.services.handoffs import disposition, lead_on_call, metrics, presence, takeover
 from tests.integration.flows.test_conversations import SERVICES, acting, call, new_campaign, rows
 from tests.integration.handoffs.support import Clock, member, owner
 from tests.integration.leads.test_people_and_pipeline import ticket
@@ -187,3 +187,22 @@ def test_the_agent_on_the_call_corrects_the_lead_and_the_flow_keeps_the_correcti
     assert (lead.name, lead.budget, lead.email) == ("Ana López", "about $400k", None)
     history = rows(LeadActivity, LeadActivity.lead_id == lead.id, LeadActivity.kind == "edited")
     assert history[0].details["fields"] == ["budget", "email", "name"]
+
+
+def test_the_dashboard_counts_hand_offs_their_wait_talk_time_and_outcomes(team):
+    clock = Clock()
+    online(team["agent"])
+    taken = holding_call(team)
+    clock.advance(12)
+    with acting(team["agent"]) as repo:
+        takeover.accept(repo, handoff_of(taken).id)
+    clock.advance(90)
+    with acting(team["agent"]) as repo:
+        disposition.complete(repo, handoff_of(taken).id, "qualified")
+    with acting(team["agent"]) as repo:
+        presence.set_presence(repo, "offline")
+    holding_call(team)  # no one available: missed
+    with acting(team["owner"]) as repo:
+        m = metrics.handoff_metrics(repo)
+    assert (m.requested, m.taken, m.missed) == (2, 1, 1)
+    assert (m.wait_seconds_median, m.talk_seconds_median, m.dispositions) == (12.0, 90.0, {"qualified": 1})
