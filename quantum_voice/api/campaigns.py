@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from quantum_voice.api.deps import Repo, client_ip
 from quantum_voice.services import campaigns, deployment
+from quantum_voice.services.handoffs.expiry import wait_seconds
 from quantum_voice.services.flows.templates import DEFAULT_TEMPLATE
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
@@ -39,6 +40,8 @@ class CampaignUpdate(BaseModel):
     privacy_wording: str | None = Field(None, description="What callers agree to; required while live")
     privacy_policy_version: str | None = None
     max_call_seconds: int | None = Field(None, description="30 to 3600")
+    handoff_wait_seconds: int | None = Field(None, description="5 to 3600: how long a caller holds for a person "
+                                                               "before a callback is offered")
 
 
 class CampaignOut(BaseModel):
@@ -58,6 +61,7 @@ class CampaignOut(BaseModel):
     privacy_wording: str
     privacy_policy_version: str
     max_call_seconds: int
+    handoff_wait_seconds: int = Field(description="How long a caller holds for a person (45 unless set)")
     call_url: str = Field(description="The public call link: APP_URL/call/{slug}")
     created_at: datetime
     updated_at: datetime
@@ -70,7 +74,8 @@ def _out(view: campaigns.CampaignView) -> CampaignOut:
                        flow_id=c.flow_id, template=view.template_key, published_version=view.published_version,
                        greeting=c.greeting, brand_color=c.brand_color, logo_url=c.logo_url,
                        privacy_wording=c.privacy_wording, privacy_policy_version=c.privacy_policy_version,
-                       max_call_seconds=c.max_call_seconds, call_url=campaigns.call_url(c),
+                       max_call_seconds=c.max_call_seconds, handoff_wait_seconds=wait_seconds(c),
+                       call_url=campaigns.call_url(c),
                        created_at=c.created_at, updated_at=c.updated_at)
 
 

@@ -139,6 +139,10 @@ def settings_card() -> rx.Component:
                             settings_input("Max call length (seconds)", "max_call_seconds",
                                            S.max_call_seconds.to_string(), type="number", min="30", max="3600",
                                            step="1", hint="30 to 3600. The call ends politely at this length."),
+                            settings_input("Wait for a person (seconds)", "handoff_wait_seconds",
+                                           S.handoff_wait_seconds.to_string(), type="number", min="5", max="3600",
+                                           step="1", hint="5 to 3600. After this, a caller holding for a person "
+                                                          "is offered a callback."),
                             columns=two, spacing="4", width="100%"),
                     form_alert(S, id="settings-error"),
                     rx.cond(S.can_edit, rx.flex(rx.button(rx.icon("save", size=16), "Save", id="settings-save",

@@ -20,6 +20,7 @@ from quantum_voice.services import audit
 from quantum_voice.services.accounts import check_name, unique_slug
 from quantum_voice.services.flows import editing, publishing
 from quantum_voice.services.flows.templates import DEFAULT_TEMPLATE, require_template
+from quantum_voice.services.handoffs.expiry import MAX_WAIT_SECONDS, MIN_WAIT_SECONDS
 from quantum_voice.services.permissions import Permission
 from quantum_voice.services.tenancy import OrgRepository
 
@@ -106,13 +107,16 @@ def update_campaign(repo: OrgRepository, campaign_id: int, changes: Mapping[str,
         raise ValidationFailed(f"{unknown[0]} cannot be changed here. Changeable: {', '.join(_CHECKS)}.",
                                field=unknown[0])
     values = {name: _CHECKS[name](repo, value) for name, value in changes.items()}
-    changed = {name: value for name, value in values.items() if getattr(campaign, name) != value}
+    changed = {name: value for name, value in values.items() if _current(campaign, name) != value}
     if not changed:
         return campaign
     _check_live_rules(repo, campaign, changed)
     old_status = campaign.status
     for name, value in changed.items():
-        setattr(campaign, name, value)
+        if name in _IN_SETTINGS:
+            campaign.settings = {**(campaign.settings or {}), name: value}
+        else:
+            setattr(campaign, name, value)
     campaign.updated_at = utcnow()
     repo.session.flush()
     status = {"status_from": old_status, "status_to": campaign.status} if "status" in changed else {}
@@ -220,11 +224,24 @@ def _max_call_seconds(_: OrgRepository, value: Any) -> int:
     return value
 
 
+def _handoff_wait_seconds(_: OrgRepository, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not MIN_WAIT_SECONDS <= value <= MAX_WAIT_SECONDS:
+        raise ValidationFailed(f"handoff_wait_seconds must be a whole number from {MIN_WAIT_SECONDS} to "
+                               f"{MAX_WAIT_SECONDS} (got {value!r}).", field="handoff_wait_seconds")
+    return value
+
+
+def _current(campaign: Campaign, name: str) -> Any:
+    return (campaign.settings or {}).get(name) if name in _IN_SETTINGS else getattr(campaign, name)
+
+
+_IN_SETTINGS = {"handoff_wait_seconds"}  # kept in Campaign.settings, not a column of their own
 _CHECKS = {
     "name": _name, "description": _text("description"), "target_audience": _text("target_audience"),
     "status": _status, "knowledge_base_id": _knowledge_base, "greeting": _text("greeting"),
     "brand_color": _brand_color, "logo_url": _logo_url, "privacy_wording": _text("privacy_wording"),
     "privacy_policy_version": _policy_version, "max_call_seconds": _max_call_seconds,
+    "handoff_wait_seconds": _handoff_wait_seconds,
 }
 
 

@@ -12,6 +12,7 @@ from reflex_components_sonner.toast import ToastAction
 from quantum_voice.core.errors import DomainError
 from quantum_voice.services import campaigns, deployment
 from quantum_voice.services.flows.templates import TEMPLATES
+from quantum_voice.services.handoffs.expiry import wait_seconds
 from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.services.public_calls.call_page import test_call_link
 from quantum_voice.services.tenancy import OrgRepository
@@ -20,7 +21,7 @@ from quantum_voice.states.forms import ConfirmStep, FormErrors
 from quantum_voice.states.session import SessionState
 
 SETTINGS_FIELDS = ("name", "description", "target_audience", "greeting", "brand_color", "logo_url",
-                   "privacy_wording", "privacy_policy_version", "max_call_seconds")
+                   "privacy_wording", "privacy_policy_version", "max_call_seconds", "handoff_wait_seconds")
 TEXT_FIELDS = ("name", "description", "target_audience", "greeting", "brand_color", "logo_url", "privacy_wording",
                "privacy_policy_version")
 
@@ -41,9 +42,10 @@ def settings_changes(form: dict) -> dict:
     """The settings form → the fields update_campaign takes. The call length goes as a number when it is one, else
     as typed, so the service's own message explains what it needs."""
     changes = {name: str(form.get(name) or "") for name in TEXT_FIELDS if name in form}
-    if "max_call_seconds" in form:
-        raw = str(form.get("max_call_seconds") or "").strip()
-        changes["max_call_seconds"] = int(raw) if raw.isdigit() else raw
+    for name in ("max_call_seconds", "handoff_wait_seconds"):
+        if name in form:
+            raw = str(form.get(name) or "").strip()
+            changes[name] = int(raw) if raw.isdigit() else raw
     return changes
 
 
@@ -73,6 +75,7 @@ class CampaignDetailState(ConfirmStep, FormErrors, SessionState):
     privacy_wording: str = ""
     privacy_policy_version: str = ""
     max_call_seconds: int = 0
+    handoff_wait_seconds: int = 45
     created: str = ""
     call_url: str = ""
     test_call_url: str = ""
@@ -132,6 +135,7 @@ class CampaignDetailState(ConfirmStep, FormErrors, SessionState):
         self.greeting, self.brand_color, self.logo_url = c.greeting or "", c.brand_color, c.logo_url or ""
         self.privacy_wording, self.privacy_policy_version = c.privacy_wording or "", c.privacy_policy_version
         self.max_call_seconds, self.created = c.max_call_seconds, day(c.created_at)
+        self.handoff_wait_seconds = wait_seconds(c)
         self.call_url = campaigns.call_url(c)
         self.qr_codes = [qr_row(v) for v in deployment.list_qr_codes(repo, self.campaign_id)]
         self._refresh_widget(repo, self.widget_color if self._widget_custom else None)

@@ -82,6 +82,8 @@ def test_update_changes_only_the_fields_sent_and_is_audited(client, owner):
     assert client.get(f"/api/campaigns/{campaign['id']}", headers=owner).json() == updated
     assert put(client, owner, campaign["id"], logo_url="/assets/logo.png").json()["logo_url"] == "/assets/logo.png"
     assert put(client, owner, campaign["id"], logo_url=None).json()["logo_url"] is None
+    assert campaign["handoff_wait_seconds"] == 45  # kept in the campaign's settings
+    assert put(client, owner, campaign["id"], handoff_wait_seconds=90).json()["handoff_wait_seconds"] == 90
     with session_scope() as session:
         entry = session.exec(select(AuditLog).where(AuditLog.action == "campaign.updated")
                              .order_by(AuditLog.id)).first()
@@ -116,6 +118,8 @@ BAD_CHANGES = [
     ({"privacy_policy_version": ""}, "privacy_policy_version", "1 to 40"),
     ({"brandColor": "#000000"}, "brandColor", "Extra inputs"),
     ({"max_call_seconds": "long"}, "max_call_seconds", "integer"),
+    ({"handoff_wait_seconds": 2}, "handoff_wait_seconds", "5 to 3600"),
+    ({"handoff_wait_seconds": 3601}, "handoff_wait_seconds", "5 to 3600"),
 ]
 
 

@@ -43,9 +43,10 @@ def test_sorting_by_name_status_and_published_version():
 
 def test_settings_form_sends_text_as_typed_and_the_call_length_as_a_number():
     changes = settings_changes({"name": "Spring", "greeting": "Hi!", "brand_color": "#0ea5e9", "logo_url": "",
-                                "max_call_seconds": " 600 ", "settings-brand-color": "#0ea5e9"})
+                                "max_call_seconds": " 600 ", "handoff_wait_seconds": "60",
+                                "settings-brand-color": "#0ea5e9"})
     assert changes == {"name": "Spring", "greeting": "Hi!", "brand_color": "#0ea5e9", "logo_url": "",
-                       "max_call_seconds": 600}
+                       "max_call_seconds": 600, "handoff_wait_seconds": 60}
 
 
 def test_a_call_length_that_is_not_a_number_goes_to_the_service_as_typed():
