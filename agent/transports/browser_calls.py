@@ -9,6 +9,8 @@ transport: the same call and conversation, its greeting still unspoken, so the p
 the socket without a second conversation (the consent ticket belongs to one call). ``BrowserCalls.resume`` carries
 on a call whose sidecar was lost (it crashed mid-call) on this one: the same conversation, no greeting; once the
 browser is connected again the agent says they got cut off and asks again what the flow was waiting for.
+``BrowserCall.join_agent`` bridges a human agent's browser into a connected call for the hand-off
+(``agent_socket.py``): it hears the caller, and the caller hears it mixed into the call's audio.
 
 A call ends when the browser sends ``{"type": "hangup"}``, its connection fails or closes, its microphone ends, the
 app asks (``POST /calls/{id}/hangup``), the flow ends it (after the goodbye has played), or the sidecar stops
@@ -68,7 +70,7 @@ class CallerPeer:
     """One browser in a call, whatever carries its media: ``hears`` (the call's ``AudioSink``, paced out in real
     time: ``sample_rate``, ``buffered_seconds``, ``wait_until_played``), ``events`` (JSON messages: ``send``,
     ``flush``), the caller's audio it forwards into the call, and ``left`` once the browser is gone. The caller is
-    one; a human agent joining for the hand-off will be another of the same kind."""
+    one; a human agent joining for the hand-off is another of the same kind (``agent_socket.AgentPeer``)."""
 
     def __init__(self, hears: Any, events: Any) -> None:
         self.hears, self.events = hears, events
@@ -120,14 +122,18 @@ class BrowserCall:
     the voice call and what ties them together: the caller's audio into the call, the call's speech into what the
     caller hears, the transcript feed.
 
-    For the hand-off, a human agent's peer will join here: it hears the caller's audio (forwarded to it too) and
-    the caller hears it through the same outgoing audio while the AI is paused.
+    For the hand-off, a human agent's peer joins here (``join_agent``): the caller's audio goes to it as well as
+    to the call (the AI still transcribes the caller), and its microphone is mixed live into what the caller hears,
+    beside the call's speech and untouched by the call's barge-in.
     """
 
     def __init__(self, call_id: str, brain: OpenedCallBrain, caller: CallerPeer, voice_call: VoiceCallFactory) -> None:
         self.id, self.brain, self.caller = call_id, brain, caller
         self.call: VoiceCall | None = None  # once the caller is connected
+        self.agent: CallerPeer | None = None  # a human agent's browser, while one is on the call
         self.end_reason: str | None = None
+        self._closing = False
+        self._agent_closing: asyncio.Task | None = None  # an agent who left, being closed
         self._voice_call = voice_call
         self._hang_up: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._caller_changed = asyncio.Event()
@@ -164,7 +170,7 @@ class BrowserCall:
             feed.watch()
             await call.start()
             feed.watch_session()
-            caller.forward_audio(call.caller_audio.push)
+            caller.forward_audio(self._from_caller)
             await self._converse()
         except Exception:
             log.exception("browser call %s (conversation %s) failed", self.id, self.conversation_id)
@@ -174,6 +180,34 @@ class BrowserCall:
                 log.exception("could not close conversation %s of browser call %s", self.conversation_id, self.id)
         finally:
             await self._close()
+
+    def join_agent(self, agent: CallerPeer) -> None:
+        """A human agent's browser joins the connected call, one at a time, until it leaves or the call ends (then
+        it is told ``ended`` and closed, as the caller is). Raises ``Conflict`` when it cannot join now."""
+        if self._closing or self._hang_up.done() or (self.call is not None and self.call.ended.is_set()):
+            raise Conflict("This call has ended.", code="call_ended")
+        if self.call is None:
+            raise Conflict("The caller is not connected yet. Try again in a moment.", code="call_not_connected")
+        if self.agent is not None:
+            raise Conflict("Another agent is already on this call.", code="agent_already_joined")
+        self.agent = agent
+        agent.forward_audio(self.caller.hears.live.push)
+        agent.left.add_done_callback(lambda _left: self._agent_left(agent))
+        log.info("an agent joined browser call %s (conversation %s)", self.id, self.conversation_id)
+
+    def _from_caller(self, frame: rtc.AudioFrame) -> None:
+        self.call.caller_audio.push(frame)
+        if self.agent is not None:
+            self.agent.hears.live.push(frame)
+
+    def _agent_left(self, agent: CallerPeer) -> None:
+        if self.agent is not agent:
+            return  # the call is closing: it tells the agent and closes it
+        self.agent = None
+        self.caller.hears.live.clear()
+        self._agent_closing = asyncio.ensure_future(agent.close())
+        log.info("the agent left browser call %s (conversation %s); the call goes on", self.id,
+                 self.conversation_id)
 
     async def _wait_connected(self, timeout: float) -> bool:
         """Until the caller's browser is connected; False when the call was hung up first or nobody connected in
@@ -222,11 +256,15 @@ class BrowserCall:
                          else self.caller.hang_up_reason or "caller_hung_up")
 
     async def _close(self) -> None:
+        self._closing = True
         fallback = self._hang_up.result() if self._hang_up.done() else "call_dropped"
         self.end_reason = await self._recorded_end_reason() or fallback
-        self.caller.events.send(events.ended(self.end_reason))
-        await self.caller.events.flush()
-        await self.caller.close()
+        peers = [self.caller] + ([self.agent] if self.agent is not None else [])
+        self.agent = None
+        for peer in peers:
+            peer.events.send(events.ended(self.end_reason))
+        await asyncio.gather(*(peer.events.flush() for peer in peers))
+        await asyncio.gather(*(peer.close() for peer in peers))
 
     async def _recorded_end_reason(self) -> str | None:
         """Why the conversation ended, as saved (the flow's own reason when it ended the call); None while it is

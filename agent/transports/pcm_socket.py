@@ -130,7 +130,10 @@ class SocketPeer(CallerPeer):
     def start(self, call_id: str, conversation_id: int | None) -> None:
         """Tell the browser its call has started; then the events and the agent's speech go out, and the call
         counts as connected."""
-        self.events.open(started(call_id, conversation_id))
+        self._begin(started(call_id, conversation_id))
+
+    def _begin(self, first: dict[str, Any]) -> None:
+        self.events.open(first)
         self._speaking = asyncio.ensure_future(self._send_speech())
         if not self._started.done():
             self._started.set_result(True)

@@ -11,6 +11,9 @@ derived from the shared SECRET_KEY in ``X-Voice-Sidecar-Key``, anything else get
 * ``GET /calls/socket`` (a WebSocket) → a call whose media is PCM over that socket, a WebRTC call that never
   connected moved onto it, or a lost call resumed on it: the protocol is in ``agent/transports/pcm_socket.py``.
   The app relays the browser's socket here.
+* ``GET /calls/agent-socket`` (a WebSocket) → a human agent's browser joins a call running here (the hand-off):
+  ``{"type": "join", "conversation_id", "handoff_id", "agent_name"}`` first, then PCM both ways; the protocol is in
+  ``agent/transports/agent_socket.py``. The app checks who may join and relays the agent's socket here.
 * ``GET /conversations/{conversation_id}/call`` → ``{"call_id", "conversation_id"}`` while that conversation's call
   runs here, else 404 (the app asks before resuming a call elsewhere).
 * ``POST /calls/{call_id}/hangup`` (optional ``{"reason": str}``, default ``caller_hung_up``) →
@@ -33,6 +36,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from agent.transports import pcm_socket
+from agent.transports.agent_socket import MAX_AGENT_NAME_CHARS, AgentPeer
 from agent.transports.browser_calls import BrowserCall, BrowserCalls
 from agent.transports.pcm_socket import SocketPeer
 from agent.transports.webrtc import WebRTCPeer
@@ -52,6 +56,7 @@ def signalling_app(calls: BrowserCalls, key: str) -> web.Application:
     app.router.add_post("/calls", open_call)
     app.router.add_post("/calls/resume", resume_call)
     app.router.add_get("/calls/socket", socket_call)
+    app.router.add_get("/calls/agent-socket", agent_socket)
     app.router.add_post("/calls/{call_id}/hangup", hang_up_call)
     app.router.add_get("/conversations/{conversation_id}/call", call_of_conversation)
     app.router.add_get("/health", health)
@@ -119,13 +124,18 @@ async def call_of_conversation(request: web.Request) -> web.Response:
     return web.json_response({"call_id": browser_call.id, "conversation_id": conversation_id})
 
 
-async def socket_call(request: web.Request) -> web.WebSocketResponse:
-    """A browser call over this WebSocket (pcm_socket.py): its start message, then the call until it closes."""
+async def _prepared_socket(request: web.Request, protocol: str) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(max_msg_size=pcm_socket.MAX_MESSAGE_BYTES, compress=False)
     if not ws.can_prepare(request).ok:
-        raise DomainError("GET /calls/socket is a WebSocket: open it with a WebSocket client (the protocol is in "
-                          "agent/transports/pcm_socket.py).", code="bad_request")
+        raise DomainError(f"GET {request.path} is a WebSocket: open it with a WebSocket client (the protocol is in "
+                          f"{protocol}).", code="bad_request")
     await ws.prepare(request)
+    return ws
+
+
+async def socket_call(request: web.Request) -> web.WebSocketResponse:
+    """A browser call over this WebSocket (pcm_socket.py): its start message, then the call until it closes."""
+    ws = await _prepared_socket(request, "agent/transports/pcm_socket.py")
     peer = SocketPeer(ws)
     try:
         start = await _start_message(ws)
@@ -153,21 +163,53 @@ async def socket_call(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+async def agent_socket(request: web.Request) -> web.WebSocketResponse:
+    """A human agent's browser joins a call running here (agent_socket.py): its join message, then the bridge
+    until the agent leaves or the call ends."""
+    ws = await _prepared_socket(request, "agent/transports/agent_socket.py")
+    try:
+        join = await _first_message(ws, ("join",), 'Send {"type": "join", "conversation_id": ..., "handoff_id": '
+                                    '..., "agent_name": "..."} as the socket\'s first message.')
+        conversation_id, handoff_id = _conversation_id(join), join.get("handoff_id")
+        agent_name = join.get("agent_name")
+        if not isinstance(agent_name, str) or len(agent_name) > MAX_AGENT_NAME_CHARS:
+            raise ValidationFailed(f"agent_name must be the agent's name (at most {MAX_AGENT_NAME_CHARS} "
+                                   "characters).", field="agent_name")
+        if not isinstance(handoff_id, int) or isinstance(handoff_id, bool):
+            raise ValidationFailed("handoff_id must be the hand-off's id (an integer).", field="handoff_id")
+        browser_call = request.app[_CALLS].running(conversation_id)
+        if browser_call is None:
+            raise NotFound(f"Conversation {conversation_id} has no call on this voice sidecar.", code="call_not_here")
+        peer = AgentPeer(ws, handoff_id=handoff_id, agent_name=agent_name)
+        browser_call.join_agent(peer)
+    except DomainError as exc:
+        await _refuse(ws, exc.status, exc.code, exc.message)
+        return ws
+    peer.join(conversation_id)  # at once: the call cannot end between the join and this
+    log.info("agent %r joined conversation %s for hand-off %s", agent_name, conversation_id, handoff_id)
+    await peer.run()
+    return ws
+
+
 async def _start_message(ws: web.WebSocketResponse) -> dict[str, Any]:
     how = ('Send {"type": "start", "campaign_id": ..., "setup": {...}} (or {"type": "take_over", "call_id": ...}, '
            'or {"type": "resume", "conversation_id": ..., "campaign_id": ...}) as the socket\'s first message.')
+    return await _first_message(ws, ("start", "take_over", "resume"), how)
+
+
+async def _first_message(ws: web.WebSocketResponse, types: tuple[str, ...], how: str) -> dict[str, Any]:
     try:
         message = await ws.receive(timeout=pcm_socket.START_TIMEOUT_SECONDS)
     except TimeoutError:
-        raise DomainError(f"No start message within {pcm_socket.START_TIMEOUT_SECONDS:.0f} s. {how}",
+        raise DomainError(f"No {types[0]} message within {pcm_socket.START_TIMEOUT_SECONDS:.0f} s. {how}",
                           code="bad_request") from None
     try:
-        start = json.loads(message.data) if message.type == WSMsgType.TEXT else None
+        first = json.loads(message.data) if message.type == WSMsgType.TEXT else None
     except ValueError:
-        start = None
-    if not isinstance(start, dict) or start.get("type") not in ("start", "take_over", "resume"):
+        first = None
+    if not isinstance(first, dict) or first.get("type") not in types:
         raise DomainError(how, code="bad_request")
-    return start
+    return first
 
 
 async def _refuse(ws: web.WebSocketResponse, status: int, code: str, message: str) -> None:

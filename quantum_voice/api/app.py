@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from quantum_voice.api import account, auth, campaigns, flows, integrations, knowledge, leads
-from quantum_voice.api import handoffs, public_calls, qr
+from quantum_voice.api import handoff_audio, handoffs, public_calls, qr
 from quantum_voice.api.errors import install_error_handlers
 from quantum_voice.api.input_checks import InputChecks
 from quantum_voice.api.limits import BodySizeLimit
@@ -34,6 +34,7 @@ def create_api() -> FastAPI:
     api.include_router(leads.router)
     api.include_router(handoffs.router)
     api.include_router(handoffs.agents_router)
+    api.include_router(handoff_audio.router)
     api.include_router(integrations.router)
     api.include_router(integrations.campaign_router)
     api.include_router(qr.router)

@@ -9,6 +9,9 @@ When WebRTC cannot connect, the page falls back to PCM over a WebSocket on the a
 ``open_sidecar_socket`` opens the matching socket to a sidecar (the same choice of sidecar) and the app relays
 between the two (``quantum_voice/api/public_calls.py``; the protocol is ``agent/transports/pcm_socket.py``).
 
+For the hand-off, ``open_agent_socket`` opens a human agent's socket to the sidecar running the caller's call
+(``agent/transports/agent_socket.py``); the app relays the agent's page to it (``quantum_voice/api/handoff_audio.py``).
+
 When a sidecar dies mid-call, the page asks to resume: ``sidecars_for_resume`` checks that the call's sidecar is
 gone, unreachable or no longer runs it, and lists the live sidecars to try; ``resume_browser_call`` (WebRTC) or
 ``open_sidecar_socket(resume=...)`` carries the conversation on there.
@@ -55,6 +58,8 @@ MAX_SOCKET_MESSAGE_BYTES = 64 * 1024  # as the sidecar's (agent/transports/pcm_s
 PROBE_TIMEOUT = httpx.Timeout(2.0)  # does the call's own sidecar still run it? (a dead one: refused or silent)
 UNAVAILABLE = "The voice agent is not available right now. Please try again in a minute."
 RESUME_UNAVAILABLE = "We couldn't reconnect your call. Press Call to start again."
+AGENT_AUDIO_UNAVAILABLE = ("The call's voice sidecar cannot be reached right now, so its audio cannot be bridged. "
+                           "Try again in a moment.")
 STILL_CONNECTED = ("Your call is still connected. If you can't hear the assistant, hang up and press Call to start "
                    "again.")
 
@@ -264,11 +269,12 @@ def _error_of(response: httpx.Response) -> dict[str, Any]:
 
 @dataclass
 class SidecarSocket:
-    """A browser call's open WebSocket to the sidecar running it (``agent/transports/pcm_socket.py``): PCM as
-    bytes, events as text, both ways."""
+    """A browser call's open WebSocket to the sidecar running it (``agent/transports/pcm_socket.py``), or a human
+    agent's in that call (``agent/transports/agent_socket.py``; no ``call_id``): PCM as bytes, events as text, both
+    ways."""
 
     worker_id: str
-    call_id: str
+    call_id: str | None
     conversation_id: int
     _http: aiohttp.ClientSession
     _ws: aiohttp.ClientWebSocketResponse
@@ -315,12 +321,28 @@ async def open_sidecar_socket(sidecars: list[tuple[str, str]], *, campaign_id: i
     raise ServiceUnavailable(UNAVAILABLE)
 
 
-async def _open_socket(worker_id: str, media_url: str, start: dict[str, Any], key: str) -> SidecarSocket | None:
-    """The sidecar's socket once it said "started"; ``None`` when this sidecar cannot take the call now."""
+async def open_agent_socket(sidecar: tuple[str, str], *, conversation_id: int, handoff_id: int,
+                            agent_name: str) -> SidecarSocket:
+    """Join a human agent to the call of ``conversation_id`` on ``sidecar`` (``(worker id, media URL)``, the one
+    running it: ``sidecar_of_call``). Raises the sidecar's own error for a join it refuses (404 ``call_not_here``,
+    409 ``agent_already_joined``), and ``ServiceUnavailable`` when it cannot be reached."""
+    worker_id, media_url = sidecar
+    join = {"type": "join", "conversation_id": conversation_id, "handoff_id": handoff_id, "agent_name": agent_name}
+    opened = await _open_socket(worker_id, media_url, join, signalling_key(), path="/calls/agent-socket",
+                                answer_type="joined")
+    if opened is None:
+        raise ServiceUnavailable(AGENT_AUDIO_UNAVAILABLE, code="sidecar_unavailable")
+    return opened
+
+
+async def _open_socket(worker_id: str, media_url: str, start: dict[str, Any], key: str, *,
+                       path: str = "/calls/socket", answer_type: str = "started") -> SidecarSocket | None:
+    """The sidecar's socket once it answered ``answer_type`` ("started" for a caller's, "joined" for an agent's);
+    ``None`` when this sidecar cannot take the call now."""
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=SOCKET_CONNECT_TIMEOUT_SECONDS)
     http = aiohttp.ClientSession(headers={SIGNALLING_HEADER: key}, timeout=timeout)
     try:
-        ws = await http.ws_connect(f"{media_url.rstrip('/')}/calls/socket", max_msg_size=MAX_SOCKET_MESSAGE_BYTES)
+        ws = await http.ws_connect(f"{media_url.rstrip('/')}{path}", max_msg_size=MAX_SOCKET_MESSAGE_BYTES)
         await ws.send_json(start)
         first = await ws.receive(timeout=OPEN_TIMEOUT_SECONDS)
     except aiohttp.WSServerHandshakeError as exc:
@@ -337,8 +359,9 @@ async def _open_socket(worker_id: str, media_url: str, start: dict[str, Any], ke
                     media_url, exc.__class__.__name__)
         return None
     answer = _json_object(first.data) if first.type == aiohttp.WSMsgType.TEXT else {}
-    if answer.get("type") == "started" and answer.get("call_id") and answer.get("conversation_id") is not None:
-        return SidecarSocket(worker_id, answer["call_id"], int(answer["conversation_id"]), http, ws)
+    if answer.get("type") == answer_type and answer.get("conversation_id") is not None \
+            and (answer_type != "started" or answer.get("call_id")):
+        return SidecarSocket(worker_id, answer.get("call_id"), int(answer["conversation_id"]), http, ws)
     await ws.close()
     await http.close()
     if answer.get("type") == "error":
