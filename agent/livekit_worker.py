@@ -29,7 +29,7 @@ from agent.heartbeat import default_worker_id
 from agent.voice import LocalVoice
 from quantum_voice.core.config import Settings
 from quantum_voice.core.errors import DomainError
-from quantum_voice.services.conversations import CallSetup
+from quantum_voice.services.conversations import CallServices, CallSetup
 from quantum_voice.services.livekit_rooms import AGENT_NAME, ROLE_ATTRIBUTE, CallDispatch, livekit_config
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,9 @@ def room_options_for(dispatch: CallDispatch) -> room_io.RoomOptions:
 
 async def build_call(dispatch: CallDispatch, voice: LocalVoice, *, worker_id: str | None = None) -> VoiceCall:
     """The same call the embedded transport runs, with no audio sink: the room carries the audio."""
-    brain = CallBrain(dispatch.campaign_id, setup=call_setup(dispatch), worker_id=worker_id)
+    # no one can join a LiveKit room from the agent workspace yet: a hand-off never holds these callers
+    brain = CallBrain(dispatch.campaign_id, setup=call_setup(dispatch), worker_id=worker_id,
+                      services=CallServices(person_can_join=False))
     return VoiceCall(brain=brain, turn_taking=voice.turn_taking(),
                      **voice.session_parts(await campaign_vocabulary(dispatch.campaign_id)))
 

@@ -77,6 +77,9 @@ class CallServices:
     knowledge: KnowledgeSearch | None = None
     # the optional LLM that reads each caller turn (off unless UNDERSTANDING_PROVIDER is set)
     understander: Understander | None = field(default_factory=configured_understander)
+    # whether a person can take this call over (the embedded transport bridges an agent's browser; a LiveKit-mode
+    # call cannot be joined from the workspace yet): when not, a hand-off never holds the caller
+    person_can_join: bool = True
 
 
 def start_conversation(repo: OrgRepository, campaign_id: int, setup: CallSetup | None = None,
@@ -218,7 +221,7 @@ def _context(repo: OrgRepository, conversation: Conversation, campaign: Campaign
         knowledge=services.knowledge or _default_knowledge(repo, conversation),
         consent_wording=campaign.privacy_wording if campaign else "",
         policy_version=campaign.privacy_policy_version if campaign else "1", stt_confidence=stt_confidence,
-        understander=services.understander, someone_free=on_the_call.someone_free(repo, conversation),
+        understander=services.understander, someone_free=on_the_call.someone_free(repo, conversation) if services.person_can_join else None,
         handoff_wait_seconds=expiry.wait_seconds(campaign))
 
 

@@ -13,6 +13,7 @@ from quantum_voice.models.calls import Conversation, Speaker, TranscriptTurn
 from quantum_voice.models.handoff import Handoff
 from quantum_voice.models.leads import Lead, LeadActivity
 from quantum_voice.services import conversations
+from quantum_voice.services.conversations import CallServices
 from quantum_voice.services.handoffs import disposition, lead_on_call, metrics, presence, takeover
 from tests.integration.flows.test_conversations import SERVICES, acting, call, new_campaign, rows
 from tests.integration.handoffs.support import Clock, member, owner
@@ -206,3 +207,15 @@ def test_the_dashboard_counts_hand_offs_their_wait_talk_time_and_outcomes(team):
         m = metrics.handoff_metrics(repo)
     assert (m.requested, m.taken, m.missed) == (2, 1, 1)
     assert (m.wait_seconds_median, m.talk_seconds_median, m.dispositions) == (12.0, 90.0, {"qualified": 1})
+
+
+def test_a_call_no_one_can_join_never_holds_even_with_agents_online(team):
+    online(team["agent"])  # a LiveKit-mode call: the workspace cannot join its room yet
+    services = CallServices(knowledge=SERVICES.knowledge, person_can_join=False)
+    setup = ticket(team["owner"], team["campaign"], "ana@example.com")
+    with acting(team["owner"]) as repo:
+        conversation_id = conversations.start_conversation(repo, team["campaign"], setup, services).conversation.id
+    for line in ("I'm Ana Lopez", ASK):
+        with acting(team["owner"]) as repo:
+            conversations.take_turn(repo, conversation_id, line, services)
+    assert handoff_of(conversation_id).status == "abandoned" and status_of(conversation_id) == "active"
