@@ -67,6 +67,7 @@ class CallBrain:
     last: BrainReply | None = None
     max_call_seconds: float | None = None  # the campaign's hard limit on a call's length (read when it starts)
     handed_off: bool = False  # the call is with the agents' queue or a person (as of the last step)
+    with_person: bool = False  # a person has taken the call (the AI is silent)
 
     async def start(self) -> BrainReply:
         """Open the conversation and return the greeting."""
@@ -162,6 +163,8 @@ class CallBrain:
     def _remember(self, repo, outcome: TurnOutcome, began: float) -> BrainReply:
         handoff = next((a.data for a in outcome.step.of_kind("handoff")), None)
         self.handed_off = outcome.conversation.status == ConversationStatus.HANDED_OFF.value
+        request = outcome.step.state.handoff
+        self.with_person = self.handed_off and request is not None and request.phase == "connected"
         saved = voice_calls.last_turn(repo, outcome.conversation.id, Speaker.AGENT) if outcome.agent else None
         self.last = BrainReply(
             text=outcome.agent, node_id=outcome.step.node_id, node_type=outcome.step.node_type,

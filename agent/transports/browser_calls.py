@@ -38,12 +38,15 @@ from agent.voice import LocalVoice
 from quantum_voice.core.errors import Conflict, NotFound, ServiceUnavailable
 from quantum_voice.models.calls import Conversation
 from quantum_voice.services.conversations import CallSetup
+from quantum_voice.services.handoffs import on_the_call
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 30.0  # opened → browser connected (ICE + DTLS take well under a second on a LAN)
 GOODBYE_GRACE_SECONDS = 2.0  # past the buffered audio, before the connection closes under the goodbye
 HANG_UP_TIMEOUT_SECONDS = 15.0
+AGENT_ABSENT_SECONDS = 20.0  # a person took the call but their audio is not on it: then it goes back to the AI
+PERSON_CHECK_SECONDS = 1.0
 _END_REASON = re.compile(r"[a-z][a-z_]{0,59}")  # conversations.end_reason: 60 characters
 
 
@@ -195,6 +198,27 @@ class BrowserCall:
         agent.left.add_done_callback(lambda _left: self._agent_left(agent))
         log.info("an agent joined browser call %s (conversation %s)", self.id, self.conversation_id)
 
+    async def _watch_the_person(self) -> None:
+        """A person has taken the call but no agent's audio has been on it for ``AGENT_ABSENT_SECONDS`` (their
+        browser dropped, or never connected): the call goes back to the AI, which tells the caller, instead of
+        leaving them in silence."""
+        absent = 0.0
+        while True:
+            await asyncio.sleep(PERSON_CHECK_SECONDS)
+            if not self.brain.with_person or self.agent is not None:
+                absent = 0.0
+                continue
+            absent += PERSON_CHECK_SECONDS
+            if absent < AGENT_ABSENT_SECONDS:
+                continue
+            absent = 0.0
+            try:
+                if await self.brain.run(on_the_call.give_back_unattended, AGENT_ABSENT_SECONDS):
+                    log.info("no agent audio on browser call %s (conversation %s) for %.0f s: back to the AI",
+                             self.id, self.conversation_id, AGENT_ABSENT_SECONDS)
+            except Exception:
+                log.warning("could not give conversation %s back to the AI", self.conversation_id, exc_info=True)
+
     def _from_caller(self, frame: rtc.AudioFrame) -> None:
         self.call.caller_audio.push(frame)
         if self.agent is not None:
@@ -236,10 +260,12 @@ class BrowserCall:
 
     async def _converse(self) -> None:
         over = asyncio.ensure_future(self.call.ended.wait())
+        watching = asyncio.ensure_future(self._watch_the_person())
         try:
             await asyncio.wait({over, self._hang_up}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             over.cancel()
+            watching.cancel()
         if self._hang_up.done() and not self.call.ended.is_set():
             await self.call.hang_up(self._hang_up.result())
             return

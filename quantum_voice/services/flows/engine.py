@@ -214,10 +214,11 @@ def _expecting(step: Step) -> str | None:
     return None
 
 
-def resume_after_handoff(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:
-    """A person hands the call back to the AI: leave the Dispatch node by its ``returned`` edge, else go back where
-    the call was, else by its default edge."""
-    return _handoff_event(flow, state, ctx, lambda step: dispatch.resumed(step, step.node), "waiting", "connected")
+def resume_after_handoff(flow: FlowDefinition, state: FlowState, ctx: CallContext, *, line: str = "") -> StepResult:
+    """A person hands the call back to the AI (or their connection is gone: ``line`` says so first): leave the
+    Dispatch node by its ``returned`` edge, else go back where the call was, else by its default edge."""
+    return _handoff_event(flow, state, ctx, lambda step: dispatch.resumed(step, step.node, line), "waiting",
+                          "connected")
 
 
 def resume(flow: FlowDefinition, state: FlowState, ctx: CallContext) -> StepResult:

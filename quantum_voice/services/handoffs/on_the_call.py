@@ -9,6 +9,7 @@ remembers how far the caller has been told (``HandoffRequest.phase``):
 | waiting, past the campaign's wait | waiting | it is expired here (``expiry.expire_overdue``): "no one is free", and the callback question |
 | accepted | waiting | "I'm putting you through to Alex now." (then the AI is silent) |
 | completed, handed back to the AI | waiting / connected | the AI picks the call up where it was |
+| completed, the agent's audio gone (``give_back_unattended``) | connected | "I'm sorry, I've lost the connection to Alex. I'm back with you.", and the AI picks up |
 | completed with a disposition | waiting / connected | the flow's goodbye, and the call ends |
 | abandoned (expired elsewhere) | waiting | as past the wait |
 
@@ -21,12 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import col
 
 from quantum_voice.models.accounts import User
-from quantum_voice.models.calls import Conversation
+from quantum_voice.core.clock import utcnow
+from quantum_voice.models.calls import Conversation, ConversationStatus
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.handoff import Handoff, HandoffStatus
+from quantum_voice.services import audit
 from quantum_voice.services.flows import engine
 from quantum_voice.services.flows.schema import FlowDefinition
 from quantum_voice.services.flows.state import FlowState, StepResult
@@ -34,7 +38,11 @@ from quantum_voice.services.flows.step import CallContext
 from quantum_voice.services.handoffs import expiry, routing
 from quantum_voice.services.handoffs.live import announce_after_commit
 from quantum_voice.services.handoffs.queue import OPEN
+from quantum_voice.services.handoffs.presence import settle_load
 from quantum_voice.services.handoffs.takeover import RETURNED_TO_AI
+
+AGENT_DISCONNECTED = "agent_disconnected"
+LOST_THE_AGENT = "I'm sorry, I've lost the connection to {agent}. I'm back with you."
 from quantum_voice.services.tenancy import OrgRepository
 
 
@@ -67,10 +75,40 @@ def news(repo: OrgRepository, conversation: Conversation, campaign: Campaign | N
     if handoff.status == HandoffStatus.COMPLETED.value:
         if handoff.disposition == RETURNED_TO_AI:
             return engine.resume_after_handoff(flow, state, ctx)
+        if handoff.disposition == AGENT_DISCONNECTED:
+            return engine.resume_after_handoff(flow, state, ctx, line=LOST_THE_AGENT.format(
+                agent=request.agent or "my colleague"))
         return engine.handoff_completed(flow, state, ctx)
     if handoff.status == HandoffStatus.ABANDONED.value:
         return engine.handoff_unanswered(flow, state, ctx)
     return None
+
+
+def give_back_unattended(repo: OrgRepository, conversation_id: int, seconds: float) -> bool:
+    """The person who took the call has had no audio on it for ``seconds`` (their browser dropped, or never
+    connected): the call goes back to the AI, which tells the caller, and the hand-off ends as
+    ``agent_disconnected``. Whether it did (not when the hand-off had already moved on)."""
+    handoff = latest_handoff(repo, conversation_id)
+    if handoff is None:
+        return False
+    now = utcnow()
+    done = repo.session.connection().execute(
+        update(Handoff).where(col(Handoff.id) == handoff.id, col(Handoff.status) == HandoffStatus.ACCEPTED.value)
+        .values(status=HandoffStatus.COMPLETED.value, disposition=AGENT_DISCONNECTED, ended_at=now,
+                notes=f"The agent's audio was not connected for {seconds:.0f} seconds; the call went back to the AI."))
+    repo.session.refresh(handoff)
+    if done.rowcount != 1:
+        return False
+    conversation = repo.session.get(Conversation, conversation_id)
+    if conversation is not None and conversation.status == ConversationStatus.HANDED_OFF.value:
+        conversation.status = ConversationStatus.ACTIVE.value
+        repo.session.add(conversation)
+    if handoff.assigned_user_id is not None:
+        settle_load(repo.session, handoff.organization_id, handoff.assigned_user_id, now)
+    audit.record(repo.session, "handoff.released", organization_id=handoff.organization_id, target_type="handoff",
+                 target_id=handoff.id, conversation_id=conversation_id, reason="agent_disconnected")
+    announce_after_commit(repo.session, handoff.organization_id, "released", handoff_id=handoff.id)
+    return True
 
 
 def latest_handoff(repo: OrgRepository, conversation_id: int) -> Handoff | None:

@@ -110,9 +110,11 @@ def unanswered(step: "Step", node: "DispatchNode") -> None:
     offer_callback(step, node)
 
 
-def resumed(step: "Step", node: "DispatchNode") -> None:
-    """The person handed the call back: the AI picks up where the call was."""
+def resumed(step: "Step", node: "DispatchNode", line: str = "") -> None:
+    """The person handed the call back (``line``: or their connection was lost, said first): the AI picks up where
+    the call was."""
     step.state.status = "active"
+    step.say(line)
     if step.state.handoff is not None:
         step.state.handoff.phase = "done"
     carry_on(step, node)
