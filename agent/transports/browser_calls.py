@@ -33,6 +33,7 @@ from livekit import rtc
 from agent.brain import BrainReply, CallBrain
 from agent.call import VoiceCall, campaign_vocabulary
 from agent.transports import events
+from agent.transports.agent_speech import AgentSpeech
 from agent.transports.events import CallTranscriptFeed
 from agent.voice import LocalVoice
 from quantum_voice.core.errors import Conflict, NotFound, ServiceUnavailable
@@ -134,6 +135,8 @@ class BrowserCall:
         self.id, self.brain, self.caller = call_id, brain, caller
         self.call: VoiceCall | None = None  # once the caller is connected
         self.agent: CallerPeer | None = None  # a human agent's browser, while one is on the call
+        self._agent_speech: AgentSpeech | None = None  # their words, transcribed, while they are on the call
+        self._background: set[asyncio.Future] = set()
         self.end_reason: str | None = None
         self._closing = False
         self._agent_closing: asyncio.Task | None = None  # an agent who left, being closed
@@ -194,7 +197,10 @@ class BrowserCall:
         if self.agent is not None:
             raise Conflict("Another agent is already on this call.", code="agent_already_joined")
         self.agent = agent
-        agent.forward_audio(self.caller.hears.live.push)
+        self._agent_speech = AgentSpeech(stt=self.call.stt, vad=self.call.vad, brain=self.brain,
+                                         caller_events=self.caller.events,
+                                         name=getattr(agent, "agent_name", "") or "Agent")
+        agent.forward_audio(self._from_agent)
         agent.left.add_done_callback(lambda _left: self._agent_left(agent))
         log.info("an agent joined browser call %s (conversation %s)", self.id, self.conversation_id)
 
@@ -224,10 +230,23 @@ class BrowserCall:
         if self.agent is not None:
             self.agent.hears.live.push(frame)
 
+    def _from_agent(self, frame: rtc.AudioFrame) -> None:
+        self.caller.hears.live.push(frame)
+        if self._agent_speech is not None:
+            self._agent_speech.push(frame)
+
+    def _stop_agent_speech(self) -> None:
+        if self._agent_speech is not None:
+            speech, self._agent_speech = self._agent_speech, None
+            closing = asyncio.ensure_future(speech.close())
+            self._background.add(closing)
+            closing.add_done_callback(self._background.discard)
+
     def _agent_left(self, agent: CallerPeer) -> None:
         if self.agent is not agent:
             return  # the call is closing: it tells the agent and closes it
         self.agent = None
+        self._stop_agent_speech()
         self.caller.hears.live.clear()
         self._agent_closing = asyncio.ensure_future(agent.close())
         log.info("the agent left browser call %s (conversation %s); the call goes on", self.id,
@@ -287,6 +306,7 @@ class BrowserCall:
         self.end_reason = await self._recorded_end_reason() or fallback
         peers = [self.caller] + ([self.agent] if self.agent is not None else [])
         self.agent = None
+        self._stop_agent_speech()
         for peer in peers:
             peer.events.send(events.ended(self.end_reason))
         await asyncio.gather(*(peer.events.flush() for peer in peers))

@@ -89,6 +89,19 @@ def _add_turns(repo: OrgRepository, conversation: Conversation, step: StepResult
                                 offset_ms=offset_ms, meta=_agent_meta(step)))
 
 
+def add_person_turn(repo: OrgRepository, conversation: Conversation, text: str, *, name: str,
+                    consent_refused: bool) -> TranscriptTurn:
+    """What the team member who took the call said (transcribed on the voice sidecar), after the turns so far. The
+    caller must hold the conversation's row lock (``conversations.add_person_turn``), as a flow step does."""
+    now = utcnow()
+    seq = repo.count(TranscriptTurn, TranscriptTurn.conversation_id == conversation.id)
+    text = REDACTED if consent_refused and _has_contact_details(text) else text
+    return repo.add(TranscriptTurn(organization_id=repo.scope.organization_id, conversation_id=conversation.id,
+                                   seq=seq, speaker=Speaker.HUMAN_AGENT.value, text=text,
+                                   offset_ms=int((now - conversation.started_at).total_seconds() * 1000),
+                                   meta={"name": name[:120]}))
+
+
 def _understanding_meta(step: StepResult) -> dict[str, Any]:
     """The optional LLM's reading of the caller's turn: which model, what it made of it, its latency and tokens."""
     readings = step.of_kind("understood")

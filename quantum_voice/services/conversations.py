@@ -21,6 +21,7 @@ from quantum_voice.models.flows import FlowVersion
 from quantum_voice.models.leads import Lead
 from quantum_voice.services.leads.live import announce_after_commit
 from quantum_voice.services.leads.people import lead_for_call
+from quantum_voice.services import call_records
 from quantum_voice.services.call_records import apply_step, lead_of_call
 from quantum_voice.services.flows import engine
 from quantum_voice.services.flows.knowledge import KnowledgeSearch
@@ -153,6 +154,18 @@ def tick(repo: OrgRepository, conversation_id: int, services: CallServices | Non
     if not step.actions:
         return None
     return _save(repo, conversation, flow, step, None, services)
+
+
+def add_person_turn(repo: OrgRepository, conversation_id: int, text: str, name: str) -> bool:
+    """The words of the team member on the call, as a ``human_agent`` turn, numbered after the call's turns under
+    its row lock (one writer at a time with the flow's steps). False once the call has ended."""
+    conversation = _locked_conversation(repo, conversation_id)
+    text = " ".join((text or "").split())[:MAX_UTTERANCE_CHARS]
+    if conversation.status == ConversationStatus.ENDED.value or not text:
+        return False
+    state = FlowState.from_json(conversation.flow_state["engine"])
+    call_records.add_person_turn(repo, conversation, text, name=name, consent_refused=state.consent is False)
+    return True
 
 
 def end_conversation(repo: OrgRepository, conversation_id: int, reason: str = "caller_hung_up") -> Conversation:

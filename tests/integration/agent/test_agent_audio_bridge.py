@@ -15,11 +15,13 @@ import pytest
 from aiortc.mediastreams import MediaStreamError
 
 from agent.transports.signalling import MediaServer
+from quantum_voice.models.calls import TranscriptTurn
 from quantum_voice.services.media import SIGNALLING_HEADER, signalling_key
 from tests.integration.agent.support import WAIT, CallEvents, brochure_campaign, conversation, sqlite_only, \
-    started_server
-from tests.integration.agent.test_socket_transport import SocketBrowser
+    started_server, words as words_of
+from tests.integration.agent.test_socket_transport import SocketBrowser, speech
 from tests.integration.agent.test_webrtc_transport import Browser, post_offer
+from tests.integration.flows.test_conversations import rows
 
 RATE = 16000
 CHUNK = 320  # 20 ms
@@ -258,3 +260,38 @@ def test_a_webrtc_caller_hears_the_agent_at_48_khz_once_connected(engine, voice)
     assert heard_agent >= 35, "the agent's 16 kHz voice reached the WebRTC caller (resampled, through Opus)"
     assert agent_heard >= 35, "the caller's 48 kHz microphone reached the agent at 16 kHz"
     assert ended == {"type": "ended", "reason": "caller_hung_up"}
+
+
+@sqlite_only
+def test_the_agents_words_are_transcribed_saved_and_shown_to_the_caller(engine, voice):
+    campaign_id = brochure_campaign()
+
+    async def scenario():
+        server = await started_server(voice)
+        async with aiohttp.ClientSession() as http:
+            caller_ws = await http.ws_connect(f"{server.url}/calls/socket",
+                                              headers={SIGNALLING_HEADER: signalling_key()})
+            await caller_ws.send_str(json.dumps({"type": "start", "campaign_id": campaign_id,
+                                                 "setup": {"is_test": True}}))
+            caller = ListeningBrowser(caller_ws)
+            _, started = await caller.wait_for(lambda m: True, timeout=30)
+            try:
+                await caller.wait_until_agent_listens()
+                agent, _ = await join(http, server, started["conversation_id"])
+                words = speech("Hello, this is Ana from the sales team. How can I help you today?")
+                await agent.speak(np.concatenate([words, np.zeros(2 * RATE, dtype=np.int16)]))
+                _, shown = await caller.wait_for(lambda m: m["type"] == "transcript"
+                                                 and m["speaker"] == "human_agent")
+                await agent.close()
+                return started["conversation_id"], shown
+            finally:
+                await caller.close()
+                await server.stop()
+
+    conversation_id, shown = asyncio.run(scenario())
+    assert {"sales", "team", "help"} <= words_of(shown["text"]) and shown["name"] == "Ana Lopez"
+    (turn,) = rows(TranscriptTurn, TranscriptTurn.conversation_id == conversation_id,
+                   TranscriptTurn.speaker == "human_agent")
+    assert turn.text == shown["text"] and turn.meta == {"name": "Ana Lopez"}
+    seqs = [t.seq for t in rows(TranscriptTurn, TranscriptTurn.conversation_id == conversation_id)]
+    assert sorted(seqs) == list(range(len(seqs))), "the agent's turn is numbered among the call's turns"
