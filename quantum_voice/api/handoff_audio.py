@@ -24,10 +24,11 @@ import json
 import logging
 from dataclasses import dataclass
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from quantum_voice.api.deps import request_token
+from quantum_voice.api.socket_relay import refuse, relay
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import Conflict, DomainError, NotAuthenticated, NotFound, PermissionDenied
 from quantum_voice.core.origins import is_trusted_origin
@@ -72,11 +73,11 @@ async def handoff_audio(websocket: WebSocket, handoff_id: int) -> None:
         sidecar = await media.open_agent_socket(join.sidecar, conversation_id=join.conversation_id,
                                                 handoff_id=join.handoff_id, agent_name=join.agent_name)
     except DomainError as exc:
-        await _refuse(websocket, exc.status, exc.code, exc.message)
+        await refuse(websocket, exc.status, exc.code, exc.message)
         return
     except Exception:
         log.exception("the audio of hand-off %s could not be bridged", handoff_id)
-        await _refuse(websocket, 500, "internal_error", "Something went wrong on our side. Please try again.")
+        await refuse(websocket, 500, "internal_error", "Something went wrong on our side. Please try again.")
         return
     try:
         await websocket.send_json({"type": "joined", "conversation_id": join.conversation_id})
@@ -137,23 +138,6 @@ def still_on_call(handoff_id: int, user_id: int) -> str | None:
 
 async def _relay(page: WebSocket, sidecar: media.SidecarSocket, join: AgentJoin) -> None:
     """Both directions until either side closes, or the hand-off is no longer this agent's."""
-    async def up() -> None:
-        while True:
-            message = await page.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            data = message.get("bytes") if message.get("bytes") is not None else message.get("text")
-            if data is None:
-                continue
-            if len(data) > (MAX_MESSAGE_BYTES if isinstance(data, bytes) else MAX_TEXT_CHARS):
-                await page.close(code=1009)  # too big: the page is not sending what it should
-                return
-            await sidecar.send(data)
-
-    async def down() -> None:
-        while (data := await sidecar.receive()) is not None:
-            await (page.send_bytes(data) if isinstance(data, bytes) else page.send_text(data))
-
     async def watch() -> None:
         while True:
             await asyncio.sleep(HANDOFF_CHECK_SECONDS)
@@ -163,22 +147,4 @@ async def _relay(page: WebSocket, sidecar: media.SidecarSocket, join: AgentJoin)
                 await page.send_text(json.dumps({"type": "ended", "reason": reason}))
                 return
 
-    directions = [asyncio.ensure_future(up()), asyncio.ensure_future(down()), asyncio.ensure_future(watch())]
-    try:
-        await asyncio.wait(directions, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for direction in directions:
-            direction.cancel()
-        await asyncio.gather(*directions, return_exceptions=True)
-    try:
-        await page.close()
-    except (RuntimeError, WebSocketDisconnect):
-        pass  # the page left first
-
-
-async def _refuse(websocket: WebSocket, status: int, code: str, message: str) -> None:
-    try:
-        await websocket.send_json({"type": "error", "status": status, "code": code, "message": message})
-        await websocket.close(code=1011 if status >= 500 else 1008)
-    except (RuntimeError, WebSocketDisconnect):
-        pass  # the page left first
+    await relay(page, sidecar, max_bytes=MAX_MESSAGE_BYTES, max_text=MAX_TEXT_CHARS, also=(watch(),))

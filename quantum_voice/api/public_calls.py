@@ -5,16 +5,16 @@ caller-side metrics."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Request, WebSocket
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from quantum_voice.api.deps import DB, client_ip
+from quantum_voice.api.socket_relay import refuse, relay
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import DomainError
 from quantum_voice.services import media
@@ -166,11 +166,11 @@ async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=N
             placement.socket_call_not_opened(call)  # no call placed: the campaign's line gets its count back
             raise
     except DomainError as exc:
-        await _refuse(websocket, exc.status, exc.code, exc.message)
+        await refuse(websocket, exc.status, exc.code, exc.message)
         return
     except Exception:
         log.exception("a call socket could not be opened")
-        await _refuse(websocket, 500, "internal_error", "Something went wrong on our side. Please try again.")
+        await refuse(websocket, 500, "internal_error", "Something went wrong on our side. Please try again.")
         return
     try:
         token = placement.call_token_for(organization_id=call.organization_id, worker_id=sidecar.worker_id,
@@ -178,7 +178,7 @@ async def socket_call(websocket: WebSocket, ticket: str | None = Query(default=N
                                          campaign_id=call.campaign_id)
         await websocket.send_json({"type": "started", "call_token": token,
                                    "conversation_id": sidecar.conversation_id})
-        await _relay(websocket, sidecar)
+        await relay(websocket, sidecar)
     finally:
         await sidecar.close()
 
@@ -188,39 +188,3 @@ def _checked_socket_call(ticket: str | None, call_token: str | None, resume: str
     with session_scope() as session:  # only for the checks: the call itself may last an hour
         return placement.open_socket_call(session, ticket=ticket, call_token=call_token, resume_token=resume,
                                           ip=ip, user_agent=user_agent)
-
-
-async def _relay(browser: WebSocket, sidecar: media.SidecarSocket) -> None:
-    """Both directions until either side closes."""
-    async def up() -> None:
-        while True:
-            message = await browser.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            data = message.get("bytes") if message.get("bytes") is not None else message.get("text")
-            if data is not None:
-                await sidecar.send(data)
-
-    async def down() -> None:
-        while (data := await sidecar.receive()) is not None:
-            await (browser.send_bytes(data) if isinstance(data, bytes) else browser.send_text(data))
-
-    directions = [asyncio.ensure_future(up()), asyncio.ensure_future(down())]
-    try:
-        await asyncio.wait(directions, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for direction in directions:
-            direction.cancel()
-        await asyncio.gather(*directions, return_exceptions=True)
-    try:
-        await browser.close()
-    except (RuntimeError, WebSocketDisconnect):
-        pass  # the browser left first
-
-
-async def _refuse(websocket: WebSocket, status: int, code: str, message: str) -> None:
-    try:
-        await websocket.send_json({"type": "error", "status": status, "code": code, "message": message})
-        await websocket.close(code=1011 if status >= 500 else 1008)
-    except (RuntimeError, WebSocketDisconnect):
-        pass  # the browser left first

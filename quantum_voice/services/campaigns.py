@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.config import get_settings
-from quantum_voice.core.errors import Conflict, NotFound, ValidationFailed
+from quantum_voice.core.errors import Conflict, ValidationFailed
 from quantum_voice.models.accounts import Organization
 from quantum_voice.models.campaigns import Campaign, CampaignStatus
 from quantum_voice.models.flows import Flow, FlowVersion
