@@ -115,3 +115,10 @@ def test_events_that_do_not_fit_the_phase_change_nothing():
     state = FlowState.from_json(json.loads(call.stored))
     assert not engine.handoff_connected(call.flow, state, call.ctx(), "Alex").actions  # too late: not holding
     assert not engine.resume_after_handoff(call.flow, state, call.ctx()).actions
+
+
+def test_the_hold_line_promises_a_callback_only_to_a_caller_the_team_can_reach():
+    call = holding(with_email=False)
+    call.now += timedelta(seconds=25)
+    assert engine.tick(call.flow, call.state, call.ctx()).reply == (
+        "Thanks for holding. Someone should be with you in a moment; if not, I'll let you know.")

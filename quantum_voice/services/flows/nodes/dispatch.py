@@ -78,7 +78,7 @@ def hold(step: "Step", node: "DispatchNode") -> None:
     assert request is not None
     request.last_hold_at = step.ctx.now
     waited = (step.ctx.now - request.since).total_seconds() if request.since else 0.0
-    step.say(f"{node.config.waiting_text} {_rough_wait(request.wait_seconds - waited)}")
+    step.say(f"{node.config.waiting_text} {_rough_wait(request.wait_seconds - waited, _reachable(step))}")
 
 
 def hold_due(step: "Step") -> bool:
@@ -88,12 +88,15 @@ def hold_due(step: "Step") -> bool:
                  or (step.ctx.now - request.last_hold_at).total_seconds() >= HOLD_REPEAT_SECONDS))
 
 
-def _rough_wait(seconds_left: float) -> str:
+def _rough_wait(seconds_left: float, reachable: bool) -> str:
+    """The rough wait left before a callback is offered (a promise only to a caller the team can reach)."""
     if seconds_left >= 90:
         return f"Someone should be with you within {round(seconds_left / 60)} minutes."
     if seconds_left >= 40:
         return "Someone should be with you within about a minute."
-    return "Someone should be with you in a moment; if not, I'll make sure the team gets back to you."
+    if reachable:
+        return "Someone should be with you in a moment; if not, I'll make sure the team gets back to you."
+    return "Someone should be with you in a moment; if not, I'll let you know."
 
 
 def connected(step: "Step", node: "DispatchNode", agent: str) -> None:
