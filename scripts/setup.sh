@@ -29,9 +29,16 @@ npm_stamp=tools/node_modules/.package.sha256
 npm_want=$(cat tools/package.json tools/package-lock.json | sha256sum | cut -d' ' -f1)
 if [ ! -x tools/node_modules/.bin/bun ] || [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
   echo "setup: installing front-end tools from npm into tools/"
-  npm install --prefix tools --no-audit --no-fund --loglevel=error
+  # swagger-ui-dist pulls in @scarf/scarf, whose install script reports to its vendor: off (also in package.json)
+  SCARF_ANALYTICS=false npm install --prefix tools --no-audit --no-fund --loglevel=error
   echo "$npm_want" > "$npm_stamp"
 fi
 mkdir -p assets/vendor
 cmp -s tools/node_modules/livekit-client/dist/livekit-client.umd.js assets/vendor/livekit-client.umd.js ||
   cp tools/node_modules/livekit-client/dist/livekit-client.umd.js assets/vendor/livekit-client.umd.js
+# Swagger UI for /api/docs, served from this machine (never a CDN: the docs work offline)
+mkdir -p assets/vendor/swagger-ui
+for file in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png; do
+  cmp -s "tools/node_modules/swagger-ui-dist/$file" "assets/vendor/swagger-ui/$file" ||
+    cp "tools/node_modules/swagger-ui-dist/$file" "assets/vendor/swagger-ui/$file"
+done

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from quantum_voice.api import account, auth, campaigns, flows, integrations, knowledge, leads
 from quantum_voice.api import handoff_audio, handoffs, public_calls, qr
@@ -11,6 +12,8 @@ from quantum_voice.api.errors import install_error_handlers
 from quantum_voice.api.input_checks import InputChecks
 from quantum_voice.api.limits import BodySizeLimit
 from quantum_voice.services.health import health_report
+
+SWAGGER_UI = "/vendor/swagger-ui"  # assets/vendor/swagger-ui, copied from tools/node_modules by scripts/setup.sh
 
 
 def create_api() -> FastAPI:
@@ -20,7 +23,7 @@ def create_api() -> FastAPI:
         description="Campaigns, calls, leads and knowledge of your Quantum Voice organisation. "
                     "Authenticate with `Authorization: Bearer <token>` from `POST /api/auth/login`.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from this machine's copy of Swagger UI, not FastAPI's CDN default
         redoc_url=None,
     )
     install_error_handlers(api)
@@ -39,6 +42,14 @@ def create_api() -> FastAPI:
     api.include_router(integrations.campaign_router)
     api.include_router(qr.router)
     api.include_router(public_calls.router)
+
+    @api.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The API reference: Swagger UI from assets/vendor/swagger-ui (installed from npm by `make setup`)."""
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Quantum Voice API",
+                                   swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+                                   swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png")
 
     @api.get("/api/health", tags=["system"])
     def health() -> JSONResponse:
