@@ -67,14 +67,14 @@ def _demo_kb(api: httpx.Client) -> int:
     return campaign["knowledge_base_id"]
 
 
-def test_a_caller_talks_with_the_agent_in_the_browser_and_becomes_a_lead(live_app, tmp_path):
+def test_a_caller_talks_with_the_agent_in_the_browser_and_becomes_a_lead(live_app, browser, tmp_path):
     from playwright.sync_api import expect
 
     wait_for_sidecar(live_app.url, live_app.log_path)
     wait_for_brochure(live_app.url)
     wav = tmp_path / "caller.wav"
     caller_wav(wav)
-    with phone_call(wav, "call-in-browser.png") as page:
+    with phone_call(browser, wav, "call-in-browser.png") as page:
         agent = start_call(page, live_app.url, "john.smith@example.com", rings=True)
         expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
         page.screenshot(path=str(ARTIFACTS / "call-in-browser-live.png"), full_page=True)
@@ -130,20 +130,18 @@ def start_call(page, url: str, email: str, query: str = "audio=raw", *, rings: b
 
 
 @contextlib.contextmanager
-def phone_call(wav, failure_shot: str):
-    """A phone-sized page in Chromium whose microphone plays ``wav``; a screenshot is kept if the test fails."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = chromium_with_microphone(p, wav)
-        page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone: the page is mobile-first
-        try:
-            yield page
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / failure_shot), full_page=True)
-            raise
-        finally:
-            browser.close()
+def phone_call(browser, wav, failure_shot: str):
+    """A phone-sized page in its own Chromium whose microphone plays ``wav`` (launched by the session's Playwright,
+    the ``browser`` fixture's: a second one cannot run beside it); a screenshot is kept if the test fails."""
+    phone = chromium_with_microphone(browser, wav)
+    page = phone.new_page(viewport={"width": 390, "height": 844})  # a phone: the page is mobile-first
+    try:
+        yield page
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / failure_shot), full_page=True)
+        raise
+    finally:
+        phone.close()
 
 
 def hang_up(page) -> None:
@@ -153,12 +151,12 @@ def hang_up(page) -> None:
     expect(page.locator("#qv-status[data-ended='true']")).to_contain_text("Call ended", timeout=10_000)
 
 
-def chromium_with_microphone(p, wav):
-    """Headless Chromium whose microphone plays ``wav`` once."""
+def chromium_with_microphone(browser, wav):
+    """Another headless Chromium, launched beside the session's ``browser``, whose microphone plays ``wav`` once."""
     args = CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                             f"--use-file-for-fake-audio-capture={wav}%noloop",
                             "--autoplay-policy=no-user-gesture-required"]
-    return p.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+    return browser.browser_type.launch(executable_path=CHROMIUM, args=args, headless=True)
 
 
 def ended_conversation(database_url: str, consent_id: str, timeout: float = 30):
@@ -179,14 +177,14 @@ def ended_conversation(database_url: str, consent_id: str, timeout: float = 30):
         engine.dispose()
 
 
-def test_a_caller_on_a_network_without_webrtc_talks_over_the_socket_fallback(live_app, tmp_path):
+def test_a_caller_on_a_network_without_webrtc_talks_over_the_socket_fallback(live_app, browser, tmp_path):
     from playwright.sync_api import expect
 
     wait_for_sidecar(live_app.url, live_app.log_path)
     wait_for_brochure(live_app.url)
     wav = tmp_path / "caller.wav"
     caller_wav(wav)
-    with phone_call(wav, "call-over-socket.png") as page:
+    with phone_call(browser, wav, "call-over-socket.png") as page:
         agent = start_call(page, live_app.url, "jane.doe@example.com", "transport=socket&audio=raw")
         expect(page.locator("#qv-status")).to_have_attribute("data-transport", "socket")
         expect(agent.filter(has_text="$450")).to_have_count(1, timeout=90_000)
@@ -230,7 +228,7 @@ def live_sidecars(url: str) -> str:
 
 
 def test_when_the_sidecar_dies_mid_call_the_page_reconnects_on_another_and_the_call_carries_on(
-        live_app, spare_sidecar, tmp_path):
+        live_app, spare_sidecar, browser, tmp_path):
     import os
     import signal
 
@@ -247,7 +245,7 @@ def test_when_the_sidecar_dies_mid_call_the_page_reconnects_on_another_and_the_c
     write_wav(wav, np.concatenate([np.zeros(RATE * 17, dtype=np.int16), resample(as_int16(pcm), rate, RATE),
                                    np.zeros(RATE * 70, dtype=np.int16)]), RATE)
     engine = create_engine(live_app.database_url)
-    with phone_call(wav, "call-reconnected.png") as page:
+    with phone_call(browser, wav, "call-reconnected.png") as page:
         agent = start_call(page, live_app.url, "john.smith@example.com")
         spare = spare_sidecar()  # loads its models while the caller talks to the first one
         expect(agent).to_have_count(2, timeout=60_000)  # the answer to the caller's name

@@ -16,7 +16,6 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
@@ -256,7 +255,7 @@ def test_the_team_sees_works_exports_and_erases_a_lead(live_app, page, browser):
 def phone_beside(browser, wav) -> Iterator[Page]:
     """A phone-sized page whose microphone plays ``wav``, in a second Chromium of the session's Playwright (a
     second Playwright cannot start inside the first)."""
-    phone_browser = chromium_with_microphone(SimpleNamespace(chromium=browser.browser_type), wav)
+    phone_browser = chromium_with_microphone(browser, wav)
     phone = phone_browser.new_page(viewport={"width": 390, "height": 844})
     try:
         yield phone
