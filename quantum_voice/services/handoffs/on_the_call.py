@@ -25,8 +25,8 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import col
 
-from quantum_voice.models.accounts import User
 from quantum_voice.core.clock import utcnow
+from quantum_voice.models.accounts import User
 from quantum_voice.models.calls import Conversation, ConversationStatus
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.models.handoff import Handoff, HandoffStatus
@@ -37,13 +37,13 @@ from quantum_voice.services.flows.state import FlowState, StepResult
 from quantum_voice.services.flows.step import CallContext
 from quantum_voice.services.handoffs import expiry, routing
 from quantum_voice.services.handoffs.live import announce_after_commit
-from quantum_voice.services.handoffs.queue import OPEN
 from quantum_voice.services.handoffs.presence import settle_load
+from quantum_voice.services.handoffs.queue import OPEN
 from quantum_voice.services.handoffs.takeover import RETURNED_TO_AI
+from quantum_voice.services.tenancy import OrgRepository
 
 AGENT_DISCONNECTED = "agent_disconnected"
 LOST_THE_AGENT = "I'm sorry, I've lost the connection to {agent}. I'm back with you."
-from quantum_voice.services.tenancy import OrgRepository
 
 
 def someone_free(repo: OrgRepository, conversation: Conversation) -> Callable[[str | None], bool] | None:
