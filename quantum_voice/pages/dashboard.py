@@ -40,36 +40,39 @@ def metrics() -> rx.Component:
     )
 
 
-def caller_connection() -> rx.Component:
+def metric_section(title: str, hint: str, *cards: rx.Component, id: str,
+                   after: rx.Component | None = None) -> rx.Component:
+    """A headed row of metric cards (and what follows them)."""
     return rx.vstack(
-        rx.heading("How calls connect", size="3"),
-        rx.text("Measured in callers' browsers over the last 7 days, test calls excluded.", size="1",
-                color_scheme="gray"),
-        rx.grid(
-            metric("Calls measured", S.connected_calls, "smartphone", "Reported by the call page"),
-            metric("Time to connect", S.connect_time, "timer", "Median, from Call to connected"),
-            metric("Round trip", S.round_trip, "activity", "Median network round trip"),
-            metric("Calls with audio drops", S.calls_with_drops, "audio-lines", "Lost or concealed audio"),
-            columns=rx.breakpoints(initial="1", xs="2", md="4"), spacing="4", width="100%",
-        ),
-        spacing="2", width="100%", id="dashboard-caller-connection",
+        rx.heading(title, size="3"),
+        rx.text(hint, size="1", color_scheme="gray"),
+        rx.grid(*cards, columns=rx.breakpoints(initial="1", xs="2", md="4"), spacing="4", width="100%"),
+        *([after] if after is not None else []),
+        spacing="2", width="100%", id=id,
+    )
+
+
+def caller_connection() -> rx.Component:
+    return metric_section(
+        "How calls connect", "Measured in callers' browsers over the last 7 days, test calls excluded.",
+        metric("Calls measured", S.connected_calls, "smartphone", "Reported by the call page"),
+        metric("Time to connect", S.connect_time, "timer", "Median, from Call to connected"),
+        metric("Round trip", S.round_trip, "activity", "Median network round trip"),
+        metric("Calls with audio drops", S.calls_with_drops, "audio-lines", "Lost or concealed audio"),
+        id="dashboard-caller-connection",
     )
 
 
 def handoffs() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Hand-offs to people", size="3"),
-        rx.text("Callers who asked for a person over the last 7 days.", size="1", color_scheme="gray"),
-        rx.grid(
-            metric("Asked for a person", S.handoffs_requested, "hand", "Requests from callers and the flow"),
-            metric("Taken by a person", S.handoffs_taken, "headset", "The rest were told and offered a callback"),
-            metric("Wait", S.handoff_wait, "hourglass", "Median, from the request to an agent accepting"),
-            metric("Talk time", S.handoff_talk, "timer", "Median, from accepting to the end"),
-            columns=rx.breakpoints(initial="1", xs="2", md="4"), spacing="4", width="100%",
-        ),
-        rx.cond(S.handoff_outcomes != "", rx.text("Outcomes: ", S.handoff_outcomes, size="2",
-                                                  id="dashboard-handoff-outcomes")),
-        spacing="2", width="100%", id="dashboard-handoffs",
+    return metric_section(
+        "Hand-offs to people", "Callers who asked for a person over the last 7 days.",
+        metric("Asked for a person", S.handoffs_requested, "hand", "Requests from callers and the flow"),
+        metric("Taken by a person", S.handoffs_taken, "headset", "The rest were told and offered a callback"),
+        metric("Wait", S.handoff_wait, "hourglass", "Median, from the request to an agent accepting"),
+        metric("Talk time", S.handoff_talk, "timer", "Median, from accepting to the end"),
+        id="dashboard-handoffs",
+        after=rx.cond(S.handoff_outcomes != "", rx.text("Outcomes: ", S.handoff_outcomes, size="2",
+                                                        id="dashboard-handoff-outcomes")),
     )
 
 

@@ -62,7 +62,7 @@ def view(repo: OrgRepository, handoff: Handoff) -> HandoffView:
     return _view(repo, handoff, utcnow())
 
 
-def _view(repo: OrgRepository, handoff: Handoff, now: datetime) -> HandoffView:
+def _view(repo: OrgRepository, handoff: Handoff, now: datetime, *, transcript: bool = True) -> HandoffView:
     conversation = repo.session.get(Conversation, handoff.conversation_id)
     campaign = repo.session.get(Campaign, conversation.campaign_id) if conversation and conversation.campaign_id \
         else None
@@ -77,7 +77,7 @@ def _view(repo: OrgRepository, handoff: Handoff, now: datetime) -> HandoffView:
         lead=None if lead is None else {"id": lead.id, **{f: getattr(lead, f) for f in _LEAD_FIELDS},
                                         "score": lead.score, "band": lead.band, "status": lead.status},
         waited_seconds=round(max(0.0, (until - handoff.requested_at).total_seconds()), 1),
-        transcript=_transcript(repo, handoff.conversation_id))
+        transcript=_transcript(repo, handoff.conversation_id) if transcript else [])
 
 
 def _transcript(repo: OrgRepository, conversation_id: int) -> list[dict[str, Any]]:
@@ -121,7 +121,7 @@ def my_calls_today(repo: OrgRepository, *, now: datetime | None = None) -> list[
         .order_by(col(Handoff.accepted_at).desc(), col(Handoff.id).desc()).limit(MAX_LISTED)).all()
     calls = []
     for handoff in rows:
-        context = _view(repo, handoff, now)
+        context = _view(repo, handoff, now, transcript=False)  # the list shows no turns: not read
         lead = context.lead or {}
         until = handoff.ended_at or now
         calls.append(AgentCall(handoff=handoff, campaign_name=context.campaign_name,
