@@ -101,6 +101,7 @@ NODE_FORMS: dict[str, list[FieldSpec]] = {
                   "Repeated about every 20 seconds, with the rough wait."),
         FieldSpec("connected_text", "When an agent takes the call", "text", "{agent}: the agent's first name."),
         FieldSpec("message", "When no one can take the call", "text"),
+        FieldSpec("message_without_contact", "... and the caller left no email or phone", "text"),
         FieldSpec("unanswered_text", "When no one answered in time", "text"),
         FieldSpec("callback_question", "Callback question", "text", "Empty: no callback is offered.",
                   optional=True),
@@ -109,6 +110,8 @@ NODE_FORMS: dict[str, list[FieldSpec]] = {
     "end": [
         FieldSpec("closing_text", "Closing words", "textarea"),
         FieldSpec("next_steps", "Next steps", "textarea", "Told to the caller after the closing words."),
+        FieldSpec("next_steps_without_contact", "Next steps when the caller left no email or phone", "textarea",
+                  "Said instead of the next steps when the team has no way to reach the caller."),
     ],
 }
 

@@ -10,6 +10,13 @@ def personal_keys(flow: FlowDefinition) -> set[str]:
     return {v.key for v in flow.variables if v.is_personal} | {"name", "email", "phone"}
 
 
+def can_follow_up(state: FlowState) -> bool:
+    """The team can get back to this caller: an email or a phone number kept with consent. Anything the agent says
+    about following up is said only then (no promise to a caller no one can reach)."""
+    known = state.variables
+    return state.consent is True and bool(known.get("email") or known.get("phone"))
+
+
 def forget_personal_data(state: FlowState, flow: FlowDefinition) -> None:
     for key in personal_keys(flow):
         state.variables.pop(key, None)

@@ -99,6 +99,9 @@ class DispatchConfig(_Config):
                          max_length=500)
     hold_text: str = Field(default="I've noted your request for the team. You can hang up whenever you're ready.",
                            max_length=500)
+    # ... and the caller left no email or phone with consent: nothing promised that no one could keep
+    message_without_contact: str = Field(default="I'm sorry, I can't put you through to a person on this call.",
+                                         max_length=500)
     # Someone can take the call: the caller holds in the agents' queue
     connecting_text: str = Field(default="Let me find someone from the team for you. Please stay on the line.",
                                  max_length=500)
@@ -114,6 +117,7 @@ class DispatchConfig(_Config):
 class EndConfig(_Config):
     closing_text: str = Field(default="Thanks for calling. Have a great day!", max_length=1000)
     next_steps: str = Field(default="", max_length=1000)
+    next_steps_without_contact: str = Field(default="", max_length=1000)  # no email or phone kept with consent
 
 
 CONFIG_MODELS: dict[NodeType, type[_Config]] = {

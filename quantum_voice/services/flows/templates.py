@@ -120,7 +120,8 @@ def support_triage(knowledge_base_id: int | None, business: str) -> FlowDefiniti
                   triggers={"on_request": True, "keywords": ["outage", "down", "refund", "cancel", "broken"],
                             "low_confidence_streak": 2}),
             _node("end", "end", 0, 560, "Goodbye", closing_text="Glad I could help. Goodbye!",
-                  next_steps="If the problem comes back, just call again."),
+                  next_steps="If the problem comes back, just call again.",
+                  next_steps_without_contact="If the problem comes back, just call again."),
         ],
         "edges": [
             _edge("start", "lead_gate"),

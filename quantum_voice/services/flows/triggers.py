@@ -10,7 +10,8 @@ import re
 from typing import TYPE_CHECKING
 
 from quantum_voice.services.flows.intents import normalise
-from quantum_voice.services.flows.schema import DispatchTriggers, NodeType
+from quantum_voice.services.flows.privacy import can_follow_up
+from quantum_voice.services.flows.schema import DispatchConfig, DispatchTriggers, NodeType
 
 if TYPE_CHECKING:
     from quantum_voice.services.flows.hearing import Heard
@@ -31,7 +32,7 @@ def hand_off_if_triggered(step: "Step", heard: "Heard | None" = None) -> bool:
         if asked_again:
             dispatch = step.flow.node(step.state.handoff.node_id) if step.flow.has_node(
                 step.state.handoff.node_id or "") else None
-            step.say(dispatch.config.hold_text if dispatch else "I've noted your request for the team.")
+            step.say(asked_again_text(step, dispatch))
             step.ask_again()
         return asked_again
     for node in step.flow.nodes_of(NodeType.DISPATCH):
@@ -58,3 +59,10 @@ def _fired(step: "Step", triggers: DispatchTriggers, heard: "Heard | None") -> t
     if triggers.low_confidence_streak and streak >= triggers.low_confidence_streak:
         return "low_confidence", f"{streak} answers in a row below the confidence threshold"
     return None
+
+
+def asked_again_text(step: "Step", dispatch) -> str:
+    """What a caller who asks for a person again hears: the request was noted, when the team can reach them."""
+    if not can_follow_up(step.state):
+        return dispatch.config.message_without_contact if dispatch else DispatchConfig().message_without_contact
+    return dispatch.config.hold_text if dispatch else DispatchConfig().hold_text

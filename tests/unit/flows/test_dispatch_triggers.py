@@ -1,5 +1,7 @@
 """Hand-off triggers: explicit request, keyword, call duration, low-confidence answers in a row."""
 
+import json
+
 from quantum_voice.services.flows.schema import FlowDefinition
 from quantum_voice.services.flows.triggers import NO_ONE_TO_TRANSFER_TO
 from tests.unit.flows.support import KB_ID, Call, edge, node, template
@@ -12,9 +14,14 @@ def flow_with_dispatch(**triggers) -> FlowDefinition:
         "edges": [edge("s", "qa"), edge("qa", "e", "done"), edge("human", "e")]})
 
 
-def in_conversation(flow: FlowDefinition, *, agents_available: bool = False) -> Call:
+def in_conversation(flow: FlowDefinition, *, agents_available: bool = False, consent: bool = False) -> Call:
+    """A call under way; with ``consent``, an email kept with the caller's consent (the team can reach them)."""
     call = Call(flow, agents_available=agents_available)
     call.start()
+    if consent:
+        state = call.state
+        state.consent, state.variables["email"] = True, "ana@example.com"
+        call.stored = json.dumps(state.to_json())
     return call
 
 
@@ -34,8 +41,10 @@ def test_with_no_one_to_take_it_the_request_is_noted_and_the_ai_carries_on():
     assert call.reply.endswith("Is there anything else I can help you with?")
     call.say("is there parking?")  # still answered
     assert call.reply.startswith("Every home has two parking spaces")
-    call.say("can I speak to someone please?")  # asked again: noted once, no second hand-off
-    assert not call.actions("handoff") and call.reply.startswith("I've noted your request for the team.")
+    call.say("can I speak to someone please?")  # asked again: no second hand-off, and no promise to a caller the
+    assert not call.actions("handoff")           # team cannot reach (no email or phone kept with consent)
+    assert call.reply.startswith("I'm sorry, I can't put you through to a person on this call.")
+    assert "noted" not in call.reply and "follow up" not in call.reply
     call.say("no, that's all")
     assert call.state.status == "ended"
 

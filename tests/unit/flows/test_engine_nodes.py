@@ -1,5 +1,7 @@
 """Every node type, driven through the engine."""
 
+import json
+
 import pytest
 
 from quantum_voice.services.flows import engine
@@ -51,7 +53,7 @@ def test_rag_answers_from_the_knowledge_base_and_loops():
     call.say("And pets?")
     assert call.actions("answer")[0]["text"].startswith("Pets are welcome")
     call.say("no, that's it")
-    assert call.state.status == "ended" and call.reply == "Bye now. Check your inbox."
+    assert call.state.status == "ended" and call.reply == "Bye now."  # no email: "Check your inbox" is not said
 
 
 def test_rag_trims_long_answers_to_the_configured_length():
@@ -208,6 +210,31 @@ def test_end_closes_and_ignores_anything_after():
     assert call.state.status == "ended"
     after = call.say("hello?")
     assert after.actions == [] and after.reply == ""
+
+
+def _with_contact(call: Call, **known) -> None:
+    """As if the Lead Gate had kept these details with the caller's consent."""
+    state = call.state
+    state.consent = True
+    state.variables.update(known)
+    call.stored = json.dumps(state.to_json())
+
+
+@pytest.mark.parametrize("known, heard", [
+    ({"email": "ana@example.com"}, "Bye now. Check your inbox."),
+    ({"phone": "5550134"}, "Bye now. Check your inbox."),
+    ({}, "Bye now. Call us again any time."),
+])
+def test_end_promises_next_steps_only_to_a_caller_the_team_can_reach(known, heard):
+    flow = flow_of([node("s", "start"), node("qa", "rag_answer", knowledge_base_id=KB_ID),
+                    node("e", "end", closing_text="Bye now.", next_steps="Check your inbox.",
+                         next_steps_without_contact="Call us again any time.")],
+                   [edge("s", "qa"), edge("qa", "e", "done")])
+    call = Call(flow)
+    call.start()
+    _with_contact(call, **known) if known else None
+    call.say("no, that's all, bye")
+    assert call.state.status == "ended" and call.reply == heard
 
 
 def test_end_without_consent_forgets_personal_details():

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from quantum_voice.services.flows import nodes
 from quantum_voice.services.flows.nodes import lead_gate
+from quantum_voice.services.flows.privacy import can_follow_up
 from quantum_voice.services.flows.schema import NodeType
 from quantum_voice.services.flows.state import HandoffRequest
 
@@ -53,7 +54,7 @@ def enter(step: "Step", node: "DispatchNode") -> None:
         step.state.status = "handed_off"
         step.say(node.config.connecting_text)
         return
-    step.say(node.config.message)
+    step.say(node.config.message if _reachable(step) else node.config.message_without_contact)
     offer_callback(step, node)
 
 
@@ -67,7 +68,7 @@ def respond(step: "Step", node: "DispatchNode", heard: "Heard | None") -> None:
     if request is not None and request.phase == "callback" and heard is not None:
         _callback_answer(step, node, heard)
         return
-    step.say(node.config.hold_text)
+    step.say(node.config.hold_text if _reachable(step) else node.config.message_without_contact)
 
 
 # ---------------------------------------------------------------- while the caller holds
@@ -146,8 +147,7 @@ def offer_callback(step: "Step", node: "DispatchNode") -> None:
 
 def _reachable(step: "Step") -> bool:
     """A callback is offered only to a caller the team can reach: an email or a phone number kept with consent."""
-    known = step.state.variables
-    return step.state.consent is True and bool(known.get("email") or known.get("phone"))
+    return can_follow_up(step.state)
 
 
 def _callback_answer(step: "Step", node: "DispatchNode", heard: "Heard") -> None:
