@@ -73,7 +73,9 @@ _REQUEST = re.compile(  # the caller wants something done: asked for, not asked 
     r"call me back|get back to me)\b.*\b(?:come (?:out|over|by|round|around|and)|quote|estimate|visit|appointment|"
     r"book|booking|schedule|call|ring|email|send|back|test drive|consultation|tour|viewing|look at)", re.I)
 _ASKING_ABOUT = re.compile(r"\b(?:how much|cost|costs|charge|price|fee|free|pay|will you still|do you still|"
-                           r"how long|how soon|when|what if|what happens|what do i do|is it possible)\b", re.I)
+                           r"how long|how soon|when|what if|what happens|what do i do|is it possible|"
+                           r"do (?:i|we) (?:need|have) to|(?:should|must) (?:i|we)|is it necessary|or (?:can|do) (?:i|we) "
+                           r"just)\b", re.I)
 REQUEST_NOTED = "I've noted that, and someone from the team will get back to you by email to arrange it."
 REQUEST_NO_CONTACT = "I can't arrange that myself, I'm afraid."
 

@@ -39,6 +39,12 @@ _AFFIRM = re.compile(
     r"certainly|you got it|you bet|that's it|that is it|that's me|that's my email|that is my email|"
     r"that's the one|spot on|will do|i do|that works|bingo|totally|good(?! (?:morning|afternoon|evening|day|night)))\b")
 _NOT_NEXT = re.compile(r"\s+not\b")
+# yes-words that also modify other words ("totally shattered", "right next door", "a great view")
+_INTENSIFIERS = frozenset({"totally", "absolutely", "definitely", "certainly", "exactly", "indeed"})
+_ALSO_ADJECTIVES = frozenset({"right", "fine", "perfect", "great", "good", "correct"})
+_ANSWERING_BEFORE = frozenset({"that's", "thats", "that", "is", "it's", "its", "sounds", "looks", "seems", "all",
+                               "very", "that'd", "be", "quite", "really", "totally", "absolutely", "perfectly"})
+_ANSWERING_AFTER = frozenset({"with me", "by me", "thanks", "thank you", "then", "so", "yes", "yeah", "to me"})
 _SPOKEN_YES = re.compile(r"\b(?:uh-?huh|mm-?hmm|mhm)\b")
 _DENY = re.compile(r"\b(?:no|nope|nah|negative|wrong|incorrect|not really|not quite|nay|rather not|"
                    r"prefer not|no thanks|no thank you)\b")
@@ -262,6 +268,25 @@ def _consent(clauses: list[str]) -> str | None:
     return None
 
 
+def _affirmation(clause: str) -> re.Match[str] | None:
+    """The first word of the clause that says yes. Words that are also adverbs and adjectives count only where
+    they answer: "totally" in "the screen's totally shattered" or "right" in "we're right next door" do not;
+    "totally", "that's right", "right, thanks", "sounds great", "absolutely fine" do."""
+    for match in _AFFIRM.finditer(clause):
+        word = match.group(0)
+        before, after = clause[: match.start()].split(), clause[match.end():].split()
+        if word in _INTENSIFIERS:
+            if (not after or after[0] == "not" or after == ["it"] or _AFFIRM.match(" ".join(after))
+                    or _AFFIRM_IDIOMS.match(" ".join(after))):  # "absolutely not" is a no
+                return match
+        elif word in _ALSO_ADJECTIVES:
+            if not before or not after or before[-1] in _ANSWERING_BEFORE or " ".join(after[:2]) in _ANSWERING_AFTER:
+                return match
+        else:
+            return match
+    return None
+
+
 def _first_answer(clauses: list[str]) -> str | None:
     for clause in clauses:
         if _CONSENT_WORD.search(clause) or _is_question(clause) or _UNSURE.search(clause):
@@ -275,7 +300,7 @@ def _first_answer(clauses: list[str]) -> str | None:
 def _clause_answer(clause: str) -> str | None:
     if _AFFIRM_IDIOMS.search(clause):
         return "yes"
-    affirm, deny = _AFFIRM.search(clause), _DENY.search(clause)
+    affirm, deny = _affirmation(clause), _DENY.search(clause)
     if affirm and (not deny or affirm.start() < deny.start()):
         # "I don't agree ... right", and "absolutely not" / "definitely not": negated before or right after.
         negated = _NEGATION.search(clause[: affirm.start()]) or _NOT_NEXT.match(clause, affirm.end())

@@ -61,13 +61,19 @@ _TIMELINE = re.compile("|".join([
     r"\b(?:no rush|no hurry|not in a hurry|just browsing|just looking|not sure when|some ?time next year)\b",
     r"\b(?:this|next) (?:fall|autumn)\b",
     r"\bin 20\d\d\b",
-    # not "today" or "this morning": "how are you today?" is small talk, not a timeline
+    # not a bare "today" or "this morning": "how are you today?" is small talk, not a timeline; but "I need it
+    # fixed today" and "hoping to get it done this afternoon" are
     r"\b(?:tomorrow(?: (?:morning|afternoon|evening|night))?|the day after tomorrow)\b",
+    r"\b(?:by|before|until|no later than) (?:this |next |the )?(?:monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday|weekend|end of the week|end of the day)\b",
     r"\b(?:this|next|coming) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
     rf"\b(?:the )?week of (?:the )?\d{{1,2}}(?:st|nd|rd|th)\b|\bon the \d{{1,2}}(?:st|nd|rd|th)\b"
     rf"|\b(?:on|by|before|from) (?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)?\b|\b(?:{MONTHS}) \d{{1,2}}(?:st|nd|rd|th)\b"
     rf"|\bthe \d{{1,2}}(?:st|nd|rd|th) of (?:{MONTHS})\b",
 ]), re.I)
+_TODAY = re.compile(r"\b(?:need|want|like|hope|hoping|get|fix|fixed|done|ready|back|sorted|repaired|booked|book|"
+                    r"come|in)\s+(?:(?:it|this|that|them|him|her|one|something|done|fixed|sorted|back|in|out|to|do|"
+                    r"booked)\s+){0,3}(?P<when>today|tonight|this (?:morning|afternoon|evening))\b", re.I)
 _NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                  r"fifty|sixty|seventy|eighty|ninety|hundred|a|half a|and|point|-)")
 _AMOUNT = (r"(?:\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:k|m|mm|thousand|million|grand))?"
@@ -215,7 +221,10 @@ def extract_interest(text: str) -> str | None:
 def extract_timeline(text: str) -> str | None:
     """``we'd like to move next month`` → ``next month``."""
     match = _TIMELINE.search(text)
-    return " ".join(match.group(0).lower().split()) if match else None
+    if match:
+        return " ".join(match.group(0).lower().split())
+    today = _TODAY.search(text)
+    return today.group("when").lower() if today else None
 
 
 def extract_budget(text: str) -> str | None:

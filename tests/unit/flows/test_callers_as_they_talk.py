@@ -384,11 +384,36 @@ def test_asking_about_a_visit_is_a_question_not_a_request():
 
 
 @pytest.mark.parametrize("question", ["what if I need to cancel my appointment this afternoon?",
-                                      "what happens if I need to book a visit and can't make it?"])
+                                      "what happens if I need to book a visit and can't make it?",
+                                      "do I need to book, or can I just turn up?",
+                                      "should I book an appointment first?"])
 def test_asking_what_happens_is_a_question_not_a_request(question):
     call = consented()
     call.say(question)
     assert call.state.requests == [] and call.state.unanswered == [question]
+
+
+def test_what_brought_the_caller_said_before_the_name_is_acknowledged_not_misheard():
+    call = started()
+    call.say("Hi, I dropped my phone this morning and the screen's totally shattered, I really need it fixed today.")
+    assert call.reply == f"Got it, thanks. {NAME_PROMPT}"  # not "Sorry, I didn't catch that"
+    assert call.state.variables == {"timeline": "today"} and not call.state.gate.attempts
+    call.say("Chloe Martin.")
+    assert call.state.variables["name"] == "Chloe Martin"
+
+
+@pytest.mark.parametrize("utterance", ["the screen's totally shattered", "we're right next to the station",
+                                       "it has a great view of the harbour", "my old one was perfect for years"])
+def test_yes_words_used_as_adverbs_are_no_answer(utterance):
+    assert understand(utterance).answer is None
+
+
+@pytest.mark.parametrize("utterance, answer", [
+    ("totally", "yes"), ("that's right", "yes"), ("right, thanks", "yes"), ("sounds great", "yes"),
+    ("that's absolutely fine", "yes"), ("exactly right", "yes"), ("absolutely not", "no"), ("definitely not", "no"),
+])
+def test_yes_words_that_answer(utterance, answer):
+    assert understand(utterance).answer == answer
 
 
 def test_a_statement_the_documents_do_not_speak_to_is_acknowledged():

@@ -96,12 +96,16 @@ def test_the_at_of_email_me_at_is_not_the_addresses_own(said, address):
     ("Could you come next Tuesday?", "next tuesday"),
     ("Ideally by June 3rd.", "by june"),
     ("Sometime around the 3rd of June.", "the 3rd of june"),
+    ("I really need it fixed today.", "today"),
+    ("We're hoping to get this done this afternoon.", "this afternoon"),
+    ("Can I have it back by Friday?", "by friday"),
 ])
 def test_a_timeline_said_as_a_day(said, timeline):
     assert extract_timeline(said) == timeline
 
 
 @pytest.mark.parametrize("said", ["How are you today?", "I may 5 times have called", "Is it open Saturdays?",
-                                  "My dog is 12 weeks old."])
+                                  "My dog is 12 weeks old.", "I'm fine today, thanks.",
+                                  "I dropped it this morning."])
 def test_small_talk_and_numbers_are_no_timeline(said):
     assert extract_timeline(said) is None

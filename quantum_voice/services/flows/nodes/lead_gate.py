@@ -34,6 +34,8 @@ PRIVACY_ANSWER = ("We only use your details to follow up on your enquiry, and yo
                   "any time.")
 CONSENT_LEAD_IN = "Before I keep your details, please confirm:"
 NOT_HEARD = "Sorry, I didn't catch that."
+TOLD_US = "Got it, thanks."
+STATEMENT_WORDS = 6  # fewer is more likely a name or a fragment the recogniser misheard
 BAD_EMAIL = "That doesn't sound like a complete email address. You can spell it, like j o h n at example dot com."
 WRONG_EMAIL = "Sorry about that, let's try again."
 SKIPPED = "No problem."
@@ -86,12 +88,15 @@ def respond(step: "Step", node: "LeadGateNode", heard: "Heard") -> None:
     if _consent_decision(step, heard) == "yes":
         _grant(step, node)
         progress = True
+    told = _told_us(step, heard)
     if said.question:
         _answer_question(step, node, heard)
-    elif not progress and asked and _count_attempt(step, node, asked):
+    elif not progress and not told and asked and _count_attempt(step, node, asked):
         return  # gave up on the field and left the node
     if progress:
-        _ask_next(step, node, acknowledge=_acknowledged(step))
+        _ask_next(step, node, acknowledge=_acknowledged(step) or (TOLD_US if told else ""))
+    elif told:  # "I dropped my phone and the screen's shattered": heard, not an answer to the question
+        _ask_next(step, node, prefix=TOLD_US)
     else:
         _ask_next(step, node, prefix="" if said.question else _not_understood(asked, heard))
 
@@ -144,6 +149,15 @@ def _read_back_answer(step: "Step", heard: "Heard") -> str | None:
         step.state.sources["email"] = "confirmed"
         return "confirmed"
     return None
+
+
+def _told_us(step: "Step", heard: "Heard") -> bool:
+    """The caller said something of their own instead of answering (why they called, what happened; a timeline in
+    it is kept): heard and acknowledged, not "Sorry, I didn't catch that", and not counted as a failed try."""
+    said = heard.understanding
+    personal = {"name", "email", "phone", step.state.gate.asking}
+    return (said.intent in ("statement", "greeting") and not personal & set(step.captured) and not mentions_email(heard.text)
+            and len(heard.text.split()) >= STATEMENT_WORDS)
 
 
 def _not_understood(asked: str | None, heard: "Heard") -> str:
