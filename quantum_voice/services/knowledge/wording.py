@@ -97,13 +97,16 @@ _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
                            r"|\bsame[- ]day\b|\bovernight\b", re.I),
     "time": re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:a\.?m\.?|p\.?m\.?)|\bnoon\b|\bmidnight\b|\b(?:monday|tuesday|"
                        r"wednesday|thursday|friday|saturday|sunday|weekdays?|weekends?)\b", re.I),
-    "year": re.compile(r"\b(?:since|in|from|founded|started|opened|established)\s+(?:in\s+)?(?:19|20)\d\d\b"
-                       r"|\b(?:19|20)\d\d\b", re.I),
+    "year": re.compile(r"\b(?:19|20)\d\d(?:'?s)?\b|\b1[5-8]\d0'?s\b|\b(?:in|since|from|built|founded|established|"
+                       r"circa|dates? (?:back )?(?:to|from))\s+1[5-8]\d\d\b"
+                       r"|\b(?:\w+(?:teenth|tieth)|first|second|third)[- ]century\b", re.I),
     "phone": re.compile(r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b\d{3}[\s.-]\d{4}\b"),
     "email": re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+"),
     "address": re.compile(r"\b\d+\s+[A-Z][\w]+(?:\s+[A-Z][\w]+)*\s+(?:road|rd|street|st|avenue|ave|lane|ln|drive|dr|"
                           r"boulevard|blvd|way|court|ct|place|pl|parkway|highway|hwy)\b", re.I),
-    "distance": re.compile(r"\b\d+\s?(?:miles?|km|kilomet(?:er|re)s?|minutes? (?:drive|walk|away))\b", re.I),
+    "distance": re.compile(r"\b\d[\d,.]*\s?(?:miles?|km|kilomet(?:er|re)s?|met(?:er|re)s?|m|yards?|feet|ft|blocks?|"
+                           r"minutes?(?:'|’)? (?:drive|walk|away|on foot|by car))\b|\bnext door\b|\bacross the "
+                           r"(?:road|street)\b|\bround the corner\b|\bwithin walking distance\b", re.I),
     "percent": re.compile(r"\d\s?%|\bpercent\b", re.I),
 }
 _QUESTION_TYPES: list[tuple[str, re.Pattern[str]]] = [
@@ -116,14 +119,16 @@ _QUESTION_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("duration", re.compile(r"\bhow long\b|\bhow many (?:days|weeks|months|years|hours|minutes)\b|\bhow soon\b|"
                             r"\bhow quickly\b|\bturnaround\b|\bhow fast\b|\buntil\b|\btill\b")),
     ("time", re.compile(r"\bwhat time\b|\bopening hours\b|\bhours\b|\b(?:are|is) (?:you|it|the \w+) open\b|"
-                        r"\bopen (?:on|at|late|early|till|until)\b|\bwhen (?:do|are|can) (?:you|i)\b|\bclose\b|"
+                        r"\bopen (?:on|at|late|early|till|until)\b|\bwhen (?:do|are|can) (?:you|i)\b|"
+                       r"\bclose\b(?! (?:by|to|in|enough))|"
                         r"\bweekends?\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b")),
     ("phone", re.compile(r"\b(?:phone|telephone) number\b|\bwhat(?:'s| is) (?:the|your) number\b|\bnumber (?:for|to "
                          r"call)\b|\bcall you\b|\bring you\b|\bphone\b")),
     ("email", re.compile(r"\bemail\b|\be-mail\b")),
     ("address", re.compile(r"\bwhere(?:'s| is| are)? (?:you|it|the|your)\b|\blocated\b|\baddress\b|\bfind you\b|"
                            r"\bdirections\b|\bwhere (?:are )?you guys\b|\bwhereabouts\b")),
-    ("distance", re.compile(r"\bhow far\b|\bdistance\b|\bmiles\b")),
+    ("distance", re.compile(r"\bhow far\b|\bdistance\b|\bmiles\b|\bclose (?:by|to)\b|\bnearby\b|\bnear (?:here|you|"
+                            r"the)\b|\bwalking distance\b|\bround the corner\b")),
 ]
 
 
@@ -164,7 +169,40 @@ def question_terms(question: str) -> list[set[str]]:
 def stems_of(text: str) -> set[str]:
     from quantum_voice.services.knowledge.text import words
 
-    return {stem(w) for w in words(text)}
+    return {stem(w) for w in words(with_ranges_spelled_out(text))}
+
+
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_NAME_RE = "|".join(f"{name[:3]}(?:{name[3:]})?\\.?" for name in _DAYS + _MONTHS).replace("sep(?:tember)", "sept?(?:ember)")
+_RANGE = re.compile(rf"\b(?P<first>{_NAME_RE})\s*(?:to|through|thru|till|until|-|–|—)\s*(?P<last>{_NAME_RE})(?!\w)", re.I)
+
+
+def _named(word: str) -> tuple[tuple[str, ...], int] | None:
+    word = word.lower().rstrip(".")
+    for names in (_DAYS, _MONTHS):
+        for index, name in enumerate(names):
+            if word[:3] == name[:3] and name.startswith(word[:len(name)]):
+                return names, index
+    return None
+
+
+@lru_cache(maxsize=8192)
+def with_ranges_spelled_out(text: str) -> str:
+    """"Monday to Thursday: $4,500" also holds Tuesday, Wednesday and "weekday"; "off-season (October to April)"
+    also holds November to March: a caller asks about the day or month, the document gives the range."""
+    added: list[str] = []
+    for match in _RANGE.finditer(text):
+        first, last = _named(match.group("first")), _named(match.group("last"))
+        if first is None or last is None or first[0] is not last[0]:
+            continue
+        names, start, end = first[0], first[1], last[1]
+        inside = [names[(start + step) % len(names)] for step in range((end - start) % len(names) + 1)]
+        added += inside
+        if names is _DAYS:
+            added += ["weekday"] * any(d in inside for d in _DAYS[:5]) + ["weekend"] * any(d in inside for d in _DAYS[5:])
+    return f"{text} {' '.join(added)}" if added else text
 
 
 def coverage(terms: list[set[str]], text_stems: set[str]) -> float:

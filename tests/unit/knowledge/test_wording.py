@@ -6,7 +6,8 @@ import pytest
 from quantum_voice.services.knowledge.answering import ExtractiveAnswerer
 from quantum_voice.services.knowledge.chunking import HEADING_MARK
 from quantum_voice.services.knowledge.retrieval import Passage
-from quantum_voice.services.knowledge.wording import answer_types, in_plain_words, question_terms, stem, types_in
+from quantum_voice.services.knowledge.wording import (answer_types, in_plain_words, question_terms, stem, stems_of,
+                                                      types_in, with_ranges_spelled_out)
 
 
 @pytest.mark.parametrize("one, other", [("insured", "insurance"), ("licensed", "license")])
@@ -32,9 +33,16 @@ def test_a_callers_word_brings_the_documents_word_with_it():
     ("how long does it take", "duration"),
     ("are you open on Saturday", "time"),
     ("what's your phone number", "phone"),
+    ("is there somewhere to stay close by", "distance"),
+    ("how old is the building", "year"),
 ])
 def test_the_kind_of_answer_a_question_wants(question, wanted):
     assert wanted in answer_types(question)
+
+
+def test_close_by_is_about_distance_not_closing_time():
+    assert "time" not in answer_types("is there a hotel close by?")
+    assert "time" in answer_types("when do you close?")
 
 
 def test_how_long_have_you_been_around_wants_a_year_not_a_duration():
@@ -45,9 +53,32 @@ def test_how_long_have_you_been_around_wants_a_year_not_a_duration():
     ("Call (555) 012-8857", "phone"),
     ("It costs $40", "money"),
     ("There is no charge", "money"),
+    ("The inn is 400 metres along the quay", "distance"),
+    ("We're next door to the post office", "distance"),
+    ("A restored 1890s warehouse", "year"),
+    ("The mill was built in 1887", "year"),
 ])
 def test_the_kinds_of_answer_a_sentence_holds(text, kind):
     assert kind in types_in(text)
+
+
+def test_a_quantity_is_no_year():
+    assert "year" not in types_in("The hall holds 1500 square feet of dance floor.")
+
+
+@pytest.mark.parametrize("text, held, not_held", [
+    ("Monday to Thursday, any time of year: $4,500.", {"wednesday", "weekday"}, {"friday", "weekend"}),
+    ("Off-season Saturday (October to April) is $6,900.", {"november", "january"}, {"june"}),
+    ("Open Mon-Fri, 9 to 5.", {"tuesday", "weekday"}, {"saturday"}),
+    ("Friday to Sunday only.", {"saturday", "weekend"}, {"monday"}),
+])
+def test_a_range_of_days_or_months_holds_the_ones_inside(text, held, not_held):
+    stems = stems_of(text)
+    assert {stem(w) for w in held} <= stems and not {stem(w) for w in not_held} & stems
+
+
+def test_text_without_a_range_is_left_alone():
+    assert with_ranges_spelled_out("We may close early in March.") == "We may close early in March."
 
 
 def test_a_sentence_without_figures_holds_no_money_or_phone():
