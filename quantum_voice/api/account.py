@@ -132,6 +132,7 @@ class AuditOut(BaseModel):
     action: str
     actor_user_id: int | None
     actor_email: str | None
+    actor: str = Field("", description="Who did it: the person's email, or \"api key qv_live_ab12…\"")
     target_type: str | None
     target_id: str | None
     ip: str | None

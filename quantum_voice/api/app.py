@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from quantum_voice.api import account, auth, campaigns, flows, integrations, knowledge, leads
+from quantum_voice.api import account, auth, campaigns, developer, flows, integrations, knowledge, leads
 from quantum_voice.api import handoff_audio, handoffs, public_calls, qr
 from quantum_voice.api.errors import install_error_handlers
 from quantum_voice.api.input_checks import InputChecks
@@ -21,7 +21,8 @@ def create_api() -> FastAPI:
         title="Quantum Voice API",
         version="1.0",
         description="Campaigns, calls, leads and knowledge of your Quantum Voice organisation. "
-                    "Authenticate with `Authorization: Bearer <token>` from `POST /api/auth/login`.",
+                    "Authenticate with `Authorization: Bearer <key>`, an API key (`qv_live_…`) from the "
+                    "Developers page whose scopes allow the route, or a session token from `POST /api/auth/login`.",
         openapi_url="/api/openapi.json",
         docs_url=None,  # served below from this machine's copy of Swagger UI, not FastAPI's CDN default
         redoc_url=None,
@@ -40,6 +41,7 @@ def create_api() -> FastAPI:
     api.include_router(handoff_audio.router)
     api.include_router(integrations.router)
     api.include_router(integrations.campaign_router)
+    api.include_router(developer.router)
     api.include_router(qr.router)
     api.include_router(public_calls.router)
 

@@ -13,6 +13,7 @@ from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import NotAuthenticated, PermissionDenied
 from quantum_voice.core.origins import is_trusted_origin, origin_of
 from quantum_voice.services.accounts import AuthContext, resolve_token
+from quantum_voice.services.developer import key_auth
 from quantum_voice.services.tenancy import OrgRepository
 
 
@@ -54,12 +55,23 @@ def check_same_origin(request: Request) -> None:
                                code="cross_site_request")
 
 
+def _route_path(request: Request) -> str:
+    """The matched route's template (``/api/leads/{lead_id}``), which API key scopes are checked against."""
+    route = request.scope.get("route")
+    return getattr(route, "path", None) or request.url.path
+
+
 def _auth(request: Request, session: DB) -> AuthContext:
     if request.method not in _SAFE_METHODS and not _sends_bearer(request) and request_token(request):
         check_same_origin(request)  # the token is the cookie
-    ctx = resolve_token(session, request_token(request))
+    token = request_token(request)
+    if token and _sends_bearer(request) and key_auth.is_api_key(token):
+        return key_auth.authenticate(session, token, method=request.method, path=_route_path(request),
+                                     ip=client_ip(request))
+    ctx = resolve_token(session, token)
     if ctx is None:
-        raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>' from POST /api/auth/login.")
+        raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>' with a token from "
+                               "POST /api/auth/login, or an API key (qv_live_…) from the Developers page.")
     return ctx
 
 

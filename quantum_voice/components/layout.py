@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from quantum_voice.models.accounts import Role
+from quantum_voice.services.developer import api_keys
 from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.states.session import SessionState
 
@@ -29,6 +30,8 @@ def brand(size: str = "4") -> rx.Component:
 
 # The roles that take calls handed off by the AI (the agent workspace), from the permissions table.
 CALL_ROLES = [role.value for role in Role if has_permission(role.value, Permission.WORK_CALLS)]
+# The roles that see the Developers page (API keys).
+DEVELOPER_ROLES = [role.value for role in Role if api_keys.may_view(role.value)]
 
 # ---------------------------------------------------------------- sidebar
 
@@ -60,6 +63,8 @@ def nav_links(active: str) -> rx.Component:
         nav_link("Knowledge", "/knowledge", "book-open", active == "/knowledge"),
         nav_link("Team", "/team", "users", active == "/team"),
         nav_link("Integrations", "/integrations", "plug", active == "/integrations"),
+        rx.cond(rx.Var.create(DEVELOPER_ROLES).contains(SessionState.role),
+                nav_link("Developers", "/developers", "code-xml", active == "/developers")),
         rx.cond(SessionState.can_view_admin, nav_link("Admin", "/admin", "shield-check", active == "/admin")),
         spacing="1",
         width="100%",

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     signup_max_per_ip_per_hour: int = 10  # sign-ups from one address per hour
 
+    # API keys (the Developers page, docs/developers.md).
+    api_key_requests_per_minute: int = 120  # requests one API key may make per minute; more are answered 429
+
     # Outgoing mail. No SMTP host → messages go to the outbox table and the log.
     smtp_host: str = ""
     smtp_port: int = 587

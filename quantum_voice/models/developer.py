@@ -26,9 +26,12 @@ class ApiKey(SQLModel, table=True):
     is_sandbox: bool = Field(default=False)
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()
-    last_used_at: datetime | None = ts_field()
+    last_used_at: datetime | None = ts_field()  # written at most once a minute per key
+    last_used_ip: str | None = Field(default=None, max_length=64)
     expires_at: datetime | None = ts_field()
     revoked_at: datetime | None = ts_field()
+    # the key this one replaced by rotation (the old one keeps working for the overlap the rotation chose)
+    rotated_from_id: int | None = Field(default=None, foreign_key="api_keys.id", ondelete="SET NULL")
 
 
 class Webhook(SQLModel, table=True):

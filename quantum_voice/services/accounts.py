@@ -26,6 +26,7 @@ from quantum_voice.models.accounts import (
     User,
     UserSession,
 )
+from quantum_voice.models.developer import ApiKey
 from quantum_voice.services import audit
 from quantum_voice.services.email import OutgoingEmail, send_email
 from quantum_voice.services.ratelimit import Limit, RateLimiter
@@ -321,14 +322,19 @@ def _first_membership(session: Session, user_id: int | None) -> Membership | Non
 
 @dataclass(frozen=True)
 class AuthContext:
-    user: User
+    """Who a request acts as: a signed-in person (``user``, ``session_id``), or an API key of the organisation
+    (``api_key``; no person, the key's role: services/developer/key_auth.py)."""
+
+    user: User | None
     organization: Organization
     role: str
-    session_id: int
+    session_id: int | None
+    api_key: ApiKey | None = None
 
     @property
     def scope(self) -> Scope:
-        return Scope(user_id=self.user.id, organization_id=self.organization.id, role=self.role)
+        return Scope(user_id=self.user.id if self.user else None, organization_id=self.organization.id,
+                     role=self.role, via="api_key" if self.api_key is not None else "session")
 
 
 def _session_organization(session: Session, user: User, organization_id: int | None = None) -> int:

@@ -32,6 +32,16 @@ class AuditEntry:
     details: dict[str, Any]
     created_at: datetime
 
+    @property
+    def actor(self) -> str:
+        """Who did it, in words: the person's email, else the API key that signed the request in."""
+        if self.actor_email:
+            return self.actor_email
+        if self.actor_user_id:
+            return f"user #{self.actor_user_id}"
+        key = (self.details or {}).get("api_key")
+        return f"api key {key}" if key else ""
+
 
 def audit_log(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
     repo.scope.require(Permission.VIEW_ADMIN)

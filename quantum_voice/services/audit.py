@@ -8,6 +8,14 @@ from sqlmodel import Session
 
 from quantum_voice.models.system import AuditLog
 
+_ACTOR = "audit_actor"
+
+
+def attribute_to(session: Session, **actor: Any) -> None:
+    """Every entry ``session`` records from now on without a person names ``actor`` in its details (an API key:
+    ``api_key="qv_live_ab12…"``), so the services need not know what signed the request in."""
+    session.info[_ACTOR] = actor
+
 
 def record(
     session: Session,
@@ -20,6 +28,8 @@ def record(
     ip: str | None = None,
     **details: Any,
 ) -> AuditLog:
+    if actor_user_id is None and _ACTOR in session.info:
+        details = {**session.info[_ACTOR], **details}
     entry = AuditLog(
         organization_id=organization_id,
         actor_user_id=actor_user_id,

@@ -59,7 +59,7 @@ class AdminState(SessionState):
 
 
 def audit_row(entry: admin.AuditEntry) -> AuditRow:
-    actor = entry.actor_email or (f"user #{entry.actor_user_id}" if entry.actor_user_id else "—")
+    actor = entry.actor or "—"
     target = f"{entry.target_type} #{entry.target_id}" if entry.target_type else ""
     details = ", ".join(f"{k}={v}" for k, v in (entry.details or {}).items())
     return AuditRow(moment(entry.created_at), entry.action, actor, target, entry.ip or "", details)
