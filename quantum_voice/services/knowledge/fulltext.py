@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from quantum_voice.services.knowledge.text import content_terms
+from quantum_voice.services.knowledge.wording import SYNONYMS
 
 SQLITE_TABLE = "chunks_fts"
 POSTGRES_COLUMN = "search_vector"
@@ -35,8 +36,11 @@ _POSTGRES_QUERY = text(f"""
 
 
 def search_terms(question: str) -> list[str]:
-    """The question's meaningful words, reduced to characters every full-text syntax accepts."""
-    terms = [re.sub(r"[^a-z0-9]", "", t) for t in content_terms(question)]
+    """The question's meaningful words, then the words documents use for them (``wording.SYNONYMS``: "fix" also
+    finds "repair"), reduced to characters every full-text syntax accepts."""
+    asked = content_terms(question)
+    words = asked + [synonym for term in asked for synonym in SYNONYMS.get(term, ())]
+    terms = [re.sub(r"[^a-z0-9]", "", t) for t in dict.fromkeys(words)]
     return [t for t in terms if t][:MAX_TERMS]
 
 

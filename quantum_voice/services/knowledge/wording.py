@@ -57,6 +57,25 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "quote": ("estimate", "quotation"), "estimate": ("quote",), "wait": ("within", "usually"),
     "parking": ("park",), "disabled": ("accessible", "wheelchair"), "wheelchair": ("accessible",),
     "started": ("since", "founded", "began"), "around": ("since", "founded"),
+    # water and weather ("dropped it in the bath" / "liquid damage"; "pouring with rain" / "wet weather")
+    "bath": ("water", "liquid", "wet"), "water": ("liquid", "wet"), "wet": ("water", "liquid"),
+    "spill": ("liquid", "water"), "spilled": ("liquid", "water"), "spilt": ("liquid", "water"),
+    "rain": ("weather", "wet", "indoors"), "raining": ("weather", "wet", "indoors"), "pouring": ("rain", "weather"),
+    "weather": ("rain", "indoors", "wet"), "storm": ("weather", "emergency"),
+    # paying later, hurrying, collecting
+    "bill": ("invoice", "invoicing", "account"), "invoice": ("bill", "account"), "afterwards": ("invoice", "later"),
+    "speed": ("express", "faster", "priority", "rush"), "faster": ("express", "priority", "rush"),
+    "quicker": ("express", "faster", "priority"), "rush": ("express", "priority", "urgent"),
+    "urgent": ("express", "priority", "emergency"), "hurry": ("express", "rush", "urgent"),
+    "grab": ("collect", "collection", "pickup"), "collect": ("collection", "pickup", "courier"),
+    "pickup": ("collect", "collection", "courier"),
+    # staying over, trying things out, getting in, online
+    "stay": ("accommodation", "hotel", "inn", "rooms", "lodging"), "hotel": ("accommodation", "inn", "rooms"),
+    "accommodation": ("hotel", "inn", "rooms", "lodging"), "sleep": ("accommodation", "overnight"),
+    "sample": ("tasting", "taste", "trial"), "try": ("trial", "tasting"), "taste": ("tasting", "sample"),
+    "locked": ("lock", "passcode", "password"), "code": ("passcode", "password", "pin"),
+    "password": ("passcode", "pin"), "online": ("virtual", "video", "remote"), "video": ("virtual", "online"),
+    "dent": ("bodywork", "body", "collision"), "scratch": ("bodywork", "paint", "body"),
 }
 
 # How callers say things that documents say plainly: idioms and set phrases, replaced by plain words before a
@@ -87,6 +106,11 @@ _IDIOMS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern, re.I), plain)
     (r"\bget (?:someone|somebody|a (?:tech|technician|plumber|electrician|mechanic|person)) (?:out|over|round|around)\b",
      "call-out visit fee"),
     (r"\b(?:heads[- ]up|keep (?:me|us) posted|keep (?:me|us) in the loop)\b", "updates"),
+    (r"\bhow (?:far (?:out|ahead|in advance)|early|soon) (?:can|should|do) (?:i|we|you) book\b",
+     "how far ahead in advance can we book"),
+    (r"\b(?:over the (?:computer|internet)|by video|video call|on zoom|virtually)\b", "online virtual video"),
+    (r"\b(?:swing|come|stop|pop) (?:by|round|over) (?:and|to) (?:grab|get|pick up|collect)\b", "collect pick up"),
+    (r"\b(?:locked out|forgot(?:ten)? (?:the|my) (?:code|password|pin|passcode))\b", "locked out forgotten passcode"),
 ]]
 
 _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {

@@ -58,6 +58,10 @@ _TIMELINE = re.compile("|".join([
     r"(?:days?|weeks?|months?|years?)\b",
     rf"\b(?:by|before|in|around|this|next|early|late|mid) (?:the )?(?:end of )?(?:{MONTHS}|{SEASONS})\b",
     r"\b(?:by|before) (?:the )?end of (?:the )?(?:year|month|summer|spring|fall|winter)\b",
+    # "before the heating season starts", "ahead of the holidays", "before our wedding", "before the new term"
+    r"\b(?:before|ahead of|in time for) (?:the |our |my |his |her )?(?:[a-z]+ ){0,2}(?:season|holidays?|christmas|"
+    r"thanksgiving|easter|new year|term|semester|school year|wedding|baby|move|winter|summer|spring|autumn|fall)\b"
+    r"(?: (?:starts?|begins?|comes?|arrives?|kicks? in))?",
     r"\b(?:no rush|no hurry|not in a hurry|just browsing|just looking|not sure when|some ?time next year)\b",
     r"\b(?:this|next) (?:fall|autumn)\b",
     r"\bin 20\d\d\b",

@@ -99,6 +99,8 @@ def test_the_at_of_email_me_at_is_not_the_addresses_own(said, address):
     ("I really need it fixed today.", "today"),
     ("We're hoping to get this done this afternoon.", "this afternoon"),
     ("Can I have it back by Friday?", "by friday"),
+    ("We're hoping to do this before the heating season starts.", "before the heating season starts"),
+    ("Ideally ahead of the holidays.", "ahead of the holidays"),
 ])
 def test_a_timeline_said_as_a_day(said, timeline):
     assert extract_timeline(said) == timeline

@@ -62,6 +62,24 @@ def test_the_kinds_of_answer_a_sentence_holds(text, kind):
     assert kind in types_in(text)
 
 
+def test_the_full_text_search_also_looks_for_the_documents_words():
+    from quantum_voice.services.knowledge.fulltext import MAX_TERMS, search_terms
+
+    terms = search_terms("can you fix my phone after I dropped it in the bath?")
+    assert terms[:3] == ["fix", "phone", "dropped"] and {"repair", "liquid", "water"} <= set(terms)
+    assert len(search_terms(" ".join(f"fix{i} cost{i}" for i in range(40)) + " fix cost")) <= MAX_TERMS
+
+
+@pytest.mark.parametrize("question, plain", [
+    ("how far out can we book?", "how far ahead in advance can we book?"),
+    ("could we do it over the computer?", "could we do it online virtual video?"),
+    ("can someone swing by and grab it?", "can someone collect pick up it?"),
+    ("I'm locked out of my phone", "I'm locked out forgotten passcode of my phone"),
+])
+def test_callers_idioms_in_plain_words(question, plain):
+    assert in_plain_words(question) == plain
+
+
 def test_a_quantity_is_no_year():
     assert "year" not in types_in("The hall holds 1500 square feet of dance floor.")
 
