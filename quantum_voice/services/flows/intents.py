@@ -164,11 +164,18 @@ class Understanding:
         """What the knowledge search is asked: each sentence of the turn that holds a question, whole, with the
         context the caller gave in it ("our hot tub has a leak, can you take a look?"); else the question clauses
         themselves (a model's standalone rewording, say), each ending with its question mark."""
-        sentences = [s for s in _SENTENCES.split(self.text.strip()) if s.strip()]
-        held = [s.strip() for s in sentences if any(q in normalise(s) for q in self.questions)]
+        sentences = [s.strip() for s in _SENTENCES.split(self.text.strip()) if s.strip()]
+        asking = [i for i, s in enumerate(sentences) if any(q in normalise(s) for q in self.questions)]
+        # "I dropped my phone in the bath last night... can you do anything with that?": what "that" is, comes first
+        held = [sentences[i - 1] + (" " if sentences[i - 1][-1:] in ".!?…" else ". ") + sentences[i]
+                if i > 0 and i - 1 not in asking and _POINTS_BACK.search(normalise(sentences[i])) else sentences[i]
+                for i in asking]
         if held:
             return " ".join(s if s.endswith("?") else f"{s}?" for s in held)
         return " ".join(q if q.endswith("?") else f"{q}?" for q in self.questions) or self.text
+
+
+_POINTS_BACK = re.compile(r"\b(?:it|that|this|those|these|them|one|ones|there)\b")
 
 
 def normalise(text: str) -> str:
