@@ -19,10 +19,11 @@ from bench.conversations.setup import build_business, temporary_database
 
 # what "good" means; the report and the test hold the agent to these
 TARGETS = {"answered": 0.95, "invented": 0, "personas": 0.95, "turns_over_minimum": 1.0}
-# What CI holds the agent to today: the levels measured when they were last raised (2026-12-04: answered 89 %,
-# 0 invented of 40, personas 72 %, 0.04 turns over the minimum), less a small margin. The TARGETS above
-# are not met yet; raise these floors whenever the agent gets better, never lower them to let a change land.
-CI_FLOORS = {"answered": 0.86, "invented": 1, "personas": 0.66, "turns_over_minimum": 1.0}
+# What CI holds the agent to today: the levels measured when they were last raised (2026-12-04, session 7, seven
+# businesses: answered 91 %, 0 invented of 56, personas 76 %, 0.03 turns over the minimum), less a small margin.
+# The TARGETS above are not met yet; raise these floors whenever the agent gets better, never lower them
+# to let a change land.
+CI_FLOORS = {"answered": 0.88, "invented": 1, "personas": 0.72, "turns_over_minimum": 1.0}
 
 
 @dataclass(repr=False)
