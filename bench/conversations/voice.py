@@ -26,9 +26,15 @@ NOISE_SNR_DB = 25.0  # mild background noise: clearly audible, speech still clea
 
 @dataclass
 class VoiceResult:
-    persona: PersonaResult
+    persona: PersonaResult | None  # None: the call did not finish (``error`` says why)
     voice: str
     heard: list[tuple[str, str]]  # (what the caller said, what recognition heard)
+    persona_id: str = ""
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.persona is not None and self.persona.passed
 
 
 def render(text: str, voice: str, seed: str):
@@ -169,7 +175,10 @@ def evaluate_voice(material, *, split: str = "all", business: str | None = None,
             setups[index] = build_business(businesses[index])
         voice_name = voices[n % len(voices)]
         say(f"voice call as {persona.id} ({voice_name})")
-        results.append(play_voice(setups[index], persona, voice_name, voice))
+        try:
+            results.append(play_voice(setups[index], persona, voice_name, voice))
+        except TimeoutError as exc:  # a call that stalls is this persona's failure, not the end of the run
+            results.append(VoiceResult(None, voice_name, [], persona.id, str(exc)))
     return results
 
 
@@ -180,10 +189,13 @@ def run_voice(material, *, split: str = "all", business: str | None = None, coun
     progress = None if quiet else (lambda message: print(f"  … {message}", file=sys.stderr, flush=True))
     with temporary_database():
         results = evaluate_voice(material, split=split, business=business, count=count, progress=progress)
-    passed = sum(r.persona.passed for r in results)
+    passed = sum(r.passed for r in results)
     print(f"\nVoice run — {len(results)} personas through speech recognition (noise at {NOISE_SNR_DB:.0f} dB SNR): "
           f"{passed}/{len(results)} passed")
     for r in results:
+        if r.persona is None:
+            print(f"  {r.persona_id} [{r.voice}]: FAIL — the call did not finish: {r.error}")
+            continue
         print(f"  {r.persona.business}/{r.persona.persona} [{r.voice}]: {'pass' if r.persona.passed else 'FAIL'}")
         if not quiet:
             for check in r.persona.failures:
