@@ -45,6 +45,7 @@ from quantum_voice.states.campaign_detail import CampaignDetailState
 from quantum_voice.states.campaigns import CampaignsState
 from quantum_voice.states.dashboard import DashboardState
 from quantum_voice.states.developers import DevelopersState
+from quantum_voice.states.webhooks import WebhooksState
 from quantum_voice.states.flow_designer import FlowDesignerState
 from quantum_voice.states.flows import FlowsState
 from quantum_voice.states.integrations import IntegrationsState
@@ -136,5 +137,6 @@ app.add_page(leads_page, route="/leads", title=title("Leads"), on_load=LeadsStat
 app.add_page(lead_detail_page, route="/leads/[lead_id]", title=title("Lead"), on_load=LeadDetailState.load)
 app.add_page(team_page, route="/team", title=title("Team"), on_load=TeamState.load)
 app.add_page(integrations_page, route="/integrations", title=title("Integrations"), on_load=IntegrationsState.load)
-app.add_page(developers_page, route="/developers", title=title("Developers"), on_load=DevelopersState.load)
+app.add_page(developers_page, route="/developers", title=title("Developers"),
+             on_load=[DevelopersState.load, WebhooksState.load])
 app.add_page(admin_page, route="/admin", title=title("Admin"), on_load=AdminState.load)

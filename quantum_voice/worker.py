@@ -1,6 +1,6 @@
-"""The background worker: runs queued jobs (document processing, File Search sync, lead notifications, …), rescues
-abandoned ones, delivers lead notifications that are due, and closes calls whose voice sidecar vanished once they
-can no longer be resumed.
+"""The background worker: runs queued jobs (document processing, File Search sync, lead notifications, webhook
+events, …), rescues abandoned ones, delivers lead notifications and webhook events that are due, and closes calls
+whose voice sidecar vanished once they can no longer be resumed.
 
 In the app: ``start_background_worker()`` at start-up runs a worker thread (the in-process queue when REDIS_URL
 is unset, the Redis queue otherwise; WORKER_IN_APP=false leaves Redis jobs to dedicated workers).
@@ -27,12 +27,14 @@ def job_handlers() -> dict[str, Handler]:
     from quantum_voice.services.knowledge import filesearch_sync
     from quantum_voice.services.knowledge.documents import PROCESS_DOCUMENT_JOB
     from quantum_voice.services.knowledge.processing import process_document_job
+    from quantum_voice.services.developer import webhook_delivery, webhook_events
     from quantum_voice.services.notifications import DELIVER_JOB, deliver_job
 
     return {PROCESS_DOCUMENT_JOB: process_document_job,
             filesearch_sync.SYNC_DOCUMENT_JOB: filesearch_sync.sync_document_job,
             filesearch_sync.DELETE_COPIES_JOB: filesearch_sync.delete_copies_job,
-            DELIVER_JOB: deliver_job}
+            DELIVER_JOB: deliver_job,
+            webhook_events.DELIVER_JOB: webhook_delivery.deliver_job}
 
 
 def rescue_abandoned_work(*, include_fresh_queued: bool = False) -> None:
@@ -45,10 +47,11 @@ def rescue_abandoned_work(*, include_fresh_queued: bool = False) -> None:
 
 
 def periodic_maintenance() -> None:
-    """The worker's pass between jobs (every minute): rescue abandoned work, then send notifications that are due
-    (not at start-up: sending may wait on remote services)."""
+    """The worker's pass between jobs (every minute): rescue abandoned work, then send notifications and webhook
+    events that are due (not at start-up: sending may wait on remote services)."""
     rescue_abandoned_work()
     deliver_due_notifications()
+    deliver_due_webhooks()
 
 
 def deliver_due_notifications() -> int:
@@ -60,6 +63,20 @@ def deliver_due_notifications() -> int:
         return deliver_all_due()
     except Exception:  # the other maintenance of this pass must still run next time
         log.exception("delivering due lead notifications failed")
+        return 0
+
+
+def deliver_due_webhooks() -> int:
+    """Webhook events whose time has come (retries after their backoff, any a dead worker left half-sent), then
+    the delivery log's old rows (docs/developers.md)."""
+    from quantum_voice.services.developer import webhook_delivery
+
+    try:
+        sent = webhook_delivery.deliver_all_due()
+        webhook_delivery.prune_old_deliveries()
+        return sent
+    except Exception:  # the other maintenance of this pass must still run next time
+        log.exception("delivering due webhook events failed")
         return 0
 
 

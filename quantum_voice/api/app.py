@@ -42,6 +42,7 @@ def create_api() -> FastAPI:
     api.include_router(integrations.router)
     api.include_router(integrations.campaign_router)
     api.include_router(developer.router)
+    api.include_router(developer.webhooks_router)
     api.include_router(qr.router)
     api.include_router(public_calls.router)
 

@@ -1,19 +1,24 @@
 """/api/developer/keys: the organisation's API keys. Managers and up list them; owners and admins create, revoke
 and rotate them, signed in (an API key cannot call these routes). A new key's secret is in the creating (or
-rotating) response only. How keys work: docs/developers.md."""
+rotating) response only.
+
+/api/webhooks: the organisation's webhook endpoints and their delivery log, for the same people, and for API keys
+with the ``webhooks`` scopes (the path's first part names the scope). How both work: docs/developers.md."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from quantum_voice.api.deps import Repo, client_ip
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.errors import ValidationFailed
-from quantum_voice.services.developer import api_keys
+from quantum_voice.services.developer import api_keys, webhook_targets, webhooks
 from quantum_voice.services.developer.scopes import ALL_SCOPES
+from quantum_voice.services.developer.webhook_events import EVENT_TYPES
 
 router = APIRouter(prefix="/api/developer", tags=["developer"])
 
@@ -90,3 +95,159 @@ def revoke_key(key_id: int, repo: Repo, request: Request) -> KeyOut:
 def rotate_key(key_id: int, repo: Repo, request: Request, body: RotateIn | None = None) -> NewKeyOut:
     overlap = body.overlap_hours if body is not None else api_keys.DEFAULT_OVERLAP_HOURS
     return _new(api_keys.rotate_key(repo, key_id, overlap_hours=overlap, ip=client_ip(request)))
+
+
+# ---------------------------------------------------------------- webhooks: /api/webhooks (scope "webhooks")
+
+webhooks_router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(max_length=webhook_targets.MAX_URL_LENGTH, description="A public https address")
+    events: list[str] = Field(max_length=len(EVENT_TYPES), description="e.g. [\"lead.created\", \"call.ended\"]")
+    description: str = Field("", max_length=webhooks.MAX_DESCRIPTION)
+    enabled: bool = True
+
+
+class WebhookPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, max_length=webhook_targets.MAX_URL_LENGTH)
+    events: list[str] | None = Field(None, max_length=len(EVENT_TYPES))
+    description: str | None = Field(None, max_length=webhooks.MAX_DESCRIPTION)
+    enabled: bool | None = Field(None, description="false stops deliveries; true clears the failure count")
+
+
+class LastDeliveryOut(BaseModel):
+    status: str
+    event_type: str
+    at: datetime
+    status_code: int | None
+
+
+class WebhookOut(BaseModel):
+    id: int
+    url: str
+    description: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    disabled_at: datetime | None
+    secret_hint: str = Field(description="The signing secret's first characters (whsec_ab12)")
+    consecutive_failures: int
+    failing_since: datetime | None
+    created_at: datetime
+    last_delivery: LastDeliveryOut | None
+
+
+class NewWebhookOut(WebhookOut):
+    secret: str = Field(description="The whsec_… signing secret. Shown in this response only: store it now")
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: str
+    event_type: str
+    test: bool
+    status: str = Field(description="pending, sending, retrying, succeeded or failed")
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    last_duration_ms: int | None
+
+
+class AttemptOut(BaseModel):
+    number: int
+    manual: bool
+    attempted_at: datetime
+    status_code: int | None
+    response_excerpt: str | None
+    error: str | None
+    duration_ms: int | None
+
+
+class DeliveryDetailOut(BaseModel):
+    delivery: DeliveryOut
+    payload: dict[str, Any]
+    attempts: list[AttemptOut]
+
+
+def _hook(view: webhooks.EndpointView) -> WebhookOut:
+    return WebhookOut(**{**view.__dict__, "last_delivery": view.last_delivery and LastDeliveryOut(
+        **view.last_delivery.__dict__)})
+
+
+def _detail(detail: webhooks.DeliveryDetail) -> DeliveryDetailOut:
+    return DeliveryDetailOut(delivery=DeliveryOut(**detail.delivery.__dict__), payload=detail.payload,
+                             attempts=[AttemptOut(**a.__dict__) for a in detail.attempts])
+
+
+@webhooks_router.get("/event-types", response_model=list[str])
+def event_types(repo: Repo) -> list[str]:
+    webhooks.list_endpoints(repo)  # the same permission as reading the endpoints
+    return list(EVENT_TYPES)
+
+
+@webhooks_router.get("", response_model=list[WebhookOut])
+def list_webhooks(repo: Repo) -> list[WebhookOut]:
+    return [_hook(view) for view in webhooks.list_endpoints(repo)]
+
+
+@webhooks_router.post("", response_model=NewWebhookOut, status_code=201)
+def create_webhook(body: WebhookIn, repo: Repo, request: Request) -> NewWebhookOut:
+    new = webhooks.create_endpoint(repo, url=body.url, events=body.events, description=body.description,
+                                   enabled=body.enabled, ip=client_ip(request))
+    return NewWebhookOut(**_hook(new.endpoint).model_dump(), secret=new.secret)
+
+
+@webhooks_router.get("/{webhook_id}", response_model=WebhookOut)
+def get_webhook(webhook_id: int, repo: Repo) -> WebhookOut:
+    return _hook(webhooks.get_endpoint(repo, webhook_id))
+
+
+@webhooks_router.patch("/{webhook_id}", response_model=WebhookOut)
+def update_webhook(webhook_id: int, body: WebhookPatch, repo: Repo, request: Request) -> WebhookOut:
+    return _hook(webhooks.update_endpoint(repo, webhook_id, url=body.url, events=body.events,
+                                          description=body.description, enabled=body.enabled, ip=client_ip(request)))
+
+
+@webhooks_router.delete("/{webhook_id}", status_code=204)
+def delete_webhook(webhook_id: int, repo: Repo, request: Request) -> Response:
+    webhooks.delete_endpoint(repo, webhook_id, ip=client_ip(request))
+    return Response(status_code=204)
+
+
+@webhooks_router.post("/{webhook_id}/roll-secret", response_model=NewWebhookOut)
+def roll_secret(webhook_id: int, repo: Repo, request: Request) -> NewWebhookOut:
+    new = webhooks.roll_secret(repo, webhook_id, ip=client_ip(request))
+    return NewWebhookOut(**_hook(new.endpoint).model_dump(), secret=new.secret)
+
+
+@webhooks_router.post("/{webhook_id}/test", response_model=DeliveryDetailOut)
+def send_test_event(webhook_id: int, repo: Repo, request: Request) -> DeliveryDetailOut:
+    """Sends a ``ping`` event now and answers with its delivery (the attempt's code, excerpt and error)."""
+    return _detail(webhooks.send_test_event(repo, webhook_id, ip=client_ip(request)))
+
+
+@webhooks_router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut])
+def list_deliveries(webhook_id: int, repo: Repo, limit: int = Query(webhooks.LOG_PAGE, ge=1, le=100),
+                    before_id: int | None = Query(None, ge=1, le=2**62, description="Older than this delivery"),
+                    status: str | None = Query(None, max_length=20)) -> list[DeliveryOut]:
+    return [DeliveryOut(**view.__dict__) for view in webhooks.list_deliveries(
+        repo, webhook_id, limit=limit, before_id=before_id, status=status)]
+
+
+@webhooks_router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryDetailOut)
+def get_delivery(webhook_id: int, delivery_id: int, repo: Repo) -> DeliveryDetailOut:
+    return _detail(webhooks.delivery_detail(repo, webhook_id, delivery_id))
+
+
+@webhooks_router.post("/{webhook_id}/deliveries/{delivery_id}/replay", response_model=DeliveryDetailOut)
+def replay_delivery(webhook_id: int, delivery_id: int, repo: Repo, request: Request) -> DeliveryDetailOut:
+    """One more attempt now, same event id and payload; the outcome is the last attempt."""
+    return _detail(webhooks.replay(repo, webhook_id, delivery_id, ip=client_ip(request)))

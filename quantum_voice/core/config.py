@@ -72,6 +72,18 @@ class Settings(BaseSettings):
     # API keys (the Developers page, docs/developers.md).
     api_key_requests_per_minute: int = 120  # requests one API key may make per minute; more are answered 429
 
+    # Outgoing webhooks (the Developers page, docs/developers.md). Endpoints must be public https addresses: a
+    # private or loopback target would let users make the server call its own network.
+    webhook_allow_private_targets: bool = False  # allow endpoints on loopback/private addresses (on-prem receivers, tests)
+    webhook_allow_http: bool = False  # allow plain http:// endpoints (else https only)
+    webhook_timeout_seconds: float = 10.0  # one delivery request; slower receivers count as failed
+    webhook_retry_base_seconds: float = 30.0  # wait before the 2nd try, doubling after (or the receiver's Retry-After)
+    webhook_retry_max_seconds: float = 3600.0  # the longest wait between two tries
+    webhook_retry_hours: float = 24.0  # a delivery is retried this long after its first try, then failed
+    webhook_disable_after_hours: float = 24.0  # an endpoint whose every try failed this long is disabled (owners emailed)
+    webhook_lease_seconds: int = 180  # a delivery being sent by a worker that died is sent again after this
+    webhook_log_retention_days: int = 30  # deliveries and their attempts are deleted after this many days
+
     # Outgoing mail. No SMTP host → messages go to the outbox table and the log.
     smtp_host: str = ""
     smtp_port: int = 587

@@ -130,8 +130,9 @@ def enqueue_after_commit(session: Any, job: Job) -> None:
             for item in jobs:
                 get_job_queue().enqueue(item)
 
-        def _rollback(sess) -> None:
-            sess.info["jobs_after_commit"] = []
+        def _rollback(sess, previous) -> None:
+            if not previous.nested:  # a savepoint rolled back leaves the outer transaction's jobs queued
+                sess.info["jobs_after_commit"] = []
 
         event.listen(session, "after_commit", _commit)
         event.listen(session, "after_soft_rollback", _rollback)

@@ -14,7 +14,7 @@ from quantum_voice.models.accounts import (
 from quantum_voice.models.billing import Budget, UsageRecord
 from quantum_voice.models.calls import ConsentRecord, Conversation, ConversationStatus, Speaker, TranscriptTurn
 from quantum_voice.models.campaigns import Campaign, CampaignStatus, QRCode, QRScanEvent
-from quantum_voice.models.developer import ApiKey, DeliveryStatus, Webhook, WebhookDelivery
+from quantum_voice.models.developer import ApiKey, DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 from quantum_voice.models.flows import Flow, FlowVersion
 from quantum_voice.models.handoff import AgentPresence, Handoff, HandoffRule, HandoffStatus, PresenceStatus
 from quantum_voice.models.integrations import IntegrationSetting
@@ -31,5 +31,5 @@ __all__ = [
     "LeadStatus", "Membership", "NotificationChannel", "NotificationDelivery", "NotificationStatus", "Organization",
     "PresenceStatus", "QRCode", "QRScanEvent", "QnAPair", "Role", "SessionKind", "Speaker", "SystemMetric",
     "TokenPurpose", "TranscriptTurn", "UsageRecord", "User", "UserSession", "VoiceWorker", "Webhook",
-    "WebhookDelivery",
+    "WebhookAttempt", "WebhookDelivery",
 ]

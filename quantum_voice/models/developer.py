@@ -35,6 +35,8 @@ class ApiKey(SQLModel, table=True):
 
 
 class Webhook(SQLModel, table=True):
+    """An organisation's endpoint for outgoing events (services/developer/webhooks.py)."""
+
     __tablename__ = "webhooks"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -42,22 +44,30 @@ class Webhook(SQLModel, table=True):
     url: str = Field(max_length=2000)
     description: str = Field(default="", max_length=500)
     events: list[str] = json_field(list)  # ["lead.created", "call.ended", ...]
-    signing_secret: str = Field(max_length=128)  # needed in clear to sign; never logged or shown twice
+    # The whsec_… secret, encrypted (core/secretbox.py): needed in clear to sign; never logged or shown twice.
+    signing_secret: str = Field(sa_type=sa.Text)
+    secret_hint: str = Field(default="", max_length=16)  # "whsec_ab12", to tell a rolled secret from the old one
     enabled: bool = Field(default=True)
-    consecutive_failures: int = Field(default=0)
+    consecutive_failures: int = Field(default=0)  # failed attempts since the last success
+    failing_since: datetime | None = ts_field()  # the first failed attempt since the last success
     disabled_reason: str | None = Field(default=None, max_length=300)
+    disabled_at: datetime | None = ts_field()
+    created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    RETRYING = "retrying"
+    PENDING = "pending"  # not tried yet
+    SENDING = "sending"  # claimed by a worker until lease_until; a dead worker's delivery is claimed again
+    RETRYING = "retrying"  # failed, tried again at next_attempt_at
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
 
 class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint, delivered at least once by the worker (services/developer/webhook_delivery.py)."""
+
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
@@ -76,5 +86,24 @@ class WebhookDelivery(SQLModel, table=True):
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     last_duration_ms: int | None = None
+    lease_until: datetime | None = ts_field()
+    first_attempt_at: datetime | None = ts_field()  # retries stop 24 h after it
     created_at: datetime = created_at_field()
     delivered_at: datetime | None = ts_field()
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One try of a delivery: the delivery log. Bounded by the retry policy and pruned with its delivery."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = org_fk()
+    delivery_id: int = Field(foreign_key="webhook_deliveries.id", index=True, ondelete="CASCADE")
+    number: int  # 1 for the first try of the delivery
+    manual: bool = Field(default=False)  # a replay or a test event someone asked for
+    attempted_at: datetime = created_at_field()
+    status_code: int | None = None
+    response_excerpt: str | None = Field(default=None, sa_type=sa.Text)  # the receiver's first 1 KB
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    duration_ms: int | None = None

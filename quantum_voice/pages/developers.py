@@ -1,10 +1,12 @@
-"""/developers: the organisation's API keys: create one with scopes, see its secret once, revoke and rotate."""
+"""/developers: the organisation's API keys (create one with scopes, see its secret once, revoke and rotate) and
+its webhook endpoints (pages/developer_webhooks.py)."""
 
 import reflex as rx
 
 from quantum_voice.components import forms
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, form_alert, native_select, text_input
 from quantum_voice.components.layout import app_layout, page_header
+from quantum_voice.pages.developer_webhooks import webhooks_section
 from quantum_voice.services.developer.api_keys import KEY_ROLES, MAX_OVERLAP_HOURS
 from quantum_voice.services.developer.scopes import RESOURCES
 from quantum_voice.states.developers import EXPIRY_CHOICES, OVERLAP_CHOICES, DevelopersState as S, KeyRow
@@ -87,7 +89,8 @@ def scope_grid() -> rx.Component:
     return rx.vstack(
         rx.text("Scopes", size="2", weight="medium"),
         rx.grid(*rows, columns="3", gap_x="4", gap_y="1", align_items="center"),
-        rx.text("Write includes read. Calls and webhooks have no API routes yet.", size="1", color_scheme="gray"),
+        rx.text("Write includes read. Calls have no API routes yet; webhooks:write manages endpoints with an admin "
+                "key.", size="1", color_scheme="gray"),
         forms.field_error(S, "scopes"),
         spacing="2", width="100%", role="group", aria_label="Scopes",
     )
@@ -195,8 +198,9 @@ def keys_section() -> rx.Component:
 
 def developers_page() -> rx.Component:
     content = rx.vstack(
-        page_header("Developers", "API keys for your own systems. Each key belongs to the organisation, gets only "
-                                  "the scopes you tick, and is limited in requests per minute.",
+        page_header("Developers", "API keys and webhooks for your own systems. Each key belongs to the "
+                                  "organisation, gets only the scopes you tick, and is limited in requests per "
+                                  "minute.",
                     rx.cond(S.may_manage, create_dialog())),
         rx.cond(S.may_view & ~S.may_manage,
                 rx.callout("You can see the keys. Owners and admins create, rotate and revoke them.",
@@ -209,6 +213,7 @@ def developers_page() -> rx.Component:
         forms.confirm_dialog(title=S.confirm_title, text=S.confirm_text, action_label="Revoke",
                              on_confirm=S.confirm, open_=S.confirm_open, on_open_change=S.set_confirm_open,
                              action_id="key-revoke-confirm"),
+        rx.cond(S.may_view, rx.fragment(rx.separator(size="4"), webhooks_section())),
         spacing="5", width="100%",
     )
     return app_layout(content, "/developers")

@@ -16,6 +16,7 @@ from quantum_voice.core.clock import utcnow
 from quantum_voice.models.calls import ConsentRecord, Conversation, ConversationStatus, Speaker, TranscriptTurn
 from quantum_voice.models.handoff import Handoff, HandoffStatus
 from quantum_voice.models.leads import Lead
+from quantum_voice.services.developer import webhook_events
 from quantum_voice.services.flows.schema import STANDARD_FIELDS, FlowDefinition
 from quantum_voice.services.flows.state import Action, FlowState, StepResult
 from quantum_voice.services.handoffs import live as handoff_live
@@ -178,6 +179,7 @@ def _hand_off(repo: OrgRepository, conversation: Conversation, lead: Lead | None
                      status=(HandoffStatus.WAITING if held else HandoffStatus.ABANDONED).value,
                      notes=None if held else "No one could take the call live; the caller was told the team will "
                                              "follow up."))
+    webhook_events.handoff_event(repo, handoff, "handoff.requested")
     if held:
         handoff_live.announce_after_commit(repo.session, repo.scope.organization_id, "requested",
                                            handoff_id=handoff.id)
@@ -194,13 +196,17 @@ def _finish(repo: OrgRepository, conversation: Conversation, flow: FlowDefinitio
         score = update_lead(lead, flow, state, now, before=conversation.flow_state.get("lead_before"))
         lead.summary = lead_summary(state.variables, score, requests=state.requests, unanswered=state.unanswered)
         conversation.summary = lead.summary
+        merged_from = lead.id
         lead = merge_into_person(repo, lead)
+        webhook_events.lead_event(repo, lead, "lead.scored", score_breakdown=list(lead.score_breakdown or []),
+                                  **({"merged_lead_id": merged_from} if lead.id != merged_from else {}))
         queue_lead_notifications(repo, lead)
         for handoff in on_the_call.missed(repo, conversation.id):
             queue_missed_handoff(repo, lead, handoff)
         announce_after_commit(repo.session, lead.organization_id, lead.id, "call_ended")
     if state.consent is not True:
         redact_personal_turns(repo, conversation.id)
+    webhook_events.call_event(repo, conversation, "call.ended")
 
 
 def lead_summary(variables: dict[str, str], score: LeadScore, *, requests: list[str] = (),

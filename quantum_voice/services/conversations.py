@@ -22,6 +22,7 @@ from quantum_voice.models.leads import Lead
 from quantum_voice.services.leads.live import announce_after_commit
 from quantum_voice.services.leads.people import lead_for_call
 from quantum_voice.services import call_records
+from quantum_voice.services.developer import webhook_events
 from quantum_voice.services.call_records import apply_step, lead_of_call
 from quantum_voice.services.flows import engine
 from quantum_voice.services.flows.knowledge import KnowledgeSearch
@@ -96,6 +97,7 @@ def start_conversation(repo: OrgRepository, campaign_id: int, setup: CallSetup |
         started_at=now, answered_at=now,
         flow_state={"definition": flow.to_json()} if version_id is None else {}))
     consent = _bind_consent_ticket(repo, conversation, setup.consent_record_id)
+    webhook_events.call_event(repo, conversation, "call.started")
     step = engine.start(flow, _context(repo, conversation, campaign, services, now=now),
                         given={"email": setup.caller_email} if setup.caller_email and consent else None,
                         consent=True if consent else None)

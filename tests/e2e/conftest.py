@@ -58,7 +58,9 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SMTP_HOST")}
     slack, asana = Receiver("slack").start(), Receiver("asana").start()
     env.update(DATA_DIR=str(data_dir), APP_URL=url, PORT=str(port), LOG_LEVEL="INFO", SLACK_BASE_URL=slack.url,
-               ASANA_BASE_URL=asana.url)
+               ASANA_BASE_URL=asana.url,
+               # webhook tests deliver to receivers on 127.0.0.1, as an on-prem receiver would be
+               WEBHOOK_ALLOW_PRIVATE_TARGETS="true", WEBHOOK_ALLOW_HTTP="true")
     # Given a PostgreSQL DATABASE_URL, the app under test runs on a fresh database on that server.
     database_url = f"sqlite:///{data_dir / 'quantum_voice.db'}"
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):

@@ -14,7 +14,7 @@ EXPECTED_TABLES = {
     "knowledge_queries", "conversations", "transcript_turns", "consent_records", "leads", "handoffs",
     "agent_presence", "handoff_rules", "api_keys", "webhooks", "webhook_deliveries", "integration_settings",
     "usage_records", "budgets", "system_metrics", "voice_workers", "email_outbox", "audit_logs", "lead_activities",
-    "notification_deliveries",
+    "notification_deliveries", "webhook_attempts",
 }
 
 

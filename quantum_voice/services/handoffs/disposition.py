@@ -28,6 +28,7 @@ from quantum_voice.models.calls import Conversation
 from quantum_voice.models.handoff import Handoff, HandoffStatus
 from quantum_voice.models.leads import ActivityKind, Lead, LeadBand, LeadStatus
 from quantum_voice.services.conversations import flow_of
+from quantum_voice.services.developer import webhook_events
 from quantum_voice.services.handoffs import takeover
 from quantum_voice.services.handoffs.live import announce_after_commit
 from quantum_voice.services.handoffs.presence import settle_load
@@ -57,6 +58,7 @@ def complete(repo: OrgRepository, handoff_id: int, disposition: str, *, callback
     settle_load(repo.session, repo.scope.organization_id, handoff.assigned_user_id, now)  # type: ignore[arg-type]
     takeover._audit(repo, "handoff.completed", handoff, disposition=disposition,
                     callback_at=callback_at.isoformat() if callback_at else None)
+    webhook_events.handoff_event(repo, handoff, "handoff.completed")
     announce_after_commit(repo.session, repo.scope.organization_id, "completed", handoff_id=handoff.id)
     return handoff
 
@@ -114,6 +116,10 @@ def _apply_to_lead(repo: OrgRepository, lead: Lead, handoff: Handoff, callback_a
     lead.updated_at = now
     repo.session.add(lead)
     lead_live.announce_after_commit(repo.session, lead.organization_id, lead.id, "updated")
+    changes = {key: {"from": details["from"], "to": details["to"]} for key in ("status",) if "from" in details}
+    if "score" in details:
+        changes["score"] = details["score"]
+    webhook_events.lead_event(repo, lead, "lead.updated", changes=changes, handoff_id=handoff.id)
 
 
 def _hot_threshold(repo: OrgRepository, handoff: Handoff) -> int:

@@ -21,6 +21,7 @@ from quantum_voice.models.accounts import User
 from quantum_voice.models.calls import Conversation, ConversationStatus
 from quantum_voice.models.handoff import Handoff, HandoffStatus
 from quantum_voice.services import audit
+from quantum_voice.services.developer import webhook_events
 from quantum_voice.services.handoffs.live import announce_after_commit
 from quantum_voice.services.handoffs.presence import settle_load
 from quantum_voice.services.handoffs.queue import OPEN
@@ -64,6 +65,7 @@ def release(repo: OrgRepository, handoff_id: int) -> Handoff:
         repo.session.add(conversation)
     settle_load(repo.session, repo.scope.organization_id, handoff.assigned_user_id, now)  # type: ignore[arg-type]
     _audit(repo, "handoff.released", handoff)
+    webhook_events.handoff_event(repo, handoff, "handoff.completed")
     announce_after_commit(repo.session, repo.scope.organization_id, "released", handoff_id=handoff.id)
     return handoff
 

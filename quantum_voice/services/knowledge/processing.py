@@ -24,6 +24,7 @@ from quantum_voice.core.config import get_settings
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.jobs import Job, enqueue_after_commit
 from quantum_voice.models.knowledge import Chunk, Document, DocumentStatus, KnowledgeBase
+from quantum_voice.services.developer import webhook_events
 from quantum_voice.services.knowledge import filesearch_sync, webpages
 from quantum_voice.services.knowledge.chunking import ChunkDraft, chunk_blocks
 from quantum_voice.services.knowledge.documents import PROCESS_DOCUMENT_JOB
@@ -161,6 +162,7 @@ def _store_chunks(document_id: int, drafts: list[ChunkDraft], vectors, *, title:
             document.storage_key = storage_key
         _touch(session, document.knowledge_base_id)
         filesearch_sync.request_sync(session, document_id)
+        webhook_events.document_event(session, document_id)  # committed with the ready status, or not at all
     matrix_cache.invalidate(document.knowledge_base_id)
 
 
@@ -195,6 +197,7 @@ def _fail(document_id: int, reason: str) -> None:
                         .values(status=DocumentStatus.FAILED.value, error=reason, updated_at=utcnow())
                         .execution_options(synchronize_session=False))
         filesearch_sync.request_sync(session, document_id, only_if_copied=True)  # it has left local search too
+        webhook_events.document_event(session, document_id)
 
 
 def _touch(session: Session, knowledge_base_id: int) -> None:
@@ -230,6 +233,7 @@ def recover_stuck_documents(*, include_fresh_queued: bool = False) -> RecoveryRe
                 document.error = (f"Processing was interrupted {document.attempts} times and was stopped. Press "
                                   "Reprocess to try again; if it keeps happening, split the file into smaller ones.")
                 filesearch_sync.request_sync(session, document.id, only_if_copied=True)
+                webhook_events.document_event(session, document.id)
                 report.failed.append(document.id)
             else:
                 if document.status != DocumentStatus.QUEUED.value:

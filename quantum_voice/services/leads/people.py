@@ -13,6 +13,7 @@ from quantum_voice.core.clock import utcnow
 from quantum_voice.models.calls import Conversation
 from quantum_voice.models.handoff import Handoff
 from quantum_voice.models.leads import ActivityKind, Lead, LeadActivity
+from quantum_voice.services.developer import webhook_events
 from quantum_voice.services.tenancy import OrgRepository
 
 _CONTACT_FIELDS = ("name", "email", "phone", "company", "interest", "timeline", "budget")
@@ -28,6 +29,7 @@ def lead_for_call(repo: OrgRepository, conversation: Conversation, *, consent_re
                              conversation_id=conversation.id, consent_record_id=consent_record_id, email=email,
                              is_test=conversation.is_test))
         record(repo, lead, ActivityKind.CREATED, details={"conversation_id": conversation.id})
+        webhook_events.lead_event(repo, lead, "lead.created")
     else:
         conversation.flow_state = {**conversation.flow_state, "lead_before": score_of(lead)}
         lead.conversation_id, lead.campaign_id = conversation.id, conversation.campaign_id or lead.campaign_id

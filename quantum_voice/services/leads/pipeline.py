@@ -10,6 +10,7 @@ from quantum_voice.core.clock import utcnow
 from quantum_voice.core.errors import ValidationFailed
 from quantum_voice.models.accounts import Membership
 from quantum_voice.models.leads import ActivityKind, Lead, LeadActivity, LeadStatus
+from quantum_voice.services.developer import webhook_events
 from quantum_voice.services.leads.live import announce_after_commit
 from quantum_voice.services.leads.people import record
 from quantum_voice.services.permissions import Permission
@@ -71,20 +72,23 @@ def add_note(repo: OrgRepository, lead_id: int, text: str) -> LeadActivity:
 
 
 def _apply(repo: OrgRepository, lead: Lead, status: str | None, assignee_user_id) -> bool:
-    changed = False
+    changes: dict[str, dict] = {}
     if status is not None and status != lead.status:
         record(repo, lead, ActivityKind.STATUS, details={"from": lead.status, "to": status})
-        lead.status, changed = status, True
+        changes["status"] = {"from": lead.status, "to": status}
+        lead.status = status
     if assignee_user_id is not KEEP and assignee_user_id != lead.assignee_user_id:
         record(repo, lead, ActivityKind.ASSIGNED,
                details={"from": lead.assignee_user_id, "to": assignee_user_id})
-        lead.assignee_user_id, changed = assignee_user_id, True
-    if changed:
+        changes["assignee_user_id"] = {"from": lead.assignee_user_id, "to": assignee_user_id}
+        lead.assignee_user_id = assignee_user_id
+    if changes:
         lead.updated_at = utcnow()
         repo.session.add(lead)
         repo.session.flush()
         announce_after_commit(repo.session, lead.organization_id, lead.id, "updated")
-    return changed
+        webhook_events.lead_event(repo, lead, "lead.updated", changes=changes)
+    return bool(changes)
 
 
 def _check_status(status: str) -> None:
