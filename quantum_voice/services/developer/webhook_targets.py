@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 
 from quantum_voice.core.config import Settings, get_settings
 from quantum_voice.core.errors import ValidationFailed
-from quantum_voice.services.knowledge.errors import DocumentRejected
-from quantum_voice.services.knowledge.webpages import _require_public_host
+from quantum_voice.core.hosts import host_problem
 
 MAX_URL_LENGTH = 2000
 
@@ -52,11 +51,10 @@ def refusal(url: str, settings: Settings | None = None) -> str | None:
     if settings.webhook_allow_private_targets:
         return None
     hostname = urlsplit(url).hostname or ""
-    try:
-        _require_public_host(hostname, url)
-    except DocumentRejected as exc:
-        if "does not exist" in exc.message:
-            return f"The host {hostname} does not exist. Check the address."
+    problem = host_problem(hostname)
+    if problem == "unknown":
+        return f"The host {hostname} does not exist. Check the address."
+    if problem == "private":
         return (f"{url} points to a private or loopback network address, which webhooks may not call (the operator "
                 "can allow it with WEBHOOK_ALLOW_PRIVATE_TARGETS).")
     return None

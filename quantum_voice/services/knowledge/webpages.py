@@ -7,9 +7,7 @@ The HTML extractor is small and dependency-free: it keeps headings, paragraphs, 
 from __future__ import annotations
 
 import html
-import ipaddress
 import re
-import socket
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +16,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from quantum_voice.core.config import get_settings
+from quantum_voice.core.hosts import host_problem
 from quantum_voice.services.knowledge.errors import DocumentRejected, FetchFailed
 from quantum_voice.services.knowledge.parsing import (HEADING, TABLE, TEXT, Block, ParsedDocument, SectionTracker,
                                                       table_rows_as_lines)
@@ -163,16 +162,12 @@ class WebFetcher:
 def _require_public_host(hostname: str, url: str) -> None:
     """Refuse hosts that resolve to loopback, private, link-local or reserved addresses (server-side request
     forgery: a user must not make the server fetch its own network)."""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(hostname, None)}
-    except socket.gaierror:
-        raise DocumentRejected(f"{url}: the host {hostname} does not exist. Check the address.",
-                               code="fetch_refused") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if not ip.is_global or ip.is_multicast:
-            raise DocumentRejected(f"{url} points to a private network address, which is not allowed. Use a public "
-                                   "web address.", code="fetch_refused")
+    problem = host_problem(hostname)
+    if problem == "unknown":
+        raise DocumentRejected(f"{url}: the host {hostname} does not exist. Check the address.", code="fetch_refused")
+    if problem == "private":
+        raise DocumentRejected(f"{url} points to a private network address, which is not allowed. Use a public "
+                               "web address.", code="fetch_refused")
 
 
 def _check_status(url: str, status: int) -> None:
