@@ -21,6 +21,8 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from quantum_voice.core import backup
+from quantum_voice.core.backup import archive as backup_archive
+from quantum_voice.core.backup import databases as backup_databases
 from quantum_voice.core import db as db_module
 from quantum_voice.core.backup import BackupError, create_backup, restore_backup
 from quantum_voice.core.config import get_settings, reset_settings
@@ -299,9 +301,9 @@ def test_missing_pg_dump_and_an_unreachable_database_are_clear_errors(monkeypatc
     assert "cannot reach the PostgreSQL database 127.0.0.1:1/nothing" in err
     assert "secret-pw" not in err and "Traceback" not in err
 
-    monkeypatch.setattr(backup.shutil, "which", lambda _name: None)
-    monkeypatch.setattr(backup, "_PG_INSTALL_ROOT", tmp_path / "no-postgresql")
-    monkeypatch.setattr(backup, "_pg_revision", lambda _db: "head")
+    monkeypatch.setattr(backup_databases.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(backup_databases, "_PG_INSTALL_ROOT", tmp_path / "no-postgresql")
+    monkeypatch.setattr(backup_archive, "_pg_revision", lambda _db: "head")
     assert backup.main(["create", "--output", str(tmp_path / "b.tar.gz")]) == 1
     assert "pg_dump was not found" in capsys.readouterr().err
     assert not (tmp_path / "b.tar.gz").exists()
