@@ -48,10 +48,23 @@ def rescue_abandoned_work(*, include_fresh_queued: bool = False) -> None:
 
 def periodic_maintenance() -> None:
     """The worker's pass between jobs (every minute): rescue abandoned work, then send notifications and webhook
-    events that are due (not at start-up: sending may wait on remote services)."""
+    events that are due (not at start-up: sending may wait on remote services), then drop expired idempotency
+    keys."""
     rescue_abandoned_work()
     deliver_due_notifications()
     deliver_due_webhooks()
+    purge_expired_idempotency_keys()
+
+
+def purge_expired_idempotency_keys() -> int:
+    """The stored answers of POSTs sent with an Idempotency-Key, past their 24 hours (api/idempotency.py)."""
+    from quantum_voice.api import idempotency
+
+    try:
+        return idempotency.purge_expired()
+    except Exception:  # the other maintenance of this pass must still run next time
+        log.exception("purging expired idempotency keys failed")
+        return 0
 
 
 def deliver_due_notifications() -> int:

@@ -42,3 +42,7 @@ for file in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png; do
   cmp -s "tools/node_modules/swagger-ui-dist/$file" "assets/vendor/swagger-ui/$file" ||
     cp "tools/node_modules/swagger-ui-dist/$file" "assets/vendor/swagger-ui/$file"
 done
+# ReDoc for /api/redoc, likewise: its standalone bundle holds everything it needs
+mkdir -p assets/vendor/redoc
+cmp -s tools/node_modules/redoc/bundles/redoc.standalone.js assets/vendor/redoc/redoc.standalone.js ||
+  cp tools/node_modules/redoc/bundles/redoc.standalone.js assets/vendor/redoc/redoc.standalone.js

@@ -14,7 +14,8 @@ from quantum_voice.models.accounts import (
 from quantum_voice.models.billing import Budget, UsageRecord
 from quantum_voice.models.calls import ConsentRecord, Conversation, ConversationStatus, Speaker, TranscriptTurn
 from quantum_voice.models.campaigns import Campaign, CampaignStatus, QRCode, QRScanEvent
-from quantum_voice.models.developer import ApiKey, DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
+from quantum_voice.models.developer import (ApiKey, DeliveryStatus, IdempotentRequest, Webhook, WebhookAttempt,
+                                             WebhookDelivery)
 from quantum_voice.models.flows import Flow, FlowVersion
 from quantum_voice.models.handoff import AgentPresence, Handoff, HandoffRule, HandoffStatus, PresenceStatus
 from quantum_voice.models.integrations import IntegrationSetting
@@ -27,7 +28,7 @@ __all__ = [
     "ActivityKind", "AgentPresence", "ApiKey", "AuditLog", "Budget", "Campaign", "CampaignStatus", "Chunk",
     "ConsentRecord", "Conversation", "ConversationStatus", "DeliveryStatus", "Document", "DocumentStatus",
     "EmailMessage", "EmailStatus", "EmailToken", "Flow", "FlowVersion", "Handoff", "HandoffRule", "HandoffStatus",
-    "IntegrationSetting", "Invitation", "KnowledgeBase", "KnowledgeQuery", "Lead", "LeadActivity", "LeadBand",
+    "IdempotentRequest", "IntegrationSetting", "Invitation", "KnowledgeBase", "KnowledgeQuery", "Lead", "LeadActivity", "LeadBand",
     "LeadStatus", "Membership", "NotificationChannel", "NotificationDelivery", "NotificationStatus", "Organization",
     "PresenceStatus", "QRCode", "QRScanEvent", "QnAPair", "Role", "SessionKind", "Speaker", "SystemMetric",
     "TokenPurpose", "TranscriptTurn", "UsageRecord", "User", "UserSession", "VoiceWorker", "Webhook",

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from quantum_voice.models.base import StrEnum, created_at_field, json_field, org_fk, ts_field
+from quantum_voice.models.base import StrEnum, UTCDateTime, created_at_field, json_field, org_fk, ts_field
 
 
 class ApiKey(SQLModel, table=True):
@@ -107,3 +107,28 @@ class WebhookAttempt(SQLModel, table=True):
     response_excerpt: str | None = Field(default=None, sa_type=sa.Text)  # the receiver's first 1 KB
     error: str | None = Field(default=None, sa_type=sa.Text)
     duration_ms: int | None = None
+
+
+class IdempotentRequest(SQLModel, table=True):
+    """A POST sent with an ``Idempotency-Key``: reserved while it runs, then its 2xx response, replayed to a retry
+    for 24 hours (api/idempotency.py). ``caller`` is the credential: ``key:<api key id>`` or ``user:<user id>``."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (
+        sa.UniqueConstraint("organization_id", "caller", "method", "path", "idempotency_key",
+                            name="uq_idempotent_requests_caller_key"),
+        sa.Index("ix_idempotent_requests_expires_at", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = org_fk()
+    caller: str = Field(max_length=40)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    idempotency_key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)  # SHA-256 of the body: the same key with another body is refused
+    status_code: int | None = Field(default=None)  # None while the first request still runs
+    response_body: str | None = Field(default=None, sa_type=sa.Text)
+    response_headers: dict[str, str] = json_field(dict)
+    created_at: datetime = created_at_field()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

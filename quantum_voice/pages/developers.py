@@ -1,5 +1,5 @@
-"""/developers: the organisation's API keys (create one with scopes, see its secret once, revoke and rotate) and
-its webhook endpoints (pages/developer_webhooks.py)."""
+"""/developers: the organisation's API keys (create one with scopes, see its secret once, revoke and rotate), the
+quick-start code (services/developer/quickstart.py) and its webhook endpoints (pages/developer_webhooks.py)."""
 
 import reflex as rx
 
@@ -7,6 +7,7 @@ from quantum_voice.components import forms
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE, field, form_alert, native_select, text_input
 from quantum_voice.components.layout import app_layout, page_header
 from quantum_voice.pages.developer_webhooks import webhooks_section
+from quantum_voice.services.developer import quickstart
 from quantum_voice.services.developer.api_keys import KEY_ROLES, MAX_OVERLAP_HOURS
 from quantum_voice.services.developer.scopes import RESOURCES
 from quantum_voice.states.developers import EXPIRY_CHOICES, OVERLAP_CHOICES, DevelopersState as S, KeyRow
@@ -196,6 +197,33 @@ def keys_section() -> rx.Component:
     )
 
 
+def snippet_tabs(curl: str, python: str) -> rx.Component:
+    return rx.tabs.root(
+        rx.tabs.list(rx.tabs.trigger("curl", value="curl"), rx.tabs.trigger("Python", value="python")),
+        rx.tabs.content(rx.code_block(curl, language="bash", width="100%", font_size="12px", wrap_long_lines=True),
+                        value="curl"),
+        rx.tabs.content(rx.code_block(python, language="python", width="100%", font_size="12px",
+                                      wrap_long_lines=True), value="python"),
+        default_value="curl", width="100%",
+    )
+
+
+def quick_start() -> rx.Component:
+    """The common tasks in curl and Python, the same code docs/developers.md shows and the tests run."""
+    steps = [rx.text("Set the app's address and your key first; each task below uses them.", size="2"),
+             snippet_tabs(quickstart.SETUP_CURL, quickstart.SETUP)]
+    for snippet in quickstart.SNIPPETS:
+        needs = (f"The key needs {', '.join(snippet.scopes)}." if snippet.scopes else
+                 "On your receiver, with the endpoint's whsec_… signing secret.")
+        steps += [rx.heading(snippet.title, size="3", as_="h3"), rx.text(needs, size="2", color_scheme="gray"),
+                  snippet_tabs(snippet.curl, snippet.python)]
+    return rx.accordion.root(
+        rx.accordion.item(header="Quick start: upload a document, create a campaign, list leads, verify a webhook",
+                          content=rx.vstack(*steps, spacing="3", width="100%"), value="quick-start"),
+        collapsible=True, type="single", variant="surface", width="100%", id="quick-start",
+    )
+
+
 def developers_page() -> rx.Component:
     content = rx.vstack(
         page_header("Developers", "API keys and webhooks for your own systems. Each key belongs to the "
@@ -207,7 +235,10 @@ def developers_page() -> rx.Component:
                            icon="eye", color_scheme="gray", width="100%")),
         keys_section(),
         rx.text("Send a key as ", rx.code("Authorization: Bearer qv_live_…"), "; the API reference is at ",
-                rx.link("/api/docs", href="/api/docs", is_external=True), ".", size="2", color_scheme="gray"),
+                rx.link("/api/docs", href="/api/docs", is_external=True), " (Swagger UI, try calls with your key) "
+                "and ", rx.link("/api/redoc", href="/api/redoc", is_external=True), " (ReDoc, to read).",
+                size="2", color_scheme="gray"),
+        quick_start(),
         secret_dialog(),
         rotate_dialog(),
         forms.confirm_dialog(title=S.confirm_title, text=S.confirm_text, action_label="Revoke",

@@ -38,3 +38,16 @@ def test_the_owner_creates_uses_and_revokes_an_api_key(live_app, page):
     expect(row).to_contain_text("revoked", timeout=15_000)
     gone = httpx.get(live_app.url + "/api/leads", headers=key)
     assert gone.status_code == 401 and gone.json()["error"]["code"] == "api_key_revoked"
+
+
+def test_the_quick_start_opens_and_links_both_references(live_app, page):
+    _sign_in_as_demo_owner(live_app, page)
+    page.goto(live_app.url + "/developers", wait_until="networkidle")
+    expect(page.get_by_role("link", name="/api/redoc")).to_have_attribute("href", "/api/redoc")
+    expect(page.get_by_role("link", name="/api/docs")).to_have_attribute("href", "/api/docs")
+    page.get_by_role("button", name=re.compile("^Quick start")).click()
+    section = page.locator("#quick-start")
+    expect(section.get_by_role("heading", name="Create a campaign", exact=True)).to_be_visible()
+    expect(section).to_contain_text('"$QV_URL/api/campaigns"')
+    section.get_by_role("tab", name="Python").first.click()
+    expect(section).to_contain_text("httpx.Client(base_url=")
