@@ -50,7 +50,11 @@ def _org_b_world(session, owner_b) -> dict[type, SQLModel]:
     add(m.HandoffRule(organization_id=org_id, name="r", trigger="keyword"))
     add(m.ApiKey(organization_id=org_id, name="k", prefix="qv_b", key_hash="1" * 64))
     hook = add(m.Webhook(organization_id=org_id, url="http://127.0.0.1:9/hook", signing_secret="s"))
-    add(m.WebhookDelivery(organization_id=org_id, webhook_id=hook.id, event_id="e1", event_type="lead.created"))
+    delivery = add(m.WebhookDelivery(organization_id=org_id, webhook_id=hook.id, event_id="e1",
+                                     event_type="lead.created"))
+    add(m.WebhookAttempt(organization_id=org_id, delivery_id=delivery.id, number=1, status_code=500))
+    add(m.IdempotentRequest(organization_id=org_id, caller="user:1", method="POST", path="/api/campaigns",
+                            idempotency_key="k1", request_hash="0" * 64, expires_at=utcnow()))
     add(m.IntegrationSetting(organization_id=org_id, provider="slack"))
     add(m.UsageRecord(organization_id=org_id, conversation_id=conv.id, provider="local", service="stt",
                       unit="seconds", quantity=3.0, cost_usd=Decimal("0.01")))
