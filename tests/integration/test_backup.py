@@ -219,6 +219,7 @@ def test_an_altered_archive_is_refused_and_changes_nothing(app_db, capsys):
 
     with pytest.raises(BackupError, match="checksum"):
         restore_backup(tampered, confirm=yes)
+    capsys.readouterr()  # only what the command line writes is judged below, not the seeding's log lines
     assert backup.main(["restore", str(tampered), "--yes"]) == 1
 
     assert state() == after_change
@@ -252,6 +253,7 @@ def test_an_unreadable_or_foreign_archive_is_refused_with_a_clear_message(tmp_pa
         info.size = 4
         tar.addfile(info, io.BytesIO(b"key!"))
 
+    capsys.readouterr()  # only what the command line writes is judged, not the migrations' log lines
     for archive, message in [(garbage, "not a readable .tar.gz"), (foreign, "unexpected entry 'etc/passwd'"),
                              (no_manifest, "has no manifest.json"), (tmp_path / "missing.tar.gz", "no such file")]:
         assert backup.main(["restore", str(archive), "--yes"]) == 1
@@ -269,6 +271,7 @@ def test_a_sqlite_backup_is_refused_by_a_postgresql_configuration(monkeypatch, c
     try:
         upgrade_to_head()
         before = state()
+        capsys.readouterr()
         assert backup.main(["restore", str(archive), "--yes"]) == 1
         err = capsys.readouterr().err
         assert "holds a SQLite database, but the app is configured for PostgreSQL" in err
@@ -296,6 +299,7 @@ def test_a_backup_is_never_written_into_the_data_dir_it_archives(tmp_path):
 def test_missing_pg_dump_and_an_unreachable_database_are_clear_errors(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:secret-pw@127.0.0.1:1/nothing")
     reset_settings()
+    capsys.readouterr()
     assert backup.main(["create", "--output", str(tmp_path / "b.tar.gz")]) == 1
     err = capsys.readouterr().err
     assert "cannot reach the PostgreSQL database 127.0.0.1:1/nothing" in err
