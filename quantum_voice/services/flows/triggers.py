@@ -32,7 +32,7 @@ def hand_off_if_triggered(step: "Step", heard: "Heard | None" = None) -> bool:
         if asked_again:
             dispatch = step.flow.node(step.state.handoff.node_id) if step.flow.has_node(
                 step.state.handoff.node_id or "") else None
-            step.say(asked_again_text(step, dispatch))
+            step.say(asked_again_text(step, dispatch.config if dispatch else DispatchConfig()))
             step.ask_again()
         return asked_again
     for node in step.flow.nodes_of(NodeType.DISPATCH):
@@ -61,8 +61,6 @@ def _fired(step: "Step", triggers: DispatchTriggers, heard: "Heard | None") -> t
     return None
 
 
-def asked_again_text(step: "Step", dispatch) -> str:
+def asked_again_text(step: "Step", config: DispatchConfig) -> str:
     """What a caller who asks for a person again hears: the request was noted, when the team can reach them."""
-    if not can_follow_up(step.state):
-        return dispatch.config.message_without_contact if dispatch else DispatchConfig().message_without_contact
-    return dispatch.config.hold_text if dispatch else DispatchConfig().hold_text
+    return config.hold_text if can_follow_up(step.state) else config.message_without_contact

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from quantum_voice.services.flows import nodes
 from quantum_voice.services.flows.nodes import lead_gate
 from quantum_voice.services.flows.privacy import can_follow_up
+from quantum_voice.services.flows.triggers import asked_again_text
 from quantum_voice.services.flows.schema import NodeType
 from quantum_voice.services.flows.state import HandoffRequest
 
@@ -54,7 +55,7 @@ def enter(step: "Step", node: "DispatchNode") -> None:
         step.state.status = "handed_off"
         step.say(node.config.connecting_text)
         return
-    step.say(node.config.message if _reachable(step) else node.config.message_without_contact)
+    step.say(node.config.message if can_follow_up(step.state) else node.config.message_without_contact)
     offer_callback(step, node)
 
 
@@ -68,7 +69,7 @@ def respond(step: "Step", node: "DispatchNode", heard: "Heard | None") -> None:
     if request is not None and request.phase == "callback" and heard is not None:
         _callback_answer(step, node, heard)
         return
-    step.say(node.config.hold_text if _reachable(step) else node.config.message_without_contact)
+    step.say(asked_again_text(step, node.config))
 
 
 # ---------------------------------------------------------------- while the caller holds
@@ -79,7 +80,7 @@ def hold(step: "Step", node: "DispatchNode") -> None:
     assert request is not None
     request.last_hold_at = step.ctx.now
     waited = (step.ctx.now - request.since).total_seconds() if request.since else 0.0
-    step.say(f"{node.config.waiting_text} {_rough_wait(request.wait_seconds - waited, _reachable(step))}")
+    step.say(f"{node.config.waiting_text} {_rough_wait(request.wait_seconds - waited, can_follow_up(step.state))}")
 
 
 def hold_due(step: "Step") -> bool:
@@ -137,17 +138,13 @@ def completed(step: "Step") -> None:
 def offer_callback(step: "Step", node: "DispatchNode") -> None:
     request = step.state.handoff
     assert request is not None
-    if node.config.callback_question.strip() and _reachable(step):
+    # a callback is offered only to a caller the team can reach: an email or a phone number kept with consent
+    if node.config.callback_question.strip() and can_follow_up(step.state):
         request.phase = "callback"
         step.ask(node.config.callback_question)
         return
     request.phase = "done"
     carry_on(step, node)
-
-
-def _reachable(step: "Step") -> bool:
-    """A callback is offered only to a caller the team can reach: an email or a phone number kept with consent."""
-    return can_follow_up(step.state)
 
 
 def _callback_answer(step: "Step", node: "DispatchNode", heard: "Heard") -> None:
