@@ -19,6 +19,7 @@ from quantum_voice.services.leads.names import is_ordinary_word
 
 _TERMINAL = (".", "!", "?", '."', ".)", "!)")
 _LABEL_VALUE = re.compile(r"^(?P<label>[A-Z][\w'’&/()\-, ]{0,80}?):\s+(?P<value>\S.*)$")
+_DASHED_LABEL = re.compile(r"^(?P<label>[A-Z0-9][\w'’&/()+\-, ]{0,60}?)\s+[—–]\s+(?P<value>[$£€\d].*)$")  # "Car hire — £120."
 _OWN_LABELS = {"address": "Our address is", "phone": "Our phone number is", "telephone": "Our phone number is",
                "email": "Our email address is", "e-mail": "Our email address is", "hours": "Our hours are",
                "opening hours": "Our opening hours are", "website": "Our website is", "fax": "Our fax number is"}
@@ -59,14 +60,21 @@ def last_heading(section: str | None) -> str:
 def units_of(text: str, section: str | None) -> list[Unit]:
     """The units of one passage, in order: sayable ones, and FAQ questions (``is_question``) as their context."""
     heading, intro, units = last_heading(section), "", []
-    lines = [_FAQ_LABEL.sub("", line.strip()) for line in text.splitlines() if line.strip()]
+    raw = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [_FAQ_LABEL.sub("", line) for line in raw]
     for position, line in enumerate(lines):
         if line.startswith(HEADING_MARK) or _looks_like_heading(line, lines, position):
             heading, intro = line.removeprefix(HEADING_MARK).strip(), ""
             continue
         if intro and not _is_list_item(line):
             intro = ""
-        sentences = [_FAQ_LABEL.sub("", x) for x in split_sentences(line)] if not intro else [line]
+        if " | " in line and position + 1 < len(lines) and _table_row(lines[position + 1]):
+            continue  # a table's header row: its words head every row below it
+        if _is_faq_question(raw, position, line):  # "Q: My dog panics at the vet. Can you help?" is one question
+            units.append(Unit(line, line, heading, len(units)))
+            continue
+        sentences = [_FAQ_LABEL.sub("", x) for x in _faq_questions_whole(split_sentences(raw[position]))] \
+            if not intro else [line]
         lead = ""  # a bare "Yes." / "No, sorry." answers the FAQ question; it leads the sentence after it
         for sentence in sentences:
             if sentence.endswith("?"):
@@ -85,6 +93,36 @@ def units_of(text: str, section: str | None) -> list[Unit]:
             intro = line
             units.pop()  # the lead-in alone says nothing; its items carry it
     return units
+
+
+def _is_faq_question(raw: list[str], position: int, line: str) -> bool:
+    """A whole line that asks an FAQ question: labelled "Q:" (or followed by an "A:" line) and ending in "?"."""
+    if not line.endswith("?") or len(line.split()) > 40:
+        return False
+    following = raw[position + 1] if position + 1 < len(raw) else ""
+    return bool(_FAQ_QUESTION.match(raw[position]) or _FAQ_ANSWER.match(following))
+
+
+def _faq_questions_whole(sentences: list[str]) -> list[str]:
+    """"Q: My dog panics at the vet." + "Can you help?" → one question: an FAQ's question runs from its "Q:" to
+    the first sentence that ends in "?" (at most three sentences, never past an "A:")."""
+    merged, position = [], 0
+    while position < len(sentences):
+        sentence = sentences[position]
+        if _FAQ_QUESTION.match(sentence) and not sentence.endswith("?"):
+            end = next((k for k in range(position + 1, min(position + 3, len(sentences)))
+                        if _FAQ_ANSWER.match(sentences[k]) or sentences[k].endswith("?")), None)
+            if end is not None and sentences[end].endswith("?") and not _FAQ_ANSWER.match(sentences[end]):
+                merged.append(" ".join(sentences[position:end + 1]))
+                position = end + 1
+                continue
+        merged.append(sentence)
+        position += 1
+    return merged
+
+
+_FAQ_QUESTION = re.compile(r"^(?:Q|Question)\s*[:.]\s+")
+_FAQ_ANSWER = re.compile(r"^(?:A|Answer)\s*[:.]\s+")
 
 
 def embedding_texts(text: str, section: str | None) -> list[str]:
@@ -137,7 +175,8 @@ def _speakable(sentence: str, intro: str, heading: str = "") -> str:
         item = text[:1].lower() + text[1:] if text[:2].isalpha() and not text[:2].isupper() else text
         text = f"{lead} {item}" if len(lead.split()) + len(item.split()) <= _MAX_LIST_WORDS else text
     else:
-        match = _LABEL_VALUE.match(text)
+        text = _table_row(text) or text
+        match = _LABEL_VALUE.match(text) or _DASHED_LABEL.match(text)
         label, value = (match.group("label").strip(), match.group("value").strip()) if match else ("", "")
         if match and len(label.split()) <= 14:
             own = _OWN_LABELS.get(label.lower())
@@ -150,6 +189,32 @@ def _speakable(sentence: str, intro: str, heading: str = "") -> str:
     if not text.endswith(_TERMINAL):
         text += "."
     return text
+
+
+_PRICE_HEADS = {"price", "prices", "cost", "fee", "amount", "rate", "total", "charge"}
+_CELL = re.compile(r"^(?P<head>[^:;]{1,40}):\s+(?P<value>[^;]+)$")
+
+
+def _table_row(line: str) -> str | None:
+    """A table row as the parser stores it ("Lesson: 1-hour lesson; Manual: £38; Automatic: £42") said the way
+    a person reads it: "1-hour lesson: £38 manual, £42 automatic" (the first cell names the row, the columns'
+    headers follow amounts and go before words); ``None`` for anything else."""
+    cells = [_CELL.match(part.strip().rstrip(".")) for part in line.split("; ")]
+    if len(cells) < 2 or not all(cells):
+        return None
+    name, rest = cells[0]["value"].strip(), [(c["head"].strip(), c["value"].strip()) for c in cells[1:]]
+    said = []
+    for head, value in rest:
+        head = head if head.isupper() else head[:1].lower() + head[1:]
+        if head.lower() in _PRICE_HEADS and _PLAIN_VALUE.match(value):
+            said.append(value)
+        elif not _PLAIN_VALUE.match(value):
+            said.append(f"{head} {value}")
+        elif len(rest) > 1 or head.startswith(("per ", "each ", "a ")):
+            said.append(f"{value} {head}")
+        else:
+            said.append(value)
+    return f"{name}: {', '.join(said)}."
 
 
 _MODAL = r"(?:(?:don't|do not|can|can't|cannot|won't|will|also|only|no longer)\s+)?"

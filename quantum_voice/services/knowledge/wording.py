@@ -28,6 +28,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cost": ("price", "fee", "charge", "rate"), "price": ("cost", "fee", "charge", "rate"),
     "charge": ("fee", "price", "cost"), "fee": ("charge", "price", "cost"), "damage": ("price", "cost"),
     "expensive": ("price", "cost", "surcharge"), "pricier": ("surcharge", "price"), "cheap": ("price", "discount"),
+    "cheaper": ("discount", "save", "off-peak", "concession", "price"), "bulk": ("block", "pack", "package", "bundle"),
     "pay": ("payment", "accept", "price"), "payment": ("pay", "accept"),
     "free": ("charge", "complimentary", "included", "cost"), "extra": ("charge", "surcharge", "additional"),
     "insured": ("insurance", "liability"), "insurance": ("insured", "liability"),
@@ -41,7 +42,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "directions": ("address",), "number": ("phone", "call"), "phone": ("call", "number"), "ring": ("call", "phone"),
     "call": ("phone",), "email": ("mail",), "website": ("online", "site"),
     "guarantee": ("warranty", "guaranteed"), "warranty": ("guarantee", "covered"), "covered": ("warranty", "cover"),
-    "cancel": ("cancellation", "refund"), "refund": ("cancel", "return", "money"), "return": ("refund",),
+    "cancel": ("cancellation", "refund", "notice"), "refund": ("cancel", "return", "money"), "return": ("refund",),
     "deal": ("discount", "pack", "package", "pass", "save"), "discount": ("save", "offer", "pack", "pass"),
     "bundle": ("pack", "package", "pass"), "package": ("pack", "pass"),
     "book": ("appointment", "booking", "schedule", "reserve"), "appointment": ("book", "visit", "session"),
@@ -53,10 +54,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "pup": ("puppy", "dog"), "puppy": ("dog",), "pet": ("dog", "cat", "animal"), "pets": ("dog", "cat", "animal"),
     "apartment": ("home", "residence", "unit", "condo", "flat"),
     "car": ("vehicle",), "vehicle": ("car",), "truck": ("vehicle",),
-    "check": ("inspection", "inspect"), "inspect": ("inspection", "check"), "wash": ("bath", "clean"),
+    "check": ("inspection", "inspect"), "inspect": ("inspection", "check"), "wash": ("bath", "clean", "shower", "changing"),
     "quote": ("estimate", "quotation"), "estimate": ("quote",), "wait": ("within", "usually"),
     "parking": ("park",), "disabled": ("accessible", "wheelchair"), "wheelchair": ("accessible",),
-    "started": ("since", "founded", "began"), "around": ("since", "founded"),
+    "started": ("since", "founded", "began"),
+    "founded": ("opened", "established", "started", "since"), "own": ("owner", "run", "partner"), "around": ("since", "founded"),
     # water and weather ("dropped it in the bath" / "liquid damage"; "pouring with rain" / "wet weather")
     "bath": ("water", "liquid", "wet"), "water": ("liquid", "wet"), "wet": ("water", "liquid"),
     "spill": ("liquid", "water"), "spilled": ("liquid", "water"), "spilt": ("liquid", "water"),
@@ -75,7 +77,17 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "sample": ("tasting", "taste", "trial"), "try": ("trial", "tasting"), "taste": ("tasting", "sample"),
     "locked": ("lock", "passcode", "password"), "code": ("passcode", "password", "pin"),
     "password": ("passcode", "pin"), "online": ("virtual", "video", "remote"), "video": ("virtual", "online"),
-    "dent": ("bodywork", "body", "collision"), "scratch": ("bodywork", "paint", "body"),
+    "dent": ("bodywork", "body", "collision"),
+    # everyday words for what documents name formally (pets and patients, procedures, eyes, speed, notice)
+    "chip": ("microchip", "microchipping"), "operation": ("surgery", "procedure"), "op": ("surgery", "procedure"),
+    "surgery": ("operation", "procedure"), "jab": ("vaccine", "vaccination"), "jabs": ("vaccine", "vaccination"),
+"eyesight": ("glasses", "vision", "read", "eyes"),
+    "fast": ("intensive", "express", "quick"), "quickly": ("intensive", "express", "fast"),
+    "notice": ("cancel", "hours"), "lizard": ("reptile", "exotic"), "snake": ("reptile", "exotic"),
+    "tortoise": ("reptile", "exotic"), "turtle": ("reptile", "exotic"), "gecko": ("reptile", "exotic"),
+    "hamster": ("small", "exotic", "rodent"), "rabbit": ("small", "exotic"), "parrot": ("bird", "exotic"),
+    "budgie": ("bird", "exotic"), "based": ("address", "located", "office"), "office": ("address",),
+    "holiday": ("closed", "bank"), "christmas": ("holiday", "closed"), "easter": ("holiday", "closed"), "scratch": ("bodywork", "paint", "body"),
 }
 
 # How callers say things that documents say plainly: idioms and set phrases, replaced by plain words before a
@@ -92,7 +104,7 @@ _IDIOMS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern, re.I), plain)
      r"(?:off )?(?:in|by) (?:monthly )?instal?ments|monthly payments|payment plan)\b", "financing loan monthly payments"),
     (r"\b(?:send|refer) (?:my |a |an |our )?(?:neighbou?rs?|friends?|family|mates?|colleagues?)(?: your way| to you| over)?\b",
      "referral"),
-    (r"\bhow long have (?:you|you guys|you folks|y'all|they) been (?:around|in business|doing this|going|open|operating|"
+    (r"\bhow long (?:have|has) (?:you|you guys|you folks|y'all|they|it|the \w+) been (?:around|in business|doing this|going|open|operating|"
      r"at it|trading)\b", "when was the business founded since what year"),
     (r"\bhow (?:old|established) is (?:the|your) (?:business|company|firm|shop|clinic)\b",
      "when was the business founded since what year"),
@@ -111,10 +123,32 @@ _IDIOMS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern, re.I), plain)
     (r"\b(?:over the (?:computer|internet)|by video|video call|on zoom|virtually)\b", "online virtual video"),
     (r"\b(?:swing|come|stop|pop) (?:by|round|over) (?:and|to) (?:grab|get|pick up|collect)\b", "collect pick up"),
     (r"\b(?:locked out|forgot(?:ten)? (?:the|my) (?:code|password|pin|passcode))\b", "locked out forgotten passcode"),
+    # buying several at once: "a load of lessons", "a bunch of visits at once" → a block, pack or package
+    (r"\b(?:a (?:load|bunch|stack|heap|batch|handful|few|lot) of|lots of|loads of|several|multiple)\s+(?=(?:lessons|sessions|"
+     r"visits|classes|hours|passes|tickets|treatments|appointments|days|nights)\b)", "a pack block bundle of "),
+    (r"\bin bulk\b", "as a block pack bundle"),
+    (r"\b(?:pack (?:it|that|this) in|call it a day|give (?:it|that) up|stop (?:my|the|our) (?:membership|subscription|"
+     r"plan|contract))\b", "cancel"),
+    (r"\b(?:get|have) (?:my|our|the|your) money back\b|\bmoney back\b", "refund"),
+    (r"\blast[- ]minute\b|\bat short notice\b", "short notice less than 24 hours"),
+    (r"\b(?:boxing day|new year'?s(?: day| eve)?|christmas(?: day| eve)?|easter(?: monday| sunday)?|thanksgiving|"
+     r"bank holidays?|public holidays?|july (?:4th|fourth)|(?:labor|labour|memorial|independence) day)\b",
+     r"\g<0> (holiday)"),
+    (r"\b(?:take|have) a (?:quick )?look at (?:him|her|it|them|my|our|the)\b|\b(?:check|look) (?:him|her|it|them) over\b",
+     r"\g<0> (exam, check-up)"),
+    (r"\bleave (?:the|my|our|him|her|them)(?: (?:dog|cat|pet|puppy|kitten|dogs|cats|pets))? (?:with you|there|at yours)\b",
+     "boarding stay look after"),
+    (r"\b(?:see|fit|squeeze|get) (?:him|her|them|me|us|it|my \w+) (?:in )?today\b", "same-day appointment today"),
+    (r"\b(?:all night|through the night|overnight|stay the night|stays the night)\b", "overnight"),
+    (r"\bget (?:him|her|them|it|my \w+|the \w+) (?:there|in|to you)\b", "drop off arrive"),
+    (r"\bcome and (?:get|collect|fetch|pick up) (?:me|us|him|her|them)\b|\bpick (?:me|us|him|her|them) up\b",
+     "pick-up pick up collect"),
+    (r"\b(?:split (?:it|that|the (?:cost|payment|bill|price))(?: up)?|pay (?:for )?(?:it |everything |the lot )?(?:in|over) "
+     r"(?:one go|instal?ments|parts)|in one go)\b", "financing instalments pay in 3 monthly payments"),
 ]]
 
 _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
-    "money": re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(?:dollars|cents)\b|\bfree\b|\bno (?:charge|cost|fee)\b|"
+    "money": re.compile(r"[$£€]\s?\d|\b\d[\d,.]*\s?(?:dollars|cents|pounds|pence|euros?|quid)\b|\bfree\b|\bno (?:charge|cost|fee)\b|"
                         r"\bat no (?:charge|cost)\b|\bcomplimentary\b|\bincluded\b", re.I),
     "duration": re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several)"
                            r"(?:[\s-]+(?:to|or)[\s-]+\d+)?[\s-]+(?:minutes?|hours?|days?|weeks?|months?|years?)\b"
@@ -124,10 +158,13 @@ _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
     "year": re.compile(r"\b(?:19|20)\d\d(?:'?s)?\b|\b1[5-8]\d0'?s\b|\b(?:in|since|from|built|founded|established|"
                        r"circa|dates? (?:back )?(?:to|from))\s+1[5-8]\d\d\b"
                        r"|\b(?:\w+(?:teenth|tieth)|first|second|third)[- ]century\b", re.I),
-    "phone": re.compile(r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b\d{3}[\s.-]\d{4}\b"),
+    "phone": re.compile(r"\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b\d{3}[\s.-]\d{4}\b|\b0\d{3,4}[\s-]?\d{3}[\s-]?\d{3,4}\b|"
+                       r"\+\d{1,3}(?:[\s-]?\d){7,12}\b"),
     "email": re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.]+"),
     "address": re.compile(r"\b\d+\s+[A-Z][\w]+(?:\s+[A-Z][\w]+)*\s+(?:road|rd|street|st|avenue|ave|lane|ln|drive|dr|"
-                          r"boulevard|blvd|way|court|ct|place|pl|parkway|highway|hwy)\b", re.I),
+                          r"boulevard|blvd|way|court|ct|place|pl|parkway|highway|hwy|row|close|crescent|terrace|square|yard|mews|hill|"
+                          r"gardens|park|walk|green|grove|parade|quay|wharf|pike|trail|plaza|broadway|route)\b"
+                          r"|\b[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}\b", re.I),
     "distance": re.compile(r"\b\d[\d,.]*\s?(?:miles?|km|kilomet(?:er|re)s?|met(?:er|re)s?|m|yards?|feet|ft|blocks?|"
                            r"minutes?(?:'|’)? (?:drive|walk|away|on foot|by car))\b|\bnext door\b|\bacross the "
                            r"(?:road|street)\b|\bround the corner\b|\bwithin walking distance\b", re.I),
@@ -137,15 +174,18 @@ _QUESTION_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("year", re.compile(r"\bhow long (?:have|has) (?:you|they|it|the \w+)|\bbeen (?:around|in business|going|doing "
                         r"this)\b|\bwhen did (?:you|it|they) (?:start|open|begin)\b|\bhow old is\b|\bwhat year\b")),
     ("money", re.compile(r"\bhow much\b|\bcosts?\b|\bprices?\b|\bpricing\b|\bfees?\b|\bcharges?\b|\bdamage\b|"
-                         r"\bexpensive\b|\bpricier\b|\bcheap\b|\bafford\b|\bdollars?\b|\bfree\b|\bextra\b|"
+                         r"\bexpensive\b|\bpricier\b|\bcheap(?:er|est)?\b|\bafford\b|\bdollars?\b|\bpounds?\b|\beuros?\b|"
+                         r"\bquid\b|\bfree\b|\bextra\b|"
                          r"\bpay (?:for|more)\b|\brates?\b(?! of interest)")),
     ("percent", re.compile(r"\binterest\b|\bapr\b|\bpercent(?:age)?\b|\bdiscount\b|\bdeposit\b")),
     ("duration", re.compile(r"\bhow long\b|\bhow many (?:days|weeks|months|years|hours|minutes)\b|\bhow soon\b|"
-                            r"\bhow quickly\b|\bturnaround\b|\bhow fast\b|\buntil\b|\btill\b")),
+                            r"\bhow quickly\b|\bturnaround\b|\bhow fast\b|\bhow long (?:until|till)\b")),
     ("time", re.compile(r"\bwhat time\b|\bopening hours\b|\bhours\b|\b(?:are|is) (?:you|it|the \w+) open\b|"
                         r"\bopen (?:on|at|late|early|till|until)\b|\bwhen (?:do|are|can) (?:you|i)\b|"
                        r"\bclose\b(?! (?:by|to|in|enough))|"
-                        r"\bweekends?\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b")),
+                        r"\bweekends?\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b|"
+                        r"\bin the (?:evenings?|mornings?|afternoons?)\b|\b(?:evenings|mornings|afternoons)\b|"
+                        r"\b(?:after|before) work\b|\blunch ?time\b|\bopen late\b|\blate (?:opening|night)s?\b")),
     ("phone", re.compile(r"\b(?:phone|telephone) number\b|\bwhat(?:'s| is) (?:the|your) number\b|\bnumber (?:for|to "
                          r"call)\b|\bcall you\b|\bring you\b|\bphone\b")),
     ("email", re.compile(r"\bemail\b|\be-mail\b")),

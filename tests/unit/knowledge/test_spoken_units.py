@@ -72,6 +72,30 @@ def test_an_faq_question_is_the_asked_context_of_its_answer_and_a_bare_yes_leads
     assert not any("?" in u.spoken or u.spoken.startswith(("Q:", "A:")) for u in units)
 
 
+@pytest.mark.parametrize("text", [
+    "Q: My dog panics at the vet. Can you help? A: Yes. We go slowly.",  # one paragraph, as Markdown joins it
+    "Q: My dog panics at the vet. Can you help?\nA: Yes. We go slowly.",
+])
+def test_an_faq_question_of_several_sentences_is_one_question_and_never_said(text):
+    units = units_of(text, "FAQ")
+    assert [u.text for u in units if u.is_question] == ["My dog panics at the vet. Can you help?"]
+    assert [(u.spoken, u.asked) for u in units if not u.is_question][0] == ("Yes. We go slowly.",
+                                                                         "My dog panics at the vet. Can you help?")
+
+
+def test_a_table_row_is_said_the_way_a_person_reads_it_and_its_header_row_is_not_said():
+    units = units_of("Lesson | Manual | Automatic\nLesson: 1-hour lesson; Manual: £38; Automatic: £42\n"
+                     "Plan: Kitten Plan; Per month: $31\nDay: Monday; Hours: 7:30am–6pm\n"
+                     "Model: 2-bedroom; Price: $689,000; Features: garden", "Prices")
+    assert [u.spoken for u in units] == ["1-hour lesson: £38 manual, £42 automatic.", "Kitten Plan is $31 per month.",
+                                         "Monday: 7:30am–6pm.", "2-bedroom: $689,000, features garden."]
+
+
+def test_a_label_set_off_by_a_dash_before_an_amount_is_said_as_a_sentence():
+    assert spoken("Car for your test — £120.") == ["Car for your test is £120."]
+    assert spoken("New pupil offer — your first 2 hours for £55.") == ["New pupil offer — your first 2 hours for £55."]
+
+
 def test_an_unmarked_heading_line_in_an_older_chunk_is_treated_as_a_heading():
     units = sayable("Opening Hours\nWe are open from 9am to 5pm, Monday to Saturday.", None)
     assert [u.spoken for u in units] == ["We are open from 9am to 5pm, Monday to Saturday."]

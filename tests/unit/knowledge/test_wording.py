@@ -35,6 +35,9 @@ def test_a_callers_word_brings_the_documents_word_with_it():
     ("what's your phone number", "phone"),
     ("is there somewhere to stay close by", "distance"),
     ("how old is the building", "year"),
+    ("how long has the clinic been around", "year"),
+    ("is it cheaper in the daytime", "money"),
+    ("I work till six, could I come in the evening", "time"),
 ])
 def test_the_kind_of_answer_a_question_wants(question, wanted):
     assert wanted in answer_types(question)
@@ -156,3 +159,42 @@ def test_callers_idioms_are_searched_in_plain_words(question, plain):
                                       "are you open at the weekend?"])
 def test_plain_questions_are_left_as_they_are(question):
     assert in_plain_words(question) == question
+
+
+@pytest.mark.parametrize("sentence, kind", [
+    ("A 1-hour lesson is £38.", "money"), ("Entry is €12 for adults.", "money"), ("It's 40 pounds a month.", "money"),
+    ("Lessons run Monday to Friday, 7am–9pm.", "time"),
+    ("Kestrel Driving School, 14 Bridge Row, Harrowby HB4 2TL", "address"),
+    ("Phone: 01632 960418", "phone"), ("Call +44 1632 960418 from abroad.", "phone"),
+])
+def test_amounts_times_addresses_and_numbers_written_the_british_or_european_way_are_recognised(sentence, kind):
+    assert kind in types_in(sentence)
+
+
+def test_an_afternoon_time_is_not_taken_for_money():
+    assert "money" not in types_in("We close at 3 p.m. on Fridays.")
+
+
+def test_till_in_a_statement_does_not_make_a_question_about_a_duration():
+    assert "duration" not in answer_types("I work till six most days, could I do lessons in the evening?")
+    assert "duration" in answer_types("how long till I see a price?")
+
+
+@pytest.mark.parametrize("question, words", [
+    ("is there a card where I buy a bunch of visits?", {"pack", "block"}),
+    ("if I want to pack it in completely, what do I do?", {"cancel"}),
+    ("do I get my money back?", {"refund"}),
+    ("are you open on Boxing Day?", {"boxing", "holiday"}),
+    ("could we leave the dog with you for a week?", {"boarding"}),
+    ("any chance you can see her today?", {"same-day"}),
+    ("would the instructor come and get me from college?", {"pick-up"}),
+    ("is there any way to split it up?", {"instalments"}),
+    ("what if you cancel last minute?", {"notice"}),
+])
+def test_everyday_phrasings_gain_the_words_documents_use(question, words):
+    plain = in_plain_words(question).lower()
+    assert all(word in plain for word in words), plain
+
+
+def test_a_look_at_something_keeps_what_is_to_be_looked_at():
+    assert "desktop" in in_plain_words("could you have a look at my desktop PC?")
