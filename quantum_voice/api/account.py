@@ -7,8 +7,9 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from quantum_voice.api import cursors
 from quantum_voice.api.deps import Auth, Repo, client_ip
-from quantum_voice.services import admin, onboarding, team
+from quantum_voice.services import admin, onboarding, paging, team
 from quantum_voice.services.permissions import ROLE_PERMISSIONS
 from quantum_voice.models.accounts import Role
 
@@ -151,11 +152,26 @@ class EmailOut(BaseModel):
     created_at: datetime
 
 
-@router.get("/admin/audit-logs", response_model=list[AuditOut])
-def audit_logs(repo: Repo, limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> list[AuditOut]:
-    return [AuditOut.model_validate(row, from_attributes=True) for row in admin.audit_log(repo, limit, offset)]
+# Newest first, up to 500 at a time (100 unless limit says), as before cursors came.
+_LIMIT = Query(100, ge=1, le=500)
+_OFFSET = Query(0, ge=0, description="How many to skip (the old way; cursor is better)")
 
 
-@router.get("/admin/outbox", response_model=list[EmailOut])
-def email_outbox(repo: Repo, limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> list[EmailOut]:
-    return [EmailOut.model_validate(row, from_attributes=True) for row in admin.outbox(repo, limit, offset)]
+@router.get("/admin/audit-logs", response_model=list[AuditOut], responses=cursors.NEXT_HEADERS)
+def audit_logs(repo: Repo, request: Request, response: Response, limit: int = _LIMIT, offset: int = _OFFSET,
+               cursor: cursors.Cursor = None) -> list[AuditOut]:
+    cursors.no_offset_with(cursor, offset)
+    key = cursors.key_of(cursor, int)
+    rows = admin.audit_log(repo, limit + 1, offset, before_id=key[0] if key else None)
+    batch = paging.batch_of(rows, limit, lambda row: (row.id,))
+    return [AuditOut.model_validate(row, from_attributes=True) for row in cursors.sent(request, response, batch)]
+
+
+@router.get("/admin/outbox", response_model=list[EmailOut], responses=cursors.NEXT_HEADERS)
+def email_outbox(repo: Repo, request: Request, response: Response, limit: int = _LIMIT, offset: int = _OFFSET,
+                 cursor: cursors.Cursor = None) -> list[EmailOut]:
+    cursors.no_offset_with(cursor, offset)
+    key = cursors.key_of(cursor, int)
+    rows = admin.outbox(repo, limit + 1, offset, before_id=key[0] if key else None)
+    batch = paging.batch_of(rows, limit, lambda row: (row.id,))
+    return [EmailOut.model_validate(row, from_attributes=True) for row in cursors.sent(request, response, batch)]

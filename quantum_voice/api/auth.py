@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from quantum_voice.api.deps import DB, check_same_origin, client_ip, request_token
 from quantum_voice.api.headers import is_https
+from quantum_voice.api.schema import errors
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.errors import DomainError
 from quantum_voice.services import accounts
@@ -57,14 +58,14 @@ class MessageOut(BaseModel):
     message: str
 
 
-@router.post("/signup", status_code=201, response_model=SignupOut)
+@router.post("/signup", status_code=201, response_model=SignupOut, responses=errors(429))
 def signup(body: SignupIn, request: Request, session: DB) -> SignupOut:
     email = accounts.register(session, email=body.email, password=body.password, organization_name=body.organization,
                               full_name=body.full_name, ip=client_ip(request))
     return SignupOut(message=accounts.SIGNUP_SENT.format(email=email))
 
 
-@router.post("/login", response_model=TokenOut)
+@router.post("/login", response_model=TokenOut, responses=errors(401, 403, 429))
 def login(body: LoginIn, request: Request, session: DB) -> TokenOut:
     user = accounts.authenticate(session, email=body.email, password=body.password, ip=client_ip(request))
     row, token = accounts.create_api_session(session, user, ip=client_ip(request),

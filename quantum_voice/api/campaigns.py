@@ -9,8 +9,9 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from quantum_voice.api import cursors
 from quantum_voice.api.deps import Repo, client_ip
-from quantum_voice.services import campaigns, deployment
+from quantum_voice.services import campaigns, deployment, paging
 from quantum_voice.services.handoffs.expiry import wait_seconds
 from quantum_voice.services.flows.templates import DEFAULT_TEMPLATE
 
@@ -87,10 +88,16 @@ def create_campaign(body: CampaignIn, repo: Repo, request: Request) -> CampaignO
     return _out(campaigns.get_campaign(repo, campaign.id))
 
 
-@router.get("", response_model=list[CampaignOut])
-def list_campaigns(repo: Repo, limit: int = Query(100, ge=1, le=500),
-                   offset: int = Query(0, ge=0)) -> list[CampaignOut]:
-    return [_out(view) for view in campaigns.list_campaigns(repo, limit=limit, offset=offset)]
+@router.get("", response_model=list[CampaignOut], responses=cursors.NEXT_HEADERS)
+def list_campaigns(repo: Repo, request: Request, response: Response, limit: int = Query(100, ge=1, le=500),
+                   offset: int = Query(0, ge=0, description="How many to skip (the old way; cursor is better)"),
+                   cursor: cursors.Cursor = None) -> list[CampaignOut]:
+    """Newest first. Up to 500 at a time (100 unless ``limit`` says), as before cursors came."""
+    cursors.no_offset_with(cursor, offset)
+    views = campaigns.list_campaigns(repo, limit=limit + 1, offset=offset,
+                                     after=cursors.key_of(cursor, datetime, int))
+    batch = paging.batch_of(views, limit, lambda view: (view.campaign.created_at, view.campaign.id))
+    return [_out(view) for view in cursors.sent(request, response, batch)]
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut)

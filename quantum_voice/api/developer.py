@@ -13,9 +13,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from quantum_voice.api import cursors
 from quantum_voice.api.deps import Repo, client_ip
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.errors import ValidationFailed
+from quantum_voice.services import paging
 from quantum_voice.services.developer import api_keys, webhook_targets, webhooks
 from quantum_voice.services.developer.scopes import ALL_SCOPES
 from quantum_voice.services.developer.webhook_events import EVENT_TYPES
@@ -193,9 +195,15 @@ def event_types(repo: Repo) -> list[str]:
     return list(EVENT_TYPES)
 
 
-@webhooks_router.get("", response_model=list[WebhookOut])
-def list_webhooks(repo: Repo) -> list[WebhookOut]:
-    return [_hook(view) for view in webhooks.list_endpoints(repo)]
+@webhooks_router.get("", response_model=list[WebhookOut], responses=cursors.NEXT_HEADERS)
+def list_webhooks(repo: Repo, request: Request, response: Response, limit: cursors.Limit = paging.DEFAULT_LIMIT,
+                  cursor: cursors.Cursor = None) -> list[WebhookOut]:
+    """Newest first."""
+    def order(view: webhooks.EndpointView) -> tuple[int]:
+        return (view.id,)
+
+    rest = paging.items_after(webhooks.list_endpoints(repo), order, cursors.key_of(cursor, int), descending=True)
+    return [_hook(view) for view in cursors.sent(request, response, paging.batch_of(rest, limit, order))]
 
 
 @webhooks_router.post("", response_model=NewWebhookOut, status_code=201)
@@ -234,12 +242,20 @@ def send_test_event(webhook_id: int, repo: Repo, request: Request) -> DeliveryDe
     return _detail(webhooks.send_test_event(repo, webhook_id, ip=client_ip(request)))
 
 
-@webhooks_router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut])
-def list_deliveries(webhook_id: int, repo: Repo, limit: int = Query(webhooks.LOG_PAGE, ge=1, le=100),
-                    before_id: int | None = Query(None, ge=1, le=2**62, description="Older than this delivery"),
+@webhooks_router.get("/{webhook_id}/deliveries", response_model=list[DeliveryOut], responses=cursors.NEXT_HEADERS)
+def list_deliveries(webhook_id: int, repo: Repo, request: Request, response: Response,
+                    limit: cursors.Limit = webhooks.LOG_PAGE, cursor: cursors.Cursor = None,
+                    before_id: int | None = Query(None, ge=1, le=2**62, description="Older than this delivery "
+                                                                                    "(the way before cursors)"),
                     status: str | None = Query(None, max_length=20)) -> list[DeliveryOut]:
-    return [DeliveryOut(**view.__dict__) for view in webhooks.list_deliveries(
-        repo, webhook_id, limit=limit, before_id=before_id, status=status)]
+    """Newest first."""
+    if cursor and before_id is not None:
+        raise ValidationFailed("Send cursor or before_id, not both.", field="before_id")
+    key = cursors.key_of(cursor, int)
+    views = webhooks.list_deliveries(repo, webhook_id, limit=limit + 1, before_id=key[0] if key else before_id,
+                                     status=status)
+    batch = paging.batch_of(views, limit, lambda view: (view.id,))
+    return [DeliveryOut(**view.__dict__) for view in cursors.sent(request, response, batch)]
 
 
 @webhooks_router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryDetailOut)

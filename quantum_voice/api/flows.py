@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from quantum_voice.api.deps import Repo
+from quantum_voice.api.schema import errors
 from quantum_voice.models.flows import Flow, FlowVersion
 from quantum_voice.models.leads import Lead
 from quantum_voice.services import conversations
@@ -147,7 +148,7 @@ def list_templates() -> list[TemplateOut]:
     return [TemplateOut(key=t.key, name=t.name, description=t.description) for t in TEMPLATES.values()]
 
 
-@router.post("", status_code=201, response_model=FlowOut)
+@router.post("", status_code=201, response_model=FlowOut, responses=errors(404))
 def create_flow(body: FlowCreateIn, repo: Repo) -> FlowOut:
     editing.create_flow(repo, body.campaign_id, body.template, replace=body.replace)
     return _flow_out(repo, body.campaign_id)

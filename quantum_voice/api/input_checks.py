@@ -85,6 +85,9 @@ class InputChecks:
         body = b"".join(chunks)
         try:
             problem = json_problem(json.loads(body)) if body else None
+        except UnicodeDecodeError:  # FastAPI would answer a bare 400 "error parsing the body"
+            return await _send_error(send, "invalid_json", "The request body is not valid JSON (nor UTF-8 text).",
+                                     "body")
         except (ValueError, RecursionError):
             problem = None  # not JSON: the route says so
         if problem:
@@ -103,8 +106,11 @@ def _replay(messages: list[dict], receive=None):
 
 
 async def _refuse(send, field: str, reason: str) -> None:
-    body = json.dumps({"error": {"code": "validation_error", "message": f"{field}: {reason}.", "field": field}},
-                      ensure_ascii=True).encode()
+    await _send_error(send, "validation_error", f"{field}: {reason}.", field)
+
+
+async def _send_error(send, code: str, message: str, field: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message, "field": field}}, ensure_ascii=True).encode()
     await send({"type": "http.response.start", "status": 422,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

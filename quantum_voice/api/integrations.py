@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from quantum_voice.api.deps import Repo, client_ip
+from quantum_voice.api.schema import errors
 from quantum_voice.models.campaigns import Campaign
 from quantum_voice.services import integrations
 from quantum_voice.services.flows.editing import live_campaign
@@ -84,8 +85,7 @@ def disconnect_integration(provider: str, repo: Repo, request: Request) -> Respo
     return Response(status_code=204)
 
 
-@router.post("/{provider}/test", response_model=TestResult,
-             responses={502: {"description": "The service refused or could not be reached; the message says why"}})
+@router.post("/{provider}/test", response_model=TestResult, responses=errors(502))
 def send_test(provider: str, repo: Repo) -> TestResult:
     return TestResult(ok=True, message=dispatch.send_test_message(repo, provider))
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field, model_validator
 
+from quantum_voice.api import cursors
 from quantum_voice.api.deps import Repo
+from quantum_voice.api.schema import errors
 from quantum_voice.core.config import get_settings
 from quantum_voice.core.errors import ValidationFailed
 from quantum_voice.models.knowledge import Document, QnAPair
+from quantum_voice.services import paging
 from quantum_voice.services.knowledge import documents, filesearch_sync, qna, questions
 from quantum_voice.services.knowledge.answering import Answer
 from quantum_voice.services.knowledge.errors import FileTooLarge
@@ -186,9 +189,15 @@ def create_base(body: BaseIn, repo: Repo) -> Created:
     return Created(id=documents.create_knowledge_base(repo, body.name, body.description).id)
 
 
-@router.get("/bases", response_model=list[BaseOut])
-def list_bases(repo: Repo) -> list[BaseOut]:
-    return [_base_out(s) for s in documents.list_knowledge_bases(repo)]
+@router.get("/bases", response_model=list[BaseOut], responses=cursors.NEXT_HEADERS)
+def list_bases(repo: Repo, request: Request, response: Response, limit: cursors.Limit = paging.DEFAULT_LIMIT,
+               cursor: cursors.Cursor = None) -> list[BaseOut]:
+    """By name."""
+    def order(summary: documents.KnowledgeBaseSummary) -> tuple[str, int]:
+        return summary.knowledge_base.name, summary.knowledge_base.id
+
+    rest = paging.items_after(documents.list_knowledge_bases(repo), order, cursors.key_of(cursor, str, int))
+    return [_base_out(s) for s in cursors.sent(request, response, paging.batch_of(rest, limit, order))]
 
 
 @router.get("/bases/{knowledge_base_id}", response_model=BaseOut)
@@ -197,7 +206,7 @@ def get_base(knowledge_base_id: int, repo: Repo) -> BaseOut:
     return next(_base_out(s) for s in documents.list_knowledge_bases(repo) if s.knowledge_base.id == kb.id)
 
 
-@router.patch("/bases/{knowledge_base_id}", response_model=BaseOut)
+@router.patch("/bases/{knowledge_base_id}", response_model=BaseOut, responses=errors(409))
 def rename_base(knowledge_base_id: int, body: BaseRename, repo: Repo) -> BaseOut:
     kb = documents.rename_knowledge_base(repo, knowledge_base_id, body.name, body.description)
     return next(_base_out(s) for s in documents.list_knowledge_bases(repo) if s.knowledge_base.id == kb.id)
@@ -219,7 +228,7 @@ def _base_out(summary: documents.KnowledgeBaseSummary) -> BaseOut:
 # ── Documents ────────────────────────────────────────────────────────────────────────────────────────────────
 
 
-@router.post("/upload", status_code=202, response_model=Queued)
+@router.post("/upload", status_code=202, response_model=Queued, responses=errors(404))
 def upload(repo: Repo, file: UploadFile = File(...), knowledge_base_id: int = Form(...)) -> Queued:
     repo.scope.require(Permission.MANAGE_CAMPAIGNS)
     limit = get_settings().knowledge_max_upload_mb * 1024 * 1024
@@ -231,15 +240,21 @@ def upload(repo: Repo, file: UploadFile = File(...), knowledge_base_id: int = Fo
     return Queued(id=document.id, status=document.status)
 
 
-@router.post("/sources", status_code=202, response_model=Queued)
+@router.post("/sources", status_code=202, response_model=Queued, responses=errors(404))
 def add_source(body: WebSourceIn, repo: Repo) -> Queued:
     document = documents.add_web_source(repo, body.knowledge_base_id, body.url, sitemap=body.kind == "sitemap")
     return Queued(id=document.id, status=document.status)
 
 
-@router.get("/documents", response_model=list[DocumentOut])
-def list_documents(repo: Repo, knowledge_base_id: int = Query(...)) -> list[DocumentOut]:
-    return [_document_out(d) for d in documents.list_documents(repo, knowledge_base_id)]
+@router.get("/documents", response_model=list[DocumentOut], responses={**errors(404), **cursors.NEXT_HEADERS})
+def list_documents(repo: Repo, request: Request, response: Response, knowledge_base_id: int = Query(...),
+                   limit: cursors.Limit = paging.DEFAULT_LIMIT, cursor: cursors.Cursor = None) -> list[DocumentOut]:
+    """Newest first."""
+    kb = documents.get_knowledge_base(repo, knowledge_base_id)
+    rows = paging.rows_after(repo, Document, Document.knowledge_base_id == kb.id, key=cursors.key_of(cursor, int),
+                             limit=limit + 1, descending=True)
+    batch = paging.batch_of(rows, limit, lambda document: (document.id,))
+    return [_document_out(d) for d in cursors.sent(request, response, batch)]
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut)
@@ -274,7 +289,7 @@ def _document_out(document: Document) -> DocumentOut:
 # ── Search ───────────────────────────────────────────────────────────────────────────────────────────────────
 
 
-@router.post("/search", response_model=SearchOut)
+@router.post("/search", response_model=SearchOut, responses=errors(404))
 def search(body: SearchIn, repo: Repo) -> SearchOut:
     repo.scope.require(Permission.VIEW)
     kb_id = body.knowledge_base_id
@@ -299,12 +314,17 @@ def _answer_out(answer: Answer | None) -> AnswerOut | None:
 # ── Q&A pairs ────────────────────────────────────────────────────────────────────────────────────────────────
 
 
-@router.get("/qna", response_model=list[QnAOut])
-def list_qna(repo: Repo, knowledge_base_id: int = Query(...)) -> list[QnAOut]:
-    return [_qna_out(p) for p in qna.list_pairs(repo, knowledge_base_id)]
+@router.get("/qna", response_model=list[QnAOut], responses={**errors(404), **cursors.NEXT_HEADERS})
+def list_qna(repo: Repo, request: Request, response: Response, knowledge_base_id: int = Query(...),
+             limit: cursors.Limit = paging.DEFAULT_LIMIT, cursor: cursors.Cursor = None) -> list[QnAOut]:
+    """Oldest first."""
+    kb = documents.get_knowledge_base(repo, knowledge_base_id)
+    rows = paging.rows_after(repo, QnAPair, QnAPair.knowledge_base_id == kb.id, key=cursors.key_of(cursor, int),
+                             limit=limit + 1, descending=False)
+    return [_qna_out(p) for p in cursors.sent(request, response, paging.batch_of(rows, limit, lambda p: (p.id,)))]
 
 
-@router.post("/qna", status_code=201, response_model=QnAOut)
+@router.post("/qna", status_code=201, response_model=QnAOut, responses=errors(404))
 def create_qna(body: QnAIn, repo: Repo) -> QnAOut:
     return _qna_out(qna.create_pair(repo, body.knowledge_base_id, body.question, body.answer, source=body.source,
                                     enabled=body.enabled))
@@ -335,7 +355,7 @@ def _qna_out(pair: QnAPair) -> QnAOut:
 # ── Analytics ────────────────────────────────────────────────────────────────────────────────────────────────
 
 
-@router.get("/analytics", response_model=AnalyticsOut)
+@router.get("/analytics", response_model=AnalyticsOut, responses=errors(404))
 def analytics(repo: Repo, knowledge_base_id: int = Query(...), days: int = Query(30, ge=1, le=365),
               limit: int = Query(10, ge=1, le=100)) -> AnalyticsOut:
     def out(stats):

@@ -14,11 +14,12 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from quantum_voice.api import cursors
 from quantum_voice.api.deps import Repo
 from quantum_voice.core.clock import utcnow
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import ValidationFailed
-from quantum_voice.services import audit
+from quantum_voice.services import audit, paging
 from quantum_voice.services.leads import pipeline, privacy, records
 from quantum_voice.services.leads.export import lead_csv
 from quantum_voice.services.leads.records import LeadFilter, LeadRow
@@ -147,18 +148,15 @@ _Q = Query("", max_length=200, description="Name, email, phone, company or words
 _ASSIGNEE = Query(None, max_length=12, description="A member's user id, or none")
 
 
-@router.get("", response_model=list[LeadOut])
+@router.get("", response_model=list[LeadOut], responses=cursors.NEXT_HEADERS)
 def list_leads(repo: Repo, request: Request, response: Response, q: str = _Q, campaign_id: int | None = None,
                band: str | None = None, status: str | None = None, assignee: str | None = _ASSIGNEE,
                created_from: date | None = None, created_to: date | None = None, include_tests: bool = False,
                sort: str = "newest", cursor: str | None = Query(None, max_length=200),
-               limit: int = Query(50, ge=1, le=records.MAX_PAGE_SIZE)) -> list[LeadOut]:
+               limit: int = Query(paging.DEFAULT_LIMIT, ge=1, le=records.MAX_PAGE_SIZE)) -> list[LeadOut]:
     leads = _filter(q, campaign_id, band, status, assignee, created_from, created_to, include_tests)
     rows, next_cursor = records.list_after(repo, leads, sort=sort, cursor=cursor, limit=limit)
-    if next_cursor:
-        response.headers["X-Next-Cursor"] = next_cursor
-        response.headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
-    return [_lead_out(row) for row in rows]
+    return [_lead_out(row) for row in cursors.sent(request, response, paging.Batch(rows, next_cursor))]
 
 
 @router.get("/export.csv", response_class=StreamingResponse)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from quantum_voice.api.deps import DB, client_ip
+from quantum_voice.api.schema import errors
 from quantum_voice.api.socket_relay import refuse, relay
 from quantum_voice.core.db import session_scope
 from quantum_voice.core.errors import DomainError
@@ -96,13 +97,13 @@ class MetricsIn(CallTokenIn):
     metrics: dict[str, Any] = Field(default_factory=dict, max_length=20)
 
 
-@router.get("/campaigns/{slug}", response_model=CampaignPageOut)
+@router.get("/campaigns/{slug}", response_model=CampaignPageOut, responses=errors(403))
 def campaign_page(slug: str, session: DB, test: str | None = None) -> CampaignPageOut:
     page = call_page.campaign_page(session, slug, test_token=test)
     return CampaignPageOut(**page.__dict__, gate_token=email_gate.gate_token(page.slug))
 
 
-@router.post("/campaigns/{slug}/gate", response_model=GateOut, status_code=201)
+@router.post("/campaigns/{slug}/gate", response_model=GateOut, status_code=201, responses=errors(403, 429))
 def open_gate(slug: str, body: GateIn, session: DB, request: Request) -> GateOut:
     ticket = email_gate.open_gate(session, slug, email=body.email, consent=body.consent, ip=client_ip(request),
                                   user_agent=request.headers.get("user-agent"), test_token=body.test,
@@ -111,14 +112,15 @@ def open_gate(slug: str, body: GateIn, session: DB, request: Request) -> GateOut
                    is_test=ticket.is_test)
 
 
-@router.post("/calls", response_model=CallOut, status_code=201)
+@router.post("/calls", response_model=CallOut, status_code=201, responses=errors(400, 404, 429))
 def place_call(body: CallIn, session: DB, request: Request) -> CallOut:
     placed = placement.place_call(session, body.ticket, sdp=body.sdp, ip=client_ip(request),
                                   user_agent=request.headers.get("user-agent"))
     return CallOut(**placed.__dict__)
 
 
-@router.post("/calls/resume", response_model=CallOut, status_code=201)
+@router.post("/calls/resume", response_model=CallOut, status_code=201,
+             responses=errors(400, 404, 409, 429))
 def resume_call(body: ResumeIn, session: DB, request: Request) -> CallOut:
     """The page's call dropped without ending (its voice sidecar died): carry the same conversation on on another
     live sidecar from the page's new WebRTC offer and its call token. 409 ``call_ended`` once the call has ended,
@@ -128,7 +130,7 @@ def resume_call(body: ResumeIn, session: DB, request: Request) -> CallOut:
     return CallOut(**resumed.__dict__)
 
 
-@router.post("/calls/livekit", response_model=LiveKitJoinOut, status_code=201)
+@router.post("/calls/livekit", response_model=LiveKitJoinOut, status_code=201, responses=errors(404, 429))
 def join_livekit_call(body: LiveKitJoinIn, session: DB, request: Request) -> LiveKitJoinOut:
     joined = placement.join_livekit_call(session, body.ticket, ip=client_ip(request),
                                          user_agent=request.headers.get("user-agent"))

@@ -43,10 +43,12 @@ class AuditEntry:
         return f"api key {key}" if key else ""
 
 
-def audit_log(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+def audit_log(repo: OrgRepository, limit: int = 100, offset: int = 0, before_id: int | None = None) -> list[AuditEntry]:
     repo.scope.require(Permission.VIEW_ADMIN)
     stmt = (select(AuditLog, User.email).outerjoin(User, User.id == AuditLog.actor_user_id)
             .where(AuditLog.organization_id == repo.scope.organization_id).order_by(AuditLog.id.desc()).offset(offset).limit(limit))  # type: ignore[union-attr]
+    if before_id is not None:  # the API's cursor: older than the last entry seen
+        stmt = stmt.where(AuditLog.id < before_id)
     return [AuditEntry(e.id, e.action, e.actor_user_id, email, e.target_type, e.target_id, e.ip, e.details,
                        e.created_at) for e, email in repo.session.exec(stmt).all()]
 
@@ -63,10 +65,12 @@ class OutboxEntry:
     created_at: datetime
 
 
-def outbox(repo: OrgRepository, limit: int = 100, offset: int = 0) -> list[OutboxEntry]:
+def outbox(repo: OrgRepository, limit: int = 100, offset: int = 0, before_id: int | None = None) -> list[OutboxEntry]:
     """Mail sent for this organisation, secret links masked (sign-up and reset mails belong to no organisation)."""
     repo.scope.require(Permission.VIEW_ADMIN)
     stmt = (select(EmailMessage).where(EmailMessage.organization_id == repo.scope.organization_id)
             .order_by(EmailMessage.id.desc()).offset(offset).limit(limit))  # type: ignore[union-attr]
+    if before_id is not None:  # the API's cursor: older than the last message seen
+        stmt = stmt.where(EmailMessage.id < before_id)
     return [OutboxEntry(m.id, m.to_address, m.subject, m.kind, m.status, mask_secrets(m.body_text),
                         mask_secrets(m.error) or None, m.created_at) for m in repo.session.exec(stmt).all()]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -16,7 +17,7 @@ from quantum_voice.models.accounts import Organization
 from quantum_voice.models.campaigns import Campaign, CampaignStatus
 from quantum_voice.models.flows import Flow, FlowVersion
 from quantum_voice.models.knowledge import KnowledgeBase
-from quantum_voice.services import audit
+from quantum_voice.services import audit, paging
 from quantum_voice.services.accounts import check_name, unique_slug
 from quantum_voice.services.flows import editing, publishing
 from quantum_voice.services.flows.templates import DEFAULT_TEMPLATE, require_template
@@ -67,11 +68,13 @@ def create_campaign(repo: OrgRepository, *, name: str, description: str = "", kn
     return campaign
 
 
-def list_campaigns(repo: OrgRepository, *, limit: int = 100, offset: int = 0) -> list[CampaignView]:
+def list_campaigns(repo: OrgRepository, *, limit: int = 100, offset: int = 0,
+                   after: tuple[datetime, int] | None = None) -> list[CampaignView]:
+    """Newest first; ``after``: the (created_at, id) of the last campaign seen (the API's cursor)."""
     repo.scope.require(Permission.VIEW)
-    campaigns = repo.list(Campaign, Campaign.deleted_at.is_(None), order_by=Campaign.created_at.desc(),
-                          limit=limit, offset=offset)
-    return [_view(repo, c) for c in campaigns]
+    stmt = paging.after(repo.select(Campaign).where(Campaign.deleted_at.is_(None)),
+                        (Campaign.created_at, Campaign.id), after, descending=True)
+    return [_view(repo, c) for c in repo.session.exec(stmt.offset(offset).limit(limit)).all()]
 
 
 def get_campaign(repo: OrgRepository, campaign_id: int) -> CampaignView:

@@ -65,6 +65,9 @@ def test_validation_errors_name_the_field(client):
     assert r.status_code == 422 and r.json()["error"]["field"] == "email"
     r = client.post("/api/auth/login", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_json"
+    r = client.post("/api/auth/login", content=b'{"email": "\xc3\x28"}', headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"] == {  # not UTF-8: was a bare 400 "error parsing the body"
+        "code": "invalid_json", "message": "The request body is not valid JSON (nor UTF-8 text).", "field": "body"}
 
 
 def test_protected_endpoints_need_a_token(client):

@@ -24,6 +24,7 @@ from quantum_voice.services import audit
 from quantum_voice.services.developer import webhook_delivery, webhook_targets
 from quantum_voice.services.developer.api_keys import MANAGE_PERMISSION, VIEW_PERMISSION, may_manage, may_view
 from quantum_voice.services.developer.webhook_events import EVENT_TYPES, PING, envelope, new_event_id
+from quantum_voice.services.paging import MAX_LIMIT
 from quantum_voice.services.tenancy import OrgRepository
 
 __all__ = ["may_manage", "may_view"]
@@ -247,7 +248,8 @@ def roll_secret(repo: OrgRepository, webhook_id: int, *, ip: str | None = None) 
 
 def list_deliveries(repo: OrgRepository, webhook_id: int, *, limit: int = LOG_PAGE, before_id: int | None = None,
                     status: str | None = None) -> list[DeliveryView]:
-    """The endpoint's deliveries, newest first, ``limit`` (1 to 100) at a time before ``before_id``."""
+    """The endpoint's deliveries, newest first, ``limit`` at a time (the API asks one more than its batch, to know
+    whether more follow) before ``before_id``."""
     repo.scope.require(VIEW_PERMISSION)
     hook = repo.get(Webhook, webhook_id)
     if status is not None and status not in {s.value for s in DeliveryStatus}:
@@ -258,7 +260,7 @@ def list_deliveries(repo: OrgRepository, webhook_id: int, *, limit: int = LOG_PA
         stmt = stmt.where(col(WebhookDelivery.id) < before_id)
     if status is not None:
         stmt = stmt.where(WebhookDelivery.status == status)
-    rows = repo.session.exec(stmt.order_by(col(WebhookDelivery.id).desc()).limit(max(1, min(limit, 100)))).all()
+    rows = repo.session.exec(stmt.order_by(col(WebhookDelivery.id).desc()).limit(max(1, min(limit, MAX_LIMIT + 1)))).all()
     return [_delivery_view(row) for row in rows]
 
 

@@ -176,7 +176,7 @@ def _read_cursor(cursor: str, name: str):
         return value, lead_id
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
         raise ValidationFailed("That cursor is not one this list gave out (or is for another sort order). Start "
-                               "again without a cursor.", field="cursor") from None
+                               "again without a cursor.", field="cursor", code="invalid_cursor") from None
 
 
 def _rows(repo: OrgRepository, leads: list[Lead]) -> list[LeadRow]:
