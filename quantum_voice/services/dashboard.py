@@ -74,3 +74,10 @@ def caller_connection(repo: OrgRepository, days: int = 7) -> CallerConnection:
     return CallerConnection(days=days, calls=len(by_call), connect_ms_median=median("caller_connect_ms"),
                             rtt_ms_median=median("caller_rtt_ms"),
                             calls_with_audio_drops=sum(1 for m in by_call.values() if m.get("caller_audio_drops")))
+
+
+def campaign_choices(repo: OrgRepository, limit: int = 200) -> list[CampaignSummary]:
+    """The campaigns the dashboard can be filtered by (not deleted), by name."""
+    repo.scope.require(Permission.VIEW)
+    rows = repo.list(Campaign, Campaign.deleted_at.is_(None), order_by=Campaign.name, limit=limit)  # type: ignore
+    return [CampaignSummary(c.id, c.name, c.status) for c in rows]  # type: ignore[arg-type]
