@@ -23,6 +23,8 @@ import time
 import uuid
 from datetime import timedelta
 
+from bench.databases import throwaway_postgres
+
 CAMPAIGNS = ["Open House", "Spring Sale", "Harbour Flats", "Riverside Lofts", "Garden Homes"]
 QUESTIONS = ["Is there parking?", "How much is the deposit?", "Are pets allowed?", "When can I move in?",
              "Is there a gym?", "What floor is it on?", "Do you have a garden?", "How far is the station?"]
@@ -182,7 +184,7 @@ def run_backend(backend: str, calls: int, turns: int, runs: int) -> None:
         os.environ.pop("REDIS_URL", None)
         url, drop = "", None
         if backend == "postgres":
-            url, drop = _postgres_database()
+            url, drop = throwaway_postgres("qv_bench_dashboard")
         os.environ["DATABASE_URL"] = url
         reset_settings()
         db_mod._engine = None
@@ -202,24 +204,6 @@ def run_backend(backend: str, calls: int, turns: int, runs: int) -> None:
                 db_mod._engine = None
             if drop:
                 drop()
-
-
-def _postgres_database():
-    """A throw-away database on the local server (as tests/conftest.py makes them), and how to drop it."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    name = f"qv_bench_dashboard_{uuid.uuid4().hex[:8]}"
-    connect = dict(host=admin.host, port=admin.port, user=admin.username, dbname=admin.database, autocommit=True)
-    with psycopg.connect(**connect) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(**connect) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return admin.set(database=name).render_as_string(hide_password=False), drop
 
 
 def main(argv: list[str] | None = None) -> int:

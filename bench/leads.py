@@ -27,6 +27,8 @@ import time
 import uuid
 from datetime import timedelta
 
+from bench.databases import throwaway_postgres
+
 FIRST = ["Ana", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lu", "Max", "Ned", "Oli"]
 LAST = ["Lopez", "Chen", "Diaz", "Okafor", "Smith", "Nguyen", "Kowalski", "Rossi", "Haddad", "Berg"]
 CALLER = ["Hi, I'm interested in the {thing}.", "How much does the {thing} cost?", "Do you have parking?",
@@ -195,7 +197,7 @@ def run_backend(backend: str, leads: int, turns: int, runs: int) -> None:
         os.environ.pop("REDIS_URL", None)
         url, drop = "", None
         if backend == "postgresql":
-            url, drop = _postgres_database()
+            url, drop = throwaway_postgres("qv_bench")
         os.environ["DATABASE_URL"] = url
         reset_settings()
         db_mod._engine = None
@@ -217,23 +219,6 @@ def run_backend(backend: str, leads: int, turns: int, runs: int) -> None:
                 db_mod._engine = None
             if drop:
                 drop()
-
-
-def _postgres_database():
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    admin = make_url(os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
-    name = f"qv_bench_{uuid.uuid4().hex[:8]}"
-    connect = dict(host=admin.host, port=admin.port, user=admin.username, dbname=admin.database, autocommit=True)
-    with psycopg.connect(**connect) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(**connect) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return admin.set(database=name).render_as_string(hide_password=False), drop
 
 
 def main(argv: list[str] | None = None) -> int:
