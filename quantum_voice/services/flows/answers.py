@@ -50,6 +50,12 @@ def say_tentative(step: "Step", result: KnowledgeResult, question: str, config) 
              knowledge_base_id=config.knowledge_base_id)
 
 
+def say_alternative(step: "Step", text: str, question: str, config) -> None:
+    """After "no" to the closest passage: the next closest, said as such ("Maybe this is closer: ...")."""
+    step.act("answer", f"{config.alternative_text} {trim_words(text, config.max_answer_words)}".strip(),
+             question=question, tentative=True, alternative=True, knowledge_base_id=config.knowledge_base_id)
+
+
 DEFAULT_NOT_FOUND = "I don't have that information, but someone from the team can follow up with you by email."
 DEFAULT_NOT_FOUND_NO_CONTACT = "I'm sorry, I don't have that information."
 MAX_UNANSWERED_KEPT = 10

@@ -69,6 +69,8 @@ NODE_FORMS: dict[str, list[FieldSpec]] = {
                   "whether it answers the question. 0: never; say the fallback instead."),
         FieldSpec("tentative_text", "Before the closest passage", "text"),
         FieldSpec("tentative_check", "Then asked", "text"),
+        FieldSpec("alternative_text", "After a no, before the next closest passage", "text",
+                  "The next closest passage is offered once before the fallback. Empty: straight to the fallback."),
         FieldSpec("off_topic_text", "To an off-topic question", "text",
                   "Said to a question about something else entirely (sport, the weather, trivia)."),
         FieldSpec("max_answer_words", "Longest answer (words)", "int", "5 to 300. Short answers sound natural."),

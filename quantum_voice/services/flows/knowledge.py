@@ -16,6 +16,7 @@ class KnowledgeResult:
     text: str
     confidence: float  # 0..1
     citations: list[str] = field(default_factory=list)  # document names / Q&A, for the transcript and the UI
+    alternative: str | None = None  # the next best passage, offered when the caller says this one is not it
 
 
 class KnowledgeSearch(Protocol):

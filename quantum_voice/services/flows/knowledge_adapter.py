@@ -51,7 +51,8 @@ class ServiceKnowledgeSearch:
             best = self._answer_in_time(organization_id, knowledge_base_id, question, threshold)
         if best is None:
             return None
-        return KnowledgeResult(best.text, float(best.confidence), [_cite(c) for c in best.citations])
+        return KnowledgeResult(best.text, float(best.confidence), [_cite(c) for c in best.citations],
+                               getattr(best, "alternative", None))
 
     def _answer_in_time(self, organization_id: int, knowledge_base_id: int, question: str, threshold: float):
         from quantum_voice.services.knowledge.questions import ask

@@ -63,6 +63,8 @@ class RagAnswerConfig(_Config):
     tentative_threshold: float = Field(default=0.05, ge=0.0, le=1.0)
     tentative_text: str = Field(default="Here's the closest I have:", max_length=200)
     tentative_check: str = Field(default="Does that answer your question?", max_length=200)
+    # after a "no": the next best passage, once, before the fallback ("" turns this off)
+    alternative_text: str = Field(default="Maybe this is closer:", max_length=200)
     # a question about something no business answers ("who won the game?"): no follow-up offered, none kept
     off_topic_text: str = Field(default="I'm afraid I can't help with that; I can answer questions about what we "
                                         "do.", max_length=500)

@@ -63,6 +63,7 @@ class FlowState(BaseModel):
     open_question: str | None = None  # asked but not answered yet; the next RAG Answer node takes it up
     asked_more: bool = False  # the RAG Answer node just asked "anything else?"
     checking: str | None = None  # a question answered tentatively: the caller was asked whether that answers it
+    alternative: str | None = None  # what to offer next for ``checking`` if the caller says no (offered once)
     low_confidence_streak: int = 0
     said: list[str] = Field(default_factory=list)  # keyword scoring rules the caller fired
     questions_asked: int = 0  # questions the caller asked (a scoring rule counts them)

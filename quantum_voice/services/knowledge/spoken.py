@@ -66,15 +66,17 @@ def units_of(text: str, section: str | None) -> list[Unit]:
         if line.startswith(HEADING_MARK) or _looks_like_heading(line, lines, position):
             heading, intro = line.removeprefix(HEADING_MARK).strip(), ""
             continue
-        if intro and not _is_list_item(line):
-            intro = ""
+        if intro and (not _is_list_item(line) or not intro.endswith(":") and line.endswith(_TERMINAL)):
+            intro = ""  # a sentence ends a label's list ("Off-peak" + "Adult £11" ... "Concessions are for ...")
         if " | " in line and position + 1 < len(lines) and _table_row(lines[position + 1]):
             continue  # a table's header row: its words head every row below it
         if _is_faq_question(raw, position, line):  # "Q: My dog panics at the vet. Can you help?" is one question
             units.append(Unit(line, line, heading, len(units)))
             continue
-        sentences = [_FAQ_LABEL.sub("", x) for x in _faq_questions_whole(split_sentences(raw[position]))] \
-            if not intro else [line]
+        if intro or _table_row(line):  # a list item, or a table row whose cells hold sentences, stays whole
+            sentences = [line]
+        else:
+            sentences = [_FAQ_LABEL.sub("", x) for x in _faq_questions_whole(split_sentences(raw[position]))]
         lead = ""  # a bare "Yes." / "No, sorry." answers the FAQ question; it leads the sentence after it
         for sentence in sentences:
             if sentence.endswith("?"):
@@ -89,10 +91,23 @@ def units_of(text: str, section: str | None) -> list[Unit]:
             units.append(Unit(sentence, spoken, heading, len(units), asked=units[-1].text if after_question else "",
                               intro=intro, asked_index=units[-1].index if after_question else None))
             lead = ""
-        if line.endswith(":") and len(line.split()) <= 20 and units and not units[-1].is_question:
+        if (line.endswith(":") and len(line.split()) <= 20 or _names_a_list(lines, position)) and units \
+                and not units[-1].is_question:
             intro = line
             units.pop()  # the lead-in alone says nothing; its items carry it
     return units
+
+
+def _names_a_list(lines: list[str], position: int) -> bool:
+    """A short label with no colon over a list ("Off-peak (Monday to Friday before 4pm)" then "Adult £11",
+    "Concession £9.50"): no sentence of its own, no figures outside brackets, two short items after it."""
+    line, after = lines[position], lines[position + 1:position + 3]
+    if line.endswith(_TERMINAL + (":", ",", ";")) or len(line.split()) > 12 or len(after) < 2:
+        return False
+    if re.search(r"\d", re.sub(r"\([^)]*\)", "", line)) or line.startswith(HEADING_MARK):
+        return False
+    return all(len(item.split()) <= 10 and not item.endswith(_TERMINAL) and not item.startswith(HEADING_MARK)
+               for item in after) and shape_of(line).fragment
 
 
 def _is_faq_question(raw: list[str], position: int, line: str) -> bool:
@@ -171,7 +186,7 @@ def _speakable(sentence: str, intro: str, heading: str = "") -> str:
     phrase on a line of its own made a sentence by its ``heading`` (``_from_heading``)."""
     text = sentence.strip()
     if intro:
-        lead = intro.rstrip(": ").strip()
+        lead = intro.rstrip(": ").strip() + ("" if intro.rstrip().endswith(":") else ":")  # a label: "Peak: adult £14"
         item = text[:1].lower() + text[1:] if text[:2].isalpha() and not text[:2].isupper() else text
         text = f"{lead} {item}" if len(lead.split()) + len(item.split()) <= _MAX_LIST_WORDS else text
     else:
@@ -199,22 +214,21 @@ def _table_row(line: str) -> str | None:
     """A table row as the parser stores it ("Lesson: 1-hour lesson; Manual: £38; Automatic: £42") said the way
     a person reads it: "1-hour lesson: £38 manual, £42 automatic" (the first cell names the row, the columns'
     headers follow amounts and go before words); ``None`` for anything else."""
-    cells = [_CELL.match(part.strip().rstrip(".")) for part in line.split("; ")]
+    cells = [_CELL.match(part.strip()) for part in line.split("; ")]
     if len(cells) < 2 or not all(cells):
         return None
     name, rest = cells[0]["value"].strip(), [(c["head"].strip(), c["value"].strip()) for c in cells[1:]]
     said = []
     for head, value in rest:
         head = head if head.isupper() else head[:1].lower() + head[1:]
-        if head.lower() in _PRICE_HEADS and _PLAIN_VALUE.match(value):
-            said.append(value)
-        elif not _PLAIN_VALUE.match(value):
-            said.append(f"{head} {value}")
-        elif len(rest) > 1 or head.startswith(("per ", "each ", "a ")):
-            said.append(f"{value} {head}")
+        short, amount = len(value.split()) <= 4, bool(_PLAIN_VALUE.match(value))
+        if not short or amount and head.lower() in _PRICE_HEADS:
+            said.append(value)  # a longer value speaks for itself; "Price: £55" is just "£55"
+        elif amount:
+            said.append(f"{value} {head}" if len(rest) > 1 or head.startswith(("per ", "each ", "a ")) else value)
         else:
-            said.append(value)
-    return f"{name}: {', '.join(said)}."
+            said.append(f"{head} {value}")  # "features garden"
+    return f"{name}: {', '.join(v.rstrip('.') for v in said)}."
 
 
 _MODAL = r"(?:(?:don't|do not|can|can't|cannot|won't|will|also|only|no longer)\s+)?"

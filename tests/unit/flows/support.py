@@ -19,12 +19,14 @@ NOW = datetime(2025, 3, 14, 10, 0, tzinfo=timezone.utc)
 KB_ID = 7
 ORG_ID = 42
 WORDING = "I agree that Harbor View may record this call and keep my details to follow up."
-PASSAGES = {
+PASSAGES: dict[str, tuple] = {
     "hoa": ("The HOA fee is $350 a month and covers water, trash and the gym.", 0.92),
     "parking": ("Every home has two parking spaces in the garage.", 0.85),
     "pet": ("Pets are welcome, up to two per home.", 0.8),
     "school": ("There may be a school nearby.", 0.02),  # the knowledge base does not know (under 0.05)
     "garden": ("Every home has a small patio.", 0.3),  # plausible, not certain: offered as the closest it has
+    # the same, with the next closest passage to offer after a "no"
+    "lawn": ("Every home has a small patio.", 0.3, "A shared lawn lies behind the homes."),
     "price": ("The 3-bedroom homes start at $450,000. The 2-bedroom homes start at $380,000.", 0.9),
 }
 
@@ -40,9 +42,9 @@ class FixedPassages:
                threshold: float) -> KnowledgeResult | None:
         self.asked.append({"organization_id": organization_id, "knowledge_base_id": knowledge_base_id,
                            "question": question, "threshold": threshold})
-        for keyword, (text, confidence) in self.passages.items():
+        for keyword, (text, confidence, *alternative) in self.passages.items():
             if keyword in question.lower():
-                return KnowledgeResult(text, confidence, ["brochure.pdf, page 2"])
+                return KnowledgeResult(text, confidence, ["brochure.pdf, page 2"], *alternative)
         return None
 
 

@@ -146,6 +146,31 @@ def test_a_plausible_passage_is_offered_as_the_closest_and_a_no_gets_the_honest_
     assert not call.actions("handoff") and call.state.low_confidence_streak == 0
 
 
+def test_after_a_no_the_next_closest_passage_is_offered_once_then_the_honest_fallback():
+    call = in_conversation(flow_with_dispatch(on_request=False))
+    call.say("is there a lawn?")
+    call.say("No, not really.")
+    assert call.reply == "Maybe this is closer: A shared lawn lies behind the homes. Does that answer your question?"
+    assert call.actions("answer")[0]["tentative"] is True and call.state.checking == "is there a lawn?"
+    call.say("No.")
+    assert call.reply.startswith("I'm sorry, I don't have that information.")
+    assert call.state.unanswered == ["is there a lawn?"] and call.state.alternative is None
+
+
+def test_a_yes_to_the_next_closest_passage_goes_on_and_an_empty_text_turns_it_off():
+    call = in_conversation(flow_with_dispatch(on_request=False))
+    call.say("is there a lawn?")
+    call.say("No, not really.")
+    call.say("Yes, that's it.")
+    assert call.reply == "Good. Is there anything else I can help you with?" and not call.state.unanswered
+    flow = flow_with_dispatch(on_request=False)
+    flow.nodes[1].config.alternative_text = ""
+    call = in_conversation(flow)
+    call.say("is there a lawn?")
+    call.say("No, not really.")
+    assert call.reply.startswith("I'm sorry, I don't have that information.")
+
+
 def test_a_yes_or_a_new_question_after_the_closest_passage_goes_on():
     call = in_conversation(flow_with_dispatch(on_request=False))
     call.say("do the homes have a garden?")

@@ -91,6 +91,21 @@ def test_a_table_row_is_said_the_way_a_person_reads_it_and_its_header_row_is_not
                                          "Monday: 7:30am–6pm.", "2-bedroom: $689,000, features garden."]
 
 
+def test_a_table_row_whose_cells_hold_sentences_stays_one_unit():
+    units = units_of("Course | What it is | Price\nCourse: Ropes Foundation; What it is: 2 × 2-hour sessions. "
+                     "Leave able to belay; Price: £55", "Courses")
+    assert [u.spoken for u in units] == ["Ropes Foundation is 2 × 2-hour sessions. Leave able to belay, £55."]
+
+
+def test_a_label_without_a_colon_over_a_short_list_leads_its_items_until_a_sentence():
+    units = units_of("Off-peak (Monday to Friday before 4pm)\nAdult £11\nConcession £9.50\n"
+                     "Concessions are for students.\nMonday to Friday 7am–9pm\nSaturday 8am–6pm", None)
+    assert [u.spoken for u in units][:3] == ["Off-peak (Monday to Friday before 4pm): adult £11.",
+                                             "Off-peak (Monday to Friday before 4pm): concession £9.50.",
+                                             "Concessions are for students."]
+    assert not any(u.intro for u in units[3:])  # a list of hours is no label over a list
+
+
 def test_a_label_set_off_by_a_dash_before_an_amount_is_said_as_a_sentence():
     assert spoken("Car for your test — £120.") == ["Car for your test is £120."]
     assert spoken("New pupil offer — your first 2 hours for £55.") == ["New pupil offer — your first 2 hours for £55."]

@@ -140,6 +140,15 @@ def test_an_answer_never_reads_out_a_heading(question):
     assert not any(heading in answer.text for heading in HEADINGS) and HEADING_MARK.strip() not in answer.text
 
 
+def test_the_next_best_sentence_is_kept_as_the_alternative_and_is_never_what_was_said():
+    choice = ExtractiveAnswerer().choose("do your plumbers have a licence and insurance?", PLUMBER)
+    assert choice.alternative and choice.alternative not in choice.text
+    assert choice.alternative in {c.text for c in ExtractiveAnswerer()._candidates(
+        "do your plumbers have a licence and insurance?", PLUMBER)}
+    assert ExtractiveAnswerer().answer("do your plumbers have a licence and insurance?", PLUMBER).alternative \
+        == choice.alternative
+
+
 def test_an_off_topic_question_gets_a_low_confidence():
     answer = ExtractiveAnswerer().answer("do you do window tinting?", PLUMBER[:1])
     assert answer is None or answer.confidence < 0.5

@@ -6,7 +6,8 @@ Clarify, or Dispatch) with the question kept open. "No, that's all" takes the ``
 
 Between the two, when the closest passage is plausible but not certain (``tentative_threshold`` up to the node's
 threshold), it is offered as such ("Here's the closest I have: ... Does that answer your question?"). The caller
-decides: "no" gets the honest fallback (and the question is kept for the team), "yes" or a new question goes on.
+decides: "no" gets the next closest passage, once (``alternative_text``: "Maybe this is closer: ..."), and a second
+"no" the honest fallback (the question is kept for the team); "yes" or a new question goes on.
 Nothing is presented as the answer that the agent is not confident of, and a stated fact is not withheld.
 
 A question about something no business answers ("who won the game last night?", ``off_topic``) gets the node's
@@ -17,8 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quantum_voice.services.flows.answers import (confident, is_request, is_vague, look_up, note_request, say_answer,
-                                                  say_not_found, say_tentative, tentative)
+from quantum_voice.services.flows.answers import (confident, is_request, is_vague, look_up, note_request,
+                                                  say_alternative, say_answer, say_not_found, say_tentative,
+                                                  tentative)
 from quantum_voice.services.flows.off_topic import is_off_topic
 from quantum_voice.services.flows.triggers import hand_off_if_triggered
 
@@ -40,7 +42,13 @@ def enter(step: "Step", node: "RagAnswerNode") -> None:
 def respond(step: "Step", node: "RagAnswerNode", heard: "Heard") -> None:
     said = heard.understanding
     checking, step.state.checking = step.state.checking, None
+    alternative, step.state.alternative = step.state.alternative, None
     if checking and not said.question and not said.goodbye and not step.captured and said.answer:
+        if said.answer == "no" and alternative and node.config.alternative_text:  # the next closest, once
+            say_alternative(step, alternative, checking, node.config)
+            step.state.checking = checking
+            step.ask(node.config.tentative_check)
+            return
         if said.answer == "no":  # the closest passage did not answer it: the honest fallback, kept for the team
             say_not_found(step, node.config, checking)
         else:
@@ -89,7 +97,7 @@ def answer(step: "Step", node: "RagAnswerNode", question: str, *, statement: boo
         return
     if not statement and not is_request(question) and tentative(result, cfg):
         say_tentative(step, result, question, cfg)
-        step.state.checking = question
+        step.state.checking, step.state.alternative = question, result.alternative
         step.ask(cfg.tentative_check)
         return
     if is_request(question):
