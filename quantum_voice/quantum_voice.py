@@ -6,6 +6,7 @@ import reflex as rx
 
 from quantum_voice.api import create_api
 from quantum_voice.api.headers import SecurityHeaders
+from quantum_voice.core.db import make_room_for_waiting_requests
 from quantum_voice.core.logging_setup import configure_logging
 from quantum_voice.core.origins import is_trusted_origin
 from quantum_voice.pages.accept_invite import accept_invite_page
@@ -99,6 +100,7 @@ async def background_worker():
 
 
 app.register_lifespan_task(background_worker)
+app.register_lifespan_task(make_room_for_waiting_requests)
 
 
 def title(page: str) -> str:

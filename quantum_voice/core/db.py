@@ -3,12 +3,25 @@
 A SQLite database file holds live secrets (password-reset and invitation links in the outbox, sessions): it is
 kept owner-only. Its file is created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the
 database file's mode), an existing one is tightened to 0600, and a directory created for it is 0700 (so is the
-app's DATA_DIR when the database lives there)."""
+app's DATA_DIR when the database lives there).
+
+SQLite lets one transaction write at a time. A write transaction begins with ``BEGIN IMMEDIATE`` at its first write
+(as the driver would begin it, but taking the write lock at once, so the busy timeout applies: a deferred
+transaction that read first and then writes fails at once, without waiting, when another holds the lock), and
+the writers of this process take turns for it first come, first served (``WriterQueue``): only the head of the
+queue waits in SQLite's busy handler, which polls and favours no one, for writers of other processes (the voice
+sidecar, job workers). Reads never wait: WAL lets them run beside the writer. Either wait lasts at most
+``DB_STATEMENT_TIMEOUT_MS``, PostgreSQL's time budget for a statement; then the request fails and says so
+(docs/operations.md, "SQLite or PostgreSQL")."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
+import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,12 +38,109 @@ guard_forms()
 _engine: Engine | None = None
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+# The statements before which the driver (pysqlite, legacy transaction control) opens a transaction, and SAVEPOINT,
+# which opens one itself when none is open. Reads and DDL run outside transactions, as the driver runs them.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT")
+# SQLite file connections are cheap: enough for every request thread, job and knowledge-search worker, so none
+# waits for a connection while holding the write lock (the pool's default, 5 + 10, made them).
+SQLITE_POOL_SIZE, SQLITE_MAX_OVERFLOW = 10, 90
+
+
+class WriterQueue:
+    """The writers of one SQLite database in this process, served one at a time in arrival order. A slot is held
+    by a DBAPI connection from its transaction's first write to its COMMIT or ROLLBACK."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._waiting: deque[object] = deque()
+        self._holder: object | None = None
+
+    def acquire(self, connection: object, timeout: float) -> bool:
+        """Wait (at most ``timeout`` seconds) until ``connection`` is the one writer; False when the time ran out."""
+        with self._changed:
+            ticket = object()
+            self._waiting.append(ticket)
+            deadline = time.monotonic() + timeout
+            while self._holder is not None or self._waiting[0] is not ticket:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._waiting.remove(ticket)
+                    self._changed.notify_all()
+                    return False
+                self._changed.wait(remaining)
+            self._waiting.popleft()
+            self._holder = connection
+            return True
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def release(self, connection: object) -> None:
+        with self._changed:
+            if self._holder is connection:
+                self._holder = None
+                self._changed.notify_all()
+
+
+def _raw(connection):
+    """The sqlite3 connection behind a pool's proxy (the pool's reset hands the dialect its proxy)."""
+    return getattr(connection, "dbapi_connection", None) or connection
+
+
+def _sqlite_pragmas(wait_ms: int):
+    def on_connect(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+        cursor.close()
+    return on_connect
+
+
+def _one_writer_at_a_time(engine: Engine, wait_ms: int) -> None:
+    """Begin each write transaction with BEGIN IMMEDIATE after a turn in this process's ``WriterQueue``; give the
+    turn back right after the transaction's COMMIT or ROLLBACK (or when its connection is closed or lost)."""
+    writers = WriterQueue()
+    engine.sqlite_writers = writers  # type: ignore[attr-defined]  # for tests and benchmarks to look at
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_write(conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        raw = _raw(conn.connection)
+        if raw.in_transaction or raw.isolation_level is None or not statement.lstrip()[:9].upper().startswith(
+                _WRITES):
+            return
+        if not writers.acquire(raw, wait_ms / 1000):
+            raise sqlite3.OperationalError(f"database is locked (waited {wait_ms / 1000:.0f} s for the other "
+                                           "writers of this process)")
+        try:
+            raw.execute("BEGIN IMMEDIATE")  # waits busy_timeout for other processes' writers
+        except BaseException:
+            writers.release(raw)
+            raise
+
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            writers.release(_raw(dbapi_connection))
+
+    def do_rollback(dbapi_connection) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            writers.release(_raw(dbapi_connection))
+
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback  # this engine's own dialect instance
+
+    def _forget(dbapi_connection, *_args) -> None:
+        writers.release(_raw(dbapi_connection))
+
+    for name in ("checkin", "close", "close_detached", "invalidate"):
+        event.listen(engine.pool, name, _forget)
 
 
 def _private_sqlite_file(path: Path) -> None:
@@ -65,13 +175,17 @@ def make_engine(url: str, *, time_budget: bool = True) -> Engine:
     """Build an engine for ``url`` with the settings each backend needs. ``time_budget``: on PostgreSQL, a
     statement runs at most ``DB_STATEMENT_TIMEOUT_MS`` and a transaction may sit idle (holding its locks) at most
     ``DB_IDLE_IN_TRANSACTION_TIMEOUT_MS``, so no request can hold the database for minutes (migrations opt out).
-    SQLite waits ``busy_timeout`` for a lock, then the request fails and says so."""
+    SQLite: a writer waits its turn at most ``DB_STATEMENT_TIMEOUT_MS``, then the request fails and says so."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        wait_ms = get_settings().db_statement_timeout_ms
+        options: dict = {"connect_args": {"check_same_thread": False, "timeout": wait_ms / 1000}}
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             _private_sqlite_file(Path(parsed.database))
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+            options.update(pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_MAX_OVERFLOW)
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _sqlite_pragmas(wait_ms))
+        _one_writer_at_a_time(engine, wait_ms)
         return engine
     connect_args = {}
     if time_budget and parsed.get_backend_name() == "postgresql":
@@ -80,6 +194,22 @@ def make_engine(url: str, *, time_budget: bool = True) -> Engine:
         connect_args["options"] = (f"-c statement_timeout={settings.db_statement_timeout_ms} "
                                    f"-c idle_in_transaction_session_timeout={idle}")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args=connect_args)
+
+
+# A sync route's response is serialised in one of anyio's worker threads (40 by default) before its request's
+# transaction commits (FastAPI's order): were every thread taken by a request waiting for the write lock, the one
+# holding it could not finish, and all would wait until their time ran out (issue 19's 503s at 50 requests).
+REQUEST_THREADS = 400
+
+
+def make_room_for_waiting_requests(threads: int = REQUEST_THREADS) -> None:
+    """Let this many requests wait for the database at once (for SQLite's write lock, PostgreSQL's row locks or a
+    pooled connection). Call it in the server's event loop: a lifespan task of the app. A waiting request costs an
+    idle thread; threads are started only when needed."""
+    import anyio.to_thread
+
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    limiter.total_tokens = max(limiter.total_tokens, threads)
 
 
 def get_engine() -> Engine:
