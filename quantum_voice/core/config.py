@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     # Signs and protects tokens. Empty → generated once and stored in data_dir/secret_key (mode 0600).
     secret_key: SecretStr = SecretStr("")
 
-    # PostgreSQL time budget per statement, and for a transaction left idle while holding its locks.
+    # PostgreSQL time budget per statement, and for a transaction left idle while holding its locks. On SQLite the
+    # first also bounds a writer's wait for its turn at the write lock.
     db_statement_timeout_ms: int = 30_000
     db_idle_in_transaction_timeout_ms: int = 60_000
 
