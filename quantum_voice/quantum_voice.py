@@ -13,6 +13,7 @@ from quantum_voice.pages.accept_invite import accept_invite_page
 from quantum_voice.pages.admin import admin_page
 from quantum_voice.pages.agent_workspace import agent_workspace_page
 from quantum_voice.pages.call import call_page
+from quantum_voice.pages.call_detail import call_detail_page
 from quantum_voice.pages.campaign_detail import campaign_detail_page
 from quantum_voice.pages.campaigns import campaigns_page
 from quantum_voice.pages.dashboard import dashboard_page
@@ -42,6 +43,7 @@ from quantum_voice.states.admin import AdminState
 from quantum_voice.states.agent_call import CallPanelState
 from quantum_voice.states.agent_workspace import AgentWorkspaceState
 from quantum_voice.states.call import CallPageState
+from quantum_voice.states.call_detail import CallDetailState
 from quantum_voice.states.campaign_detail import CampaignDetailState
 from quantum_voice.states.campaigns import CampaignsState
 from quantum_voice.states.dashboard import DashboardState
@@ -137,6 +139,7 @@ app.add_page(agent_workspace_page, route="/agent", title=title("Agent workspace"
              on_load=[AgentWorkspaceState.load, CallPanelState.load])
 app.add_page(leads_page, route="/leads", title=title("Leads"), on_load=LeadsState.load)
 app.add_page(lead_detail_page, route="/leads/[lead_id]", title=title("Lead"), on_load=LeadDetailState.load)
+app.add_page(call_detail_page, route="/calls/[call_id]", title=title("Call"), on_load=CallDetailState.load)
 app.add_page(team_page, route="/team", title=title("Team"), on_load=TeamState.load)
 app.add_page(integrations_page, route="/integrations", title=title("Integrations"), on_load=IntegrationsState.load)
 app.add_page(developers_page, route="/developers", title=title("Developers"),

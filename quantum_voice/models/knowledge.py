@@ -112,7 +112,8 @@ class KnowledgeQuery(SQLModel, table=True):
     """Every question asked of a knowledge base, for "most asked" and "unanswered" analytics."""
 
     __tablename__ = "knowledge_queries"
-    __table_args__ = (sa.Index("ix_knowledge_queries_kb_time", "knowledge_base_id", "created_at"),)
+    __table_args__ = (sa.Index("ix_knowledge_queries_kb_time", "knowledge_base_id", "created_at"),
+                      sa.Index("ix_knowledge_queries_org_time", "organization_id", "created_at"))  # analytics
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = org_fk()

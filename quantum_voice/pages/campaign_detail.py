@@ -11,6 +11,7 @@ from quantum_voice.components.campaigns import status_badge
 from quantum_voice.components.forms import field, form_alert, text_input
 from quantum_voice.components.layout import app_layout
 from quantum_voice.components.notification_policy import notifications_card
+from quantum_voice.pages.call_detail import recent_calls_card
 from quantum_voice.states.campaign_detail import CampaignDetailState as S, QRRow
 
 MONO = "var(--code-font-family, ui-monospace, monospace)"
@@ -319,6 +320,8 @@ def campaign_detail_page() -> rx.Component:
                 share_card(),
                 widget_card(),
                 notifications_card(),
+                recent_calls_card("This campaign's calls, newest first, test calls too; open one for its "
+                                  "transcript and where each answer's wait went.", id="campaign-recent-calls"),
                 spacing="5", width="100%",
             ), rx.vstack(rx.skeleton(height="64px", width="100%"), rx.skeleton(height="320px", width="100%"),
                          spacing="4", width="100%")),

@@ -7,6 +7,7 @@ from quantum_voice.components.charts import chart_card
 from quantum_voice.components.forms import NATIVE_SELECT_STYLE
 from quantum_voice.components.layout import app_layout, page_header
 from quantum_voice.components.listing import icon_bubble
+from quantum_voice.pages.call_detail import recent_calls_card
 from quantum_voice.states.dashboard import CampaignRow, DashboardState as S, InsightState as I, Option, QuestionRow
 
 RANGE_CHOICES = (("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Custom range"))
@@ -222,6 +223,9 @@ def dashboard_page() -> rx.Component:
         metrics(),
         rx.cond(S.loaded & (S.call_count == 0), empty_state()),
         insight(),
+        rx.cond(S.loaded & (S.call_count > 0), recent_calls_card(
+            "Your organisation's calls, newest first, test calls too; open one for its transcript and where each "
+            "answer's wait went.", id="dashboard-recent-calls")),
         rx.cond(S.loaded & (S.connected_calls > 0), caller_connection()),
         rx.cond(S.loaded & (S.handoffs_requested > 0), handoffs()),
         spacing="5", width="100%",

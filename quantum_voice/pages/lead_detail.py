@@ -207,6 +207,7 @@ def call_card(call: CallView) -> rx.Component:
                   rx.cond(call.duration != "", rx.text(call.duration, size="2", color_scheme="gray")),
                   rx.badge(call.came_by, variant="soft", color_scheme="gray", class_name="came-by"),
                   rx.spacer(), rx.text(call.status, size="1", color_scheme="gray"),
+                  rx.link("Open call", href="/calls/" + call.id.to_string(), size="1", class_name="lead-call-open"),
                   align="center", width="100%", wrap="wrap"),
         consent_box(call),
         rx.cond(call.turns.length() > 0,

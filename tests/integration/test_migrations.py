@@ -65,3 +65,11 @@ def test_downgrade_and_upgrade_round_trip(tmp_path):
     engine = make_engine(url)
     assert EXPECTED_TABLES <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_analytics_range_indexes_exist(engine):
+    inspector = inspect(engine)
+    for table, name in (("knowledge_queries", "ix_knowledge_queries_org_time"),
+                        ("consent_records", "ix_consent_records_org_time"),
+                        ("qr_scan_events", "ix_qr_scans_org_time")):
+        assert name in {i["name"] for i in inspector.get_indexes(table)}, table
