@@ -8,7 +8,7 @@ with the ``webhooks`` scopes (the path's first part names the scope). How both w
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,8 @@ class KeyIn(BaseModel):
     scopes: list[str] = Field(max_length=len(ALL_SCOPES), description="e.g. [\"leads:read\", \"knowledge:write\"]; "
                                                                       "write implies read")
     role: str = Field("manager", description="admin, manager, agent or viewer; no higher than yours")
+    mode: Literal["live", "test"] = Field("live", description="live (qv_live_…), or test (qv_test_…): sees and "
+                                                              "makes test calls and test leads only")
     expires_at: datetime | None = Field(None, description="When the key stops working; empty: never")
     expires_in_days: int | None = Field(None, ge=1, le=api_keys.MAX_LIFETIME_DAYS,
                                         description="Instead of expires_at: days from now")
@@ -50,6 +52,7 @@ class KeyOut(BaseModel):
     prefix: str = Field(description="The key's first characters (qv_live_ab12), to tell keys apart")
     scopes: list[str]
     role: str
+    mode: str = Field(description="live or test")
     status: str = Field(description="active, expired or revoked")
     created_at: datetime
     created_by: str | None
@@ -84,8 +87,8 @@ def create_key(body: KeyIn, repo: Repo, request: Request) -> NewKeyOut:
     expires_at = body.expires_at
     if body.expires_in_days is not None:
         expires_at = utcnow() + timedelta(days=body.expires_in_days)
-    return _new(api_keys.create_key(repo, name=body.name, scopes=body.scopes, role=body.role, expires_at=expires_at,
-                                    ip=client_ip(request)))
+    return _new(api_keys.create_key(repo, name=body.name, scopes=body.scopes, role=body.role, mode=body.mode,
+                                    expires_at=expires_at, ip=client_ip(request)))
 
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyOut)
@@ -111,6 +114,7 @@ class WebhookIn(BaseModel):
     events: list[str] = Field(max_length=len(EVENT_TYPES), description="e.g. [\"lead.created\", \"call.ended\"]")
     description: str = Field("", max_length=webhooks.MAX_DESCRIPTION)
     enabled: bool = True
+    test_events: bool = Field(False, description="Also send the events of test data (\"livemode\": false)")
 
 
 class WebhookPatch(BaseModel):
@@ -120,6 +124,7 @@ class WebhookPatch(BaseModel):
     events: list[str] | None = Field(None, max_length=len(EVENT_TYPES))
     description: str | None = Field(None, max_length=webhooks.MAX_DESCRIPTION)
     enabled: bool | None = Field(None, description="false stops deliveries; true clears the failure count")
+    test_events: bool | None = Field(None, description="Also send the events of test data (\"livemode\": false)")
 
 
 class LastDeliveryOut(BaseModel):
@@ -134,6 +139,7 @@ class WebhookOut(BaseModel):
     url: str
     description: str
     events: list[str]
+    test_events: bool = Field(description="Also gets the events of test data (\"livemode\": false)")
     enabled: bool
     disabled_reason: str | None
     disabled_at: datetime | None
@@ -152,7 +158,8 @@ class DeliveryOut(BaseModel):
     id: int
     event_id: str
     event_type: str
-    test: bool
+    test: bool = Field(description="A \"Send test event\" ping")
+    livemode: bool = Field(description="false: an event of test data (test calls, test-mode keys)")
     status: str = Field(description="pending, sending, retrying, succeeded or failed")
     attempts: int
     created_at: datetime
@@ -209,7 +216,7 @@ def list_webhooks(repo: Repo, request: Request, response: Response, limit: curso
 @webhooks_router.post("", response_model=NewWebhookOut, status_code=201)
 def create_webhook(body: WebhookIn, repo: Repo, request: Request) -> NewWebhookOut:
     new = webhooks.create_endpoint(repo, url=body.url, events=body.events, description=body.description,
-                                   enabled=body.enabled, ip=client_ip(request))
+                                   enabled=body.enabled, test_events=body.test_events, ip=client_ip(request))
     return NewWebhookOut(**_hook(new.endpoint).model_dump(), secret=new.secret)
 
 
@@ -221,7 +228,8 @@ def get_webhook(webhook_id: int, repo: Repo) -> WebhookOut:
 @webhooks_router.patch("/{webhook_id}", response_model=WebhookOut)
 def update_webhook(webhook_id: int, body: WebhookPatch, repo: Repo, request: Request) -> WebhookOut:
     return _hook(webhooks.update_endpoint(repo, webhook_id, url=body.url, events=body.events,
-                                          description=body.description, enabled=body.enabled, ip=client_ip(request)))
+                                          description=body.description, enabled=body.enabled,
+                                          test_events=body.test_events, ip=client_ip(request)))
 
 
 @webhooks_router.delete("/{webhook_id}", status_code=204)

@@ -23,7 +23,7 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     role: str = Field(default="manager", max_length=20)  # what the key may do
     scopes: list[str] = json_field(list)
-    is_sandbox: bool = Field(default=False)
+    mode: str = Field(default="live", max_length=4)  # live | test: a test key sees and makes test data only
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = created_at_field()
     last_used_at: datetime | None = ts_field()  # written at most once a minute per key
@@ -48,6 +48,7 @@ class Webhook(SQLModel, table=True):
     signing_secret: str = Field(sa_type=sa.Text)
     secret_hint: str = Field(default="", max_length=16)  # "whsec_ab12", to tell a rolled secret from the old one
     enabled: bool = Field(default=True)
+    test_events: bool = Field(default=False)  # also send events of test data ("livemode": false)
     consecutive_failures: int = Field(default=0)  # failed attempts since the last success
     failing_since: datetime | None = ts_field()  # the first failed attempt since the last success
     disabled_reason: str | None = Field(default=None, max_length=300)

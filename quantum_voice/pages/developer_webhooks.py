@@ -41,7 +41,9 @@ def hook_row(hook: HookRow) -> rx.Component:
             rx.text("secret ", rx.code(hook.secret_hint, size="1", variant="ghost"), size="1", color_scheme="gray"),
             spacing="1",
         )),
-        rx.table.cell(rx.text(hook.events, size="1"), display=WIDE_ONLY),
+        rx.table.cell(rx.text(hook.events, size="1"),
+                      rx.cond(hook.test_events, rx.text("and test events", size="1", color_scheme="amber")),
+                      display=WIDE_ONLY),
         rx.table.cell(rx.vstack(
             rx.badge(hook.state, color_scheme=hook.state_colour, variant="soft"),
             rx.cond(hook.disabled_reason != "", rx.text(hook.disabled_reason, size="1", color_scheme="red")),
@@ -112,6 +114,12 @@ def create_dialog() -> rx.Component:
                         rx.grid(*[event_box(e) for e in EVENT_TYPES], columns="2", gap_x="4", gap_y="1"),
                         forms.field_error(W, "events"),
                         spacing="2", width="100%", role="group", aria_label="Events",
+                    ),
+                    rx.el.label(
+                        rx.hstack(rx.el.input(type="checkbox", name="test_events", id="hook-test-events"),
+                                  rx.text("Also send the events of test data (test calls, test keys), marked "
+                                          "\"livemode\": false", size="2"), align="center", spacing="2"),
+                        html_for="hook-test-events",
                     ),
                     form_alert(W),
                     rx.flex(

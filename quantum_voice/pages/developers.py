@@ -10,7 +10,8 @@ from quantum_voice.pages.developer_webhooks import webhooks_section
 from quantum_voice.services.developer import quickstart
 from quantum_voice.services.developer.api_keys import KEY_ROLES, MAX_OVERLAP_HOURS
 from quantum_voice.services.developer.scopes import RESOURCES
-from quantum_voice.states.developers import EXPIRY_CHOICES, OVERLAP_CHOICES, DevelopersState as S, KeyRow
+from quantum_voice.states.developers import (EXPIRY_CHOICES, MODE_CHOICES, OVERLAP_CHOICES, DevelopersState as S,
+                                             KeyRow)
 
 WIDE_ONLY = ["none", "none", "table-cell"]  # columns that phones skip
 
@@ -29,7 +30,9 @@ def key_row(key: KeyRow) -> rx.Component:
     return rx.table.row(
         rx.table.row_header_cell(rx.vstack(
             rx.text(key.name, weight="medium"),
-            rx.code(key.prefix, size="1", variant="ghost"),
+            rx.hstack(rx.code(key.prefix, size="1", variant="ghost"),
+                      rx.cond(key.mode == "test", rx.badge("test", color_scheme="amber", variant="soft", size="1")),
+                      spacing="2", align="center"),
             spacing="1",
         )),
         rx.table.cell(rx.text(key.scopes, size="1"), rx.text("as ", key.role, size="1", color_scheme="gray")),
@@ -91,7 +94,7 @@ def scope_grid() -> rx.Component:
         rx.text("Scopes", size="2", weight="medium"),
         rx.grid(*rows, columns="3", gap_x="4", gap_y="1", align_items="center"),
         rx.text("Write includes read. Calls have no API routes yet; webhooks:write manages endpoints with an admin "
-                "key.", size="1", color_scheme="gray"),
+                "key. Test keys cannot use hand-offs or webhooks.", size="1", color_scheme="gray"),
         forms.field_error(S, "scopes"),
         spacing="2", width="100%", role="group", aria_label="Scopes",
     )
@@ -108,6 +111,10 @@ def create_dialog() -> rx.Component:
                 rx.vstack(
                     text_input("Name", id="key-name", name="name", state=S, required=True, max_length=200,
                                placeholder="CRM sync", hint="What will use the key.", auto_focus=True),
+                    field("Mode", native_select(MODE_CHOICES, id="key-mode", name="mode", default_value="live"),
+                          id="key-mode", state=S, name="mode",
+                          hint="A test key (qv_test_…) sees and makes test calls and test leads only; campaigns, "
+                               "knowledge and flows are shared with live."),
                     scope_grid(),
                     field("Acts as", native_select([(r, r.capitalize()) for r in KEY_ROLES], id="key-role",
                                                    name="role", default_value="manager"),

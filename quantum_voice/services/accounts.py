@@ -334,7 +334,8 @@ class AuthContext:
     @property
     def scope(self) -> Scope:
         return Scope(user_id=self.user.id if self.user else None, organization_id=self.organization.id,
-                     role=self.role, via="api_key" if self.api_key is not None else "session")
+                     role=self.role, via="api_key" if self.api_key is not None else "session",
+                     test_mode=self.api_key is not None and self.api_key.mode == "test")
 
 
 def _session_organization(session: Session, user: User, organization_id: int | None = None) -> int:

@@ -17,6 +17,7 @@ from quantum_voice.states.format import moment
 from quantum_voice.states.forms import ConfirmStep, FormErrors
 from quantum_voice.states.session import SessionState
 
+MODE_CHOICES = [("live", "Live: real calls and leads"), ("test", "Test: test calls and leads only")]
 EXPIRY_CHOICES = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
 OVERLAP_CHOICES = [("0", "Stop it now"), ("1", "1 hour"), ("24", "24 hours"), ("72", "3 days"), ("168", "7 days")]
 STATUS_COLOURS = {"active": "green", "expired": "amber", "revoked": "red"}
@@ -29,6 +30,7 @@ class KeyRow:
     prefix: str = ""
     scopes: str = ""
     role: str = ""
+    mode: str = ""  # live | test
     created: str = ""
     created_by: str = ""
     last_used: str = ""
@@ -43,7 +45,7 @@ def key_row(view: api_keys.KeyView) -> KeyRow:
     if view.last_used_at is not None:
         used = moment(view.last_used_at) + (f" from {view.last_used_ip}" if view.last_used_ip else "")
     return KeyRow(view.id, view.name, api_keys.label_of(view.prefix), ", ".join(view.scopes), view.role,
-                  moment(view.created_at), view.created_by or "", used,
+                  view.mode, moment(view.created_at), view.created_by or "", used,
                   moment(view.expires_at) if view.expires_at else "Never", view.status,
                   STATUS_COLOURS.get(view.status, "gray"), view.status == "active")
 
@@ -100,12 +102,13 @@ class DevelopersState(ConfirmStep, FormErrors, SessionState):
         days = str(form.get("expires_in_days") or "")
         expires_at = utcnow() + timedelta(days=int(days)) if days.isdigit() else None
         name, role, ip = str(form.get("name", "")), str(form.get("role") or "manager"), self._client_ip()
+        mode = str(form.get("mode") or "live")
         try:
             with self._signed_in_repo() as repo:
-                new = api_keys.create_key(repo, name=name, scopes=scopes_of(form), role=role,
+                new = api_keys.create_key(repo, name=name, scopes=scopes_of(form), role=role, mode=mode,
                                           expires_at=expires_at, ip=ip)
         except DomainError as exc:
-            self._show_error(exc, ("name", "scopes", "role", "expires_at"))
+            self._show_error(exc, ("name", "scopes", "role", "mode", "expires_at"))
             return None
         self.create_open = False
         self._show_secret(new)

@@ -27,6 +27,7 @@ class HookRow:
     url: str = ""
     description: str = ""
     events: str = ""
+    test_events: bool = False
     enabled: bool = True
     state: str = ""  # enabled | disabled
     state_colour: str = "gray"
@@ -67,13 +68,14 @@ def hook_row(view: webhooks.EndpointView) -> HookRow:
         code = f" ({view.last_delivery.status_code})" if view.last_delivery.status_code else ""
         last = f"{view.last_delivery.status}{code}: {view.last_delivery.event_type}, {moment(view.last_delivery.at)}"
         colour = DELIVERY_COLOURS.get(view.last_delivery.status, "gray")
-    return HookRow(view.id, view.url, view.description, ", ".join(view.events), view.enabled,
+    return HookRow(view.id, view.url, view.description, ", ".join(view.events), view.test_events, view.enabled,
                    "enabled" if view.enabled else "disabled", "green" if view.enabled else "red",
                    view.disabled_reason or "", view.secret_hint + "…", last, colour)
 
 
 def delivery_row(view: webhooks.DeliveryView) -> DeliveryRow:
-    return DeliveryRow(view.id, moment(view.created_at), view.event_type + (" (test)" if view.test else ""),
+    label = view.event_type + (" (test)" if view.test else "") + ("" if view.livemode else " (test data)")
+    return DeliveryRow(view.id, moment(view.created_at), label,
                        view.status, DELIVERY_COLOURS.get(view.status, "gray"),
                        str(view.last_status_code) if view.last_status_code is not None else "—",
                        f"{view.last_duration_ms} ms" if view.last_duration_ms is not None else "—", view.attempts,
@@ -160,6 +162,7 @@ class WebhooksState(ConfirmStep, FormErrors, SessionState):
         try:
             with self._signed_in_repo() as repo:
                 new = webhooks.create_endpoint(repo, url=url, events=events_of(form), description=description,
+                                               test_events=form.get("test_events") not in (None, "", False, "off"),
                                                ip=ip)
         except DomainError as exc:
             self._show_error(exc, ("url", "events", "description"))

@@ -1,5 +1,6 @@
 """The Developers page in Chromium: the owner creates a read-only leads key, sees its secret once, uses it against
-the API (reads leads, may not write them), and revokes it, which the very next request feels."""
+the API (reads leads, may not write them), and revokes it, which the very next request feels; a test-mode key
+(``qv_test_…``) sees test leads only."""
 
 from __future__ import annotations
 
@@ -51,3 +52,22 @@ def test_the_quick_start_opens_and_links_both_references(live_app, page):
     expect(section).to_contain_text('"$QV_URL/api/campaigns"')
     section.get_by_role("tab", name="Python").first.click()
     expect(section).to_contain_text("httpx.Client(base_url=")
+
+
+def test_the_owner_creates_a_test_mode_key_that_sees_test_leads_only(live_app, page):
+    _sign_in_as_demo_owner(live_app, page)
+    page.goto(live_app.url + "/developers", wait_until="networkidle")
+    page.click("#key-create-open")
+    page.fill("#key-name", "Sandbox")
+    page.select_option("#key-mode", "test")
+    page.check("#scope-leads-read")
+    page.click("#key-create-submit")
+    secret_field = page.locator("#key-secret")
+    expect(secret_field).to_have_value(re.compile(r"^qv_test_"), timeout=15_000)
+    secret = secret_field.input_value()
+    page.click("#key-secret-close")
+    expect(page.locator("#keys-table tr", has_text="Sandbox")).to_contain_text("test")
+
+    listed = httpx.get(live_app.url + "/api/leads", params={"include_tests": "true"},
+                       headers={"Authorization": f"Bearer {secret}"})
+    assert listed.status_code == 200 and all(lead["is_test"] for lead in listed.json())

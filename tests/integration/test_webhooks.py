@@ -155,9 +155,10 @@ def org_of(email: str) -> int:
         return repo_for(session, user).scope.organization_id
 
 
-def new_lead(email: str = "owner@example.com", name: str = "Priya Raman") -> int:
+def new_lead(email: str = "owner@example.com", name: str = "Priya Raman", is_test: bool = False) -> int:
     with session_scope() as session:
-        lead = Lead(organization_id=org_of(email), name=name, email="priya@example.com", score=40, band="warm")
+        lead = Lead(organization_id=org_of(email), name=name, email="priya@example.com", score=40, band="warm",
+                    is_test=is_test)
         session.add(lead)
         session.flush()
         return lead.id
@@ -219,6 +220,29 @@ def test_a_subscribed_event_arrives_signed_and_the_published_helper_verifies_it(
     listed = client.get(HOOKS, headers=owner).json()[0]
     assert listed["last_delivery"]["status"] == "succeeded" and "secret" not in listed
     assert hook["secret"] not in client.get(HOOKS, headers=owner).text
+
+
+def test_test_data_events_say_livemode_false_and_reach_only_endpoints_that_take_them(client, owner, receiver):
+    sandbox = Receiver().start()
+    try:
+        live_only = make_hook(client, owner, receiver.url)
+        both = make_hook(client, owner, sandbox.url, test_events=True)
+        assert (live_only["test_events"], both["test_events"]) == (False, True)
+        test_key = _key(client, owner, ["leads:write"], role="manager", mode="test")
+        won(client, test_key, new_lead(is_test=True))  # a test-mode key's work on a test lead
+        won(client, owner, new_lead())  # a person's on a live one
+        deliver()
+        assert [g.event["livemode"] for g in receiver.got] == [True]
+        assert sorted(g.event["livemode"] for g in sandbox.got) == [False, True]
+        test_delivery = next(d for d in log_of(client, owner, both["id"]) if not d["livemode"])
+        assert test_delivery["event_type"] == "lead.updated" and test_delivery["test"] is False
+        changed = client.patch(f"{HOOKS}/{live_only['id']}", json={"test_events": True}, headers=owner).json()
+        assert changed["test_events"] is True
+        won(client, test_key, new_lead(is_test=True))
+        deliver()
+        assert [g.event["livemode"] for g in receiver.got] == [True, False]
+    finally:
+        sandbox.server.stop()
 
 
 def test_a_500_is_retried_after_the_backoff_and_the_log_keeps_both_attempts(client, owner, receiver, clock):
@@ -442,9 +466,9 @@ def test_owners_and_admins_manage_managers_only_look_agents_see_nothing(client, 
     assert client.get(HOOKS, headers=owner).json() == []
 
 
-def _key(client, owner, scopes, role="admin") -> dict[str, str]:
-    response = client.post("/api/developer/keys", json={"name": "hooks", "scopes": scopes, "role": role},
-                           headers=owner)
+def _key(client, owner, scopes, role="admin", mode="live") -> dict[str, str]:
+    response = client.post("/api/developer/keys", json={"name": "hooks", "scopes": scopes, "role": role,
+                                                        "mode": mode}, headers=owner)
     assert response.status_code == 201, response.text
     return {"Authorization": f"Bearer {response.json()['secret']}"}
 

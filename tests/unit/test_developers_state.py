@@ -10,7 +10,7 @@ WHEN = datetime(2026, 12, 4, 9, 30, tzinfo=timezone.utc)
 
 def _view(**changes) -> KeyView:
     fields = dict(id=3, name="CRM sync", prefix="qv_live_ab12", scopes=["campaigns:read", "leads:write"],
-                  role="manager", status="active", created_at=WHEN, created_by="ana@example.com", last_used_at=None,
+                  role="manager", mode="live", status="active", created_at=WHEN, created_by="ana@example.com", last_used_at=None,
                   last_used_ip=None, expires_at=None, revoked_at=None, rotated_from_id=None)
     return KeyView(**{**fields, **changes})
 
@@ -20,6 +20,12 @@ def test_a_key_row_shows_the_prefix_scopes_and_never_used():
     assert (row.prefix, row.scopes, row.last_used, row.expires) == (
         "qv_live_ab12…", "campaigns:read, leads:write", "Never", "Never")
     assert row.active and row.status_colour == "green"
+
+
+def test_a_test_mode_key_row_says_so():
+    row = key_row(_view(prefix="qv_test_ab12", mode="test"))
+    assert (row.prefix, row.mode) == ("qv_test_ab12…", "test")
+    assert key_row(_view()).mode == "live"
 
 
 def test_a_used_revoked_key_shows_when_and_where_and_offers_no_actions():

@@ -1,6 +1,7 @@
 """API keys of an organisation: create (the secret is returned once), list, revoke and rotate.
 
-Only the SHA-256 hash of a key and its first characters (``qv_live_ab12``, to tell keys apart) are stored. Keys
+Only the SHA-256 hash of a key and its first characters (``qv_live_ab12``, to tell keys apart) are stored. A key
+is live (``qv_live_…``) or test (``qv_test_…``): a test key sees and makes test data only (key_auth.py). Keys
 belong to the organisation, not to the person who made them; owners and admins manage them, managers see them. A
 key acts with a role no higher than its creator's, and only people signed in manage keys (a key cannot make keys).
 """
@@ -23,8 +24,9 @@ from quantum_voice.services.permissions import Permission, has_permission
 from quantum_voice.services.tenancy import OrgRepository
 
 LIVE_PREFIX = "qv_live_"
-TEST_PREFIX = "qv_test_"  # reserved for sandbox keys (issue 17, part 4)
-PREFIX_LENGTH = 12  # "qv_live_" and 4 random characters
+TEST_PREFIX = "qv_test_"
+MODES = {"live": LIVE_PREFIX, "test": TEST_PREFIX}
+PREFIX_LENGTH = 12  # "qv_live_" or "qv_test_" and 4 random characters
 DEFAULT_OVERLAP_HOURS = 24
 MAX_OVERLAP_HOURS = 7 * 24
 MAX_LIFETIME_DAYS = 5 * 365
@@ -54,6 +56,7 @@ class KeyView:
     prefix: str
     scopes: list[str]
     role: str
+    mode: str  # live | test
     status: str  # active | expired | revoked
     created_at: datetime
     created_by: str | None  # the creator's email, while the account exists
@@ -81,7 +84,7 @@ def status_of(key: ApiKey, now: datetime | None = None) -> str:
 
 def _view(key: ApiKey, created_by: str | None, now: datetime) -> KeyView:
     assert key.id is not None
-    return KeyView(key.id, key.name, key.prefix, list(key.scopes), key.role, status_of(key, now),
+    return KeyView(key.id, key.name, key.prefix, list(key.scopes), key.role, key.mode, status_of(key, now),
                    key.created_at, created_by, key.last_used_at, key.last_used_ip, key.expires_at, key.revoked_at,
                    key.rotated_from_id)
 
@@ -100,6 +103,12 @@ def _check_role(repo: OrgRepository, role: str) -> str:
         raise PermissionDenied(f"A key cannot have a higher role ({role}) than yours ({repo.scope.role}).",
                                field="role")
     return role
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValidationFailed("A key's mode is live or test.", field="mode")
+    return mode
 
 
 def _check_name(name: str) -> str:
@@ -124,12 +133,12 @@ def _check_expiry(expires_at: datetime | None, now: datetime) -> datetime | None
     return expires_at
 
 
-def _issue(repo: OrgRepository, *, name: str, scopes: list[str], role: str, expires_at: datetime | None,
+def _issue(repo: OrgRepository, *, name: str, scopes: list[str], role: str, mode: str, expires_at: datetime | None,
            rotated_from_id: int | None = None) -> tuple[ApiKey, str]:
-    secret = LIVE_PREFIX + new_token(32)
+    secret = MODES[mode] + new_token(32)
     key = repo.add(ApiKey(organization_id=repo.scope.organization_id, name=name, prefix=secret[:PREFIX_LENGTH],
-                          key_hash=hash_token(secret), role=role, scopes=scopes, created_by_id=repo.scope.user_id,
-                          expires_at=expires_at, rotated_from_id=rotated_from_id))
+                          key_hash=hash_token(secret), role=role, scopes=scopes, mode=mode,
+                          created_by_id=repo.scope.user_id, expires_at=expires_at, rotated_from_id=rotated_from_id))
     return key, secret
 
 
@@ -139,16 +148,16 @@ def _creator_email(repo: OrgRepository) -> str | None:
 
 
 def create_key(repo: OrgRepository, *, name: str, scopes: list[str] | str, role: str = Role.MANAGER.value,
-               expires_at: datetime | None = None, ip: str | None = None) -> NewKey:
+               mode: str = "live", expires_at: datetime | None = None, ip: str | None = None) -> NewKey:
     """A new key; its secret is in the result and nowhere else."""
     _require_manager(repo)
     now = utcnow()
-    name, scope_list = _check_name(name), parse_scopes(scopes)
+    name, scope_list, mode = _check_name(name), parse_scopes(scopes), _check_mode(mode)
     role, expires_at = _check_role(repo, role), _check_expiry(expires_at, now)
-    key, secret = _issue(repo, name=name, scopes=scope_list, role=role, expires_at=expires_at)
+    key, secret = _issue(repo, name=name, scopes=scope_list, role=role, mode=mode, expires_at=expires_at)
     audit.record(repo.session, "api_key.created", organization_id=repo.scope.organization_id,
                  actor_user_id=repo.scope.user_id, target_type="api_key", target_id=key.id, ip=ip, name=name,
-                 key=label_of(key.prefix), scopes=scope_list, role=role,
+                 key=label_of(key.prefix), scopes=scope_list, role=role, mode=mode,
                  expires_at=expires_at.isoformat() if expires_at else None)
     return NewKey(_view(key, _creator_email(repo), now), secret)
 
@@ -180,7 +189,7 @@ def revoke_key(repo: OrgRepository, key_id: int, *, ip: str | None = None) -> Ke
 
 def rotate_key(repo: OrgRepository, key_id: int, *, overlap_hours: float = DEFAULT_OVERLAP_HOURS,
                ip: str | None = None) -> NewKey:
-    """A new key with the old one's name, scopes, role and lifetime; the old one keeps working for
+    """A new key with the old one's name, scopes, role, mode and lifetime; the old one keeps working for
     ``overlap_hours`` (0 to 7 days), so the systems using it can switch without a gap."""
     _require_manager(repo)
     if not 0 <= overlap_hours <= MAX_OVERLAP_HOURS:
@@ -197,7 +206,7 @@ def rotate_key(repo: OrgRepository, key_id: int, *, overlap_hours: float = DEFAU
                        "that one.", code="api_key_already_rotated")
     _check_role(repo, old.role)
     lifetime = old.expires_at - old.created_at if old.expires_at else None
-    key, secret = _issue(repo, name=old.name, scopes=list(old.scopes), role=old.role,
+    key, secret = _issue(repo, name=old.name, scopes=list(old.scopes), role=old.role, mode=old.mode,
                          expires_at=now + lifetime if lifetime else None, rotated_from_id=old.id)
     overlap_end = now + timedelta(hours=overlap_hours)
     old.expires_at = min(old.expires_at, overlap_end) if old.expires_at else overlap_end

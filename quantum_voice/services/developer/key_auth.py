@@ -1,5 +1,6 @@
-"""A request signed with an API key (``Authorization: Bearer qv_live_…``): who it acts as, whether it may make
-this request, and how often.
+"""A request signed with an API key (``Authorization: Bearer qv_live_…`` or ``qv_test_…``): who it acts as,
+whether it may make this request, and how often. A test key's scope is in test mode (``Scope.test_mode``): the
+organisation's repository then shows and makes test calls and test leads only (services/tenancy.py).
 
 Checked on every request, in this order: the key exists and is neither revoked nor expired (401), the key is within
 its rate limit (429 with ``Retry-After``), the key's scopes allow the route (403). Nothing is cached, so a
@@ -42,9 +43,6 @@ def _when(moment: datetime) -> str:
 
 
 def _usable_key(session: Session, token: str, now: datetime) -> ApiKey:
-    if token.startswith(TEST_PREFIX):
-        raise NotAuthenticated("Test-mode keys (qv_test_…) are not available yet. Use a live key (qv_live_…) from "
-                               "the Developers page.", code="sandbox_not_available")
     key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_token(token))).first()
     if key is None:
         raise NotAuthenticated("This API key is not valid. Check that it was copied whole, or create a new one on "
@@ -90,7 +88,7 @@ def authenticate(session: Session, token: str, *, method: str, path: str, ip: st
     now = utcnow()
     key = _usable_key(session, token, now)
     _within_rate(key, settings)
-    check_request(key.scopes, method, path)
+    check_request(key.scopes, method, path, test_mode=key.mode == "test")
     organization = session.get(Organization, key.organization_id)
     if organization is None:  # deleted between the two reads
         raise NotAuthenticated("This API key is not valid.", code="invalid_api_key")

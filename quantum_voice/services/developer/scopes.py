@@ -1,6 +1,9 @@
 """What an API key may touch: one ``read`` and one ``write`` scope per resource (``leads:read``, ``leads:write``);
 write implies read. A request's resource is the first part of its path after ``/api/``, its access the method
-(GET and HEAD read, everything else writes), so a new router is covered the day it is added."""
+(GET and HEAD read, everything else writes), so a new router is covered the day it is added.
+
+A test-mode key also never reaches the resources whose rows are live callers' data it could not be kept from:
+the hand-off queue and the webhooks' delivery log (docs/developers.md, "Test mode")."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _READS_BY_POST = frozenset({"/api/knowledge/search"})
 # Routes that act as the signed-in person (the agent who takes a caller): a key is nobody.
 _PEOPLE_ONLY = frozenset({"/api/handoffs/{handoff_id}/accept"})
+LIVE_ONLY = frozenset({"handoffs", "webhooks"})  # not for test-mode keys
 
 
 def parse_scopes(raw: Iterable[str] | str) -> list[str]:
@@ -60,14 +64,18 @@ def required_scope(method: str, path: str) -> str | None:
     return f"{resource}:{access_of(method, path)}"
 
 
-def check_request(scopes: Iterable[str], method: str, path: str) -> None:
-    """Raises ``PermissionDenied`` (403) unless a key holding ``scopes`` may make this request."""
+def check_request(scopes: Iterable[str], method: str, path: str, *, test_mode: bool = False) -> None:
+    """Raises ``PermissionDenied`` (403) unless a key holding ``scopes`` (a test-mode one: ``test_mode``) may make
+    this request."""
     needed = required_scope(method, path)
     if needed is None:
         raise PermissionDenied(f"API keys cannot call {method.upper()} {path}: it is for people signed in to the "
                                "app (accounts, team, admin, integrations, API keys themselves, taking calls). "
                                "Sign in and use a session token instead.", code="route_not_for_api_keys")
     resource, access = needed.split(":")
+    if test_mode and resource in LIVE_ONLY:
+        raise PermissionDenied(f"Test-mode keys cannot call {method.upper()} {path}: {resource} hold live callers' "
+                               "data. Use a live key (qv_live_…).", code="not_in_test_mode")
     if not grants(scopes, resource, access):
         raise PermissionDenied(f"This API key lacks the scope {needed}, which {method.upper()} {path} needs. "
                                "Create a key with that scope on the Developers page.", code="missing_scope")

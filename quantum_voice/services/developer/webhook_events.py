@@ -6,7 +6,9 @@ commit a job asks the worker to deliver (webhook_delivery.py). Every delivery of
 ``evt_…`` id, on every retry, so a receiver can drop repeats.
 
 Payloads stay small and carry no secrets. A lead's contact details are in lead events: a lead exists only after the
-caller agreed to be contacted (services/leads/people.py); erased leads and test calls send nothing.
+caller agreed to be contacted (services/leads/people.py); erased leads send nothing. Events of test data (test
+calls, the simulator, a test-mode key's work) carry ``"livemode": false`` and go only to the endpoints that asked
+for them (``Webhook.test_events``); every other event carries ``"livemode": true``.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def envelope(event_id: str, event_type: str, organization_id: int, data: dict[str, Any],
-             created_at: datetime, *, test: bool = False) -> dict[str, Any]:
+             created_at: datetime, *, test: bool = False, livemode: bool = True) -> dict[str, Any]:
     payload = {"id": event_id, "type": event_type, "created_at": _iso(created_at),
-               "organization_id": organization_id, "livemode": True, "data": data}
+               "organization_id": organization_id, "livemode": livemode, "data": data}
     if test:
         payload["test"] = True
     return payload
@@ -64,24 +66,27 @@ def _bounded(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "data": {**ids, "truncated": True}}
 
 
-def subscribers(session: Session, organization_id: int, event_type: str) -> list[Webhook]:
-    hooks = session.exec(select(Webhook).where(Webhook.organization_id == organization_id,
-                                               Webhook.enabled.is_(True))).all()  # type: ignore[attr-defined]
-    return [hook for hook in hooks if event_type in (hook.events or [])]
+def subscribers(session: Session, organization_id: int, event_type: str, *, livemode: bool = True) -> list[Webhook]:
+    stmt = select(Webhook).where(Webhook.organization_id == organization_id,
+                                 Webhook.enabled.is_(True))  # type: ignore[attr-defined]
+    if not livemode:
+        stmt = stmt.where(Webhook.test_events.is_(True))  # type: ignore[attr-defined]
+    return [hook for hook in session.exec(stmt).all() if event_type in (hook.events or [])]
 
 
 def emit(where: Session | OrgRepository, organization_id: int, event_type: str,
-         data: dict[str, Any]) -> list[WebhookDelivery]:
-    """Queue ``event_type`` for every enabled endpoint of the organisation that subscribed to it (none: nothing is
-    written). Runs in the caller's transaction; delivery starts after its commit."""
+         data: dict[str, Any], *, livemode: bool = True) -> list[WebhookDelivery]:
+    """Queue ``event_type`` for every enabled endpoint of the organisation that subscribed to it (an event of test
+    data, ``livemode=False``: only those that also take test events; none: nothing is written). Runs in the
+    caller's transaction; delivery starts after its commit."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event {event_type!r}")
     session = where.session if isinstance(where, OrgRepository) else where
-    hooks = subscribers(session, organization_id, event_type)
+    hooks = subscribers(session, organization_id, event_type, livemode=livemode)
     if not hooks:
         return []
     now = utcnow()
-    payload = _bounded(envelope(new_event_id(), event_type, organization_id, data, now))
+    payload = _bounded(envelope(new_event_id(), event_type, organization_id, data, now, livemode=livemode))
     rows = [WebhookDelivery(organization_id=organization_id, webhook_id=hook.id, event_id=payload["id"],
                             event_type=event_type, payload=payload, status=DeliveryStatus.PENDING.value,
                             next_attempt_at=now, created_at=now) for hook in hooks]
@@ -127,20 +132,20 @@ def document_data(document: Document) -> dict[str, Any]:
 # ---------------------------------------------------------------- the call sites' one-liners
 
 def call_event(where: Session | OrgRepository, conversation: Conversation, event_type: str) -> None:
-    if not conversation.is_test:
-        emit(where, conversation.organization_id, event_type, call_data(conversation))
+    emit(where, conversation.organization_id, event_type, call_data(conversation),
+         livemode=not conversation.is_test)
 
 
 def lead_event(where: Session | OrgRepository, lead: Lead, event_type: str, **extra: Any) -> None:
-    if not lead.is_test and lead.erased_at is None:
-        emit(where, lead.organization_id, event_type, lead_data(lead, **extra))
+    if lead.erased_at is None:
+        emit(where, lead.organization_id, event_type, lead_data(lead, **extra), livemode=not lead.is_test)
 
 
 def handoff_event(where: Session | OrgRepository, handoff: Handoff, event_type: str) -> None:
     session = where.session if isinstance(where, OrgRepository) else where
     conversation = session.get(Conversation, handoff.conversation_id)
-    if conversation is None or not conversation.is_test:
-        emit(session, handoff.organization_id, event_type, handoff_data(handoff))
+    emit(session, handoff.organization_id, event_type, handoff_data(handoff),
+         livemode=conversation is None or not conversation.is_test)
 
 
 def document_event(session: Session, document_id: int) -> None:

@@ -51,6 +51,7 @@ class EndpointView:
     url: str
     description: str
     events: list[str]
+    test_events: bool  # also gets the events of test data ("livemode": false)
     enabled: bool
     disabled_reason: str | None
     disabled_at: datetime | None
@@ -72,7 +73,8 @@ class DeliveryView:
     id: int
     event_id: str
     event_type: str
-    test: bool
+    test: bool  # a "Send test event" ping
+    livemode: bool  # false: an event of test data
     status: str
     attempts: int
     created_at: datetime
@@ -117,14 +119,16 @@ def _last_delivery(repo: OrgRepository, webhook_id: int) -> LastDelivery | None:
 
 def _view(repo: OrgRepository, hook: Webhook) -> EndpointView:
     assert hook.id is not None
-    return EndpointView(hook.id, hook.url, hook.description, list(hook.events or []), hook.enabled,
+    return EndpointView(hook.id, hook.url, hook.description, list(hook.events or []), hook.test_events, hook.enabled,
                         hook.disabled_reason, hook.disabled_at, hook.secret_hint, hook.consecutive_failures,
                         hook.failing_since, hook.created_at, _last_delivery(repo, hook.id))
 
 
 def _delivery_view(row: WebhookDelivery) -> DeliveryView:
     assert row.id is not None
-    return DeliveryView(row.id, row.event_id, row.event_type, bool((row.payload or {}).get("test")), row.status,
+    payload = row.payload or {}
+    return DeliveryView(row.id, row.event_id, row.event_type, bool(payload.get("test")),
+                        payload.get("livemode") is not False, row.status,
                         row.attempt_count, row.created_at, row.next_attempt_at, row.delivered_at,
                         row.last_status_code, row.last_error, row.last_duration_ms)
 
@@ -179,7 +183,7 @@ def get_endpoint(repo: OrgRepository, webhook_id: int) -> EndpointView:
 
 
 def create_endpoint(repo: OrgRepository, *, url: str, events: list[str] | str, description: str = "",
-                    enabled: bool = True, ip: str | None = None) -> NewSecret:
+                    enabled: bool = True, test_events: bool = False, ip: str | None = None) -> NewSecret:
     """A new endpoint; its signing secret is in the result and, in clear, nowhere else."""
     repo.scope.require(MANAGE_PERMISSION)
     url, event_list, description = webhook_targets.check_url(url), _check_events(events), _check_description(description)
@@ -189,14 +193,15 @@ def create_endpoint(repo: OrgRepository, *, url: str, events: list[str] | str, d
     secret, sealed = _new_secret()
     hook = repo.add(Webhook(organization_id=repo.scope.organization_id, url=url, description=description,
                             events=event_list, signing_secret=sealed, secret_hint=hint_of(secret), enabled=enabled,
-                            created_by_id=repo.scope.user_id))
-    _audit(repo, "webhook.created", hook, ip, events=event_list)
+                            test_events=test_events, created_by_id=repo.scope.user_id))
+    _audit(repo, "webhook.created", hook, ip, events=event_list, test_events=test_events)
     return NewSecret(_view(repo, hook), secret)
 
 
 def update_endpoint(repo: OrgRepository, webhook_id: int, *, url: str | None = None,
                     events: list[str] | str | None = None, description: str | None = None,
-                    enabled: bool | None = None, ip: str | None = None) -> EndpointView:
+                    enabled: bool | None = None, test_events: bool | None = None,
+                    ip: str | None = None) -> EndpointView:
     """Change what is given. Enabling a disabled endpoint clears its failure count and reason."""
     repo.scope.require(MANAGE_PERMISSION)
     hook = repo.get(Webhook, webhook_id)
@@ -207,6 +212,8 @@ def update_endpoint(repo: OrgRepository, webhook_id: int, *, url: str | None = N
         hook.events = changed["events"] = _check_events(events)
     if description is not None:
         hook.description = _check_description(description)
+    if test_events is not None and test_events != hook.test_events:
+        hook.test_events = changed["test_events"] = test_events
     if enabled is not None and enabled != hook.enabled:
         hook.enabled = changed["enabled"] = enabled
         hook.disabled_reason = None if enabled else "Disabled by a person on the Developers page."
