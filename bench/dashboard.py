@@ -15,15 +15,13 @@ Target (issue 18): p95 < 300 ms per query.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import timedelta
 
-from bench.databases import throwaway_postgres
+from bench.databases import migrated_database
 
 CAMPAIGNS = ["Open House", "Spring Sale", "Harbour Flats", "Riverside Lofts", "Garden Homes"]
 QUESTIONS = ["Is there parking?", "How much is the deposit?", "Are pets allowed?", "When can I move in?",
@@ -175,35 +173,15 @@ def measure(user_id: int, campaign_id: int, runs: int) -> list[tuple[str, float,
 
 
 def run_backend(backend: str, calls: int, turns: int, runs: int) -> None:
-    from quantum_voice.core import db as db_mod
-    from quantum_voice.core.config import reset_settings
-    from quantum_voice.core.migrate import upgrade_to_head
-
-    with tempfile.TemporaryDirectory(prefix="qv-bench-dashboard-") as data_dir:
-        os.environ["DATA_DIR"] = data_dir
-        os.environ.pop("REDIS_URL", None)
-        url, drop = "", None
-        if backend == "postgres":
-            url, drop = throwaway_postgres("qv_bench_dashboard")
-        os.environ["DATABASE_URL"] = url
-        reset_settings()
-        db_mod._engine = None
-        try:
-            upgrade_to_head()
-            started = time.perf_counter()
-            user_id, campaign_id, seeded = seed(calls, turns)
-            print(f"\n{backend}: {seeded:,} calls, {seeded * turns:,} transcript turns over 365 days, and a second "
-                  f"organisation with a tenth of that (seeded in {time.perf_counter() - started:.0f} s); "
-                  f"{runs} runs each", flush=True)
-            print(f"{'':40} {'p50 ms':>8} {'p95 ms':>8}")
-            for name, p50, p95 in measure(user_id, campaign_id, runs):
-                print(f"{name:40} {p50:8.1f} {p95:8.1f}", flush=True)
-        finally:
-            if db_mod._engine is not None:
-                db_mod._engine.dispose()
-                db_mod._engine = None
-            if drop:
-                drop()
+    with migrated_database(backend == "postgres", "qv_bench_dashboard"):
+        started = time.perf_counter()
+        user_id, campaign_id, seeded = seed(calls, turns)
+        print(f"\n{backend}: {seeded:,} calls, {seeded * turns:,} transcript turns over 365 days, and a second "
+              f"organisation with a tenth of that (seeded in {time.perf_counter() - started:.0f} s); "
+              f"{runs} runs each", flush=True)
+        print(f"{'':40} {'p50 ms':>8} {'p95 ms':>8}")
+        for name, p50, p95 in measure(user_id, campaign_id, runs):
+            print(f"{name:40} {p50:8.1f} {p95:8.1f}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

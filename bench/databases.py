@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 
 def throwaway_postgres(prefix: str) -> tuple[str, Callable[[], None]]:
@@ -24,3 +26,29 @@ def throwaway_postgres(prefix: str) -> tuple[str, Callable[[], None]]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return admin.set(database=name).render_as_string(hide_password=False), drop
+
+
+@contextmanager
+def migrated_database(postgres: bool, prefix: str) -> Iterator[None]:
+    """A fresh, migrated database installed as the app's for the duration: a SQLite file in a temporary data dir,
+    or (``postgres``) a throw-away database on the local server, dropped afterwards."""
+    from quantum_voice.core import db as db_mod
+    from quantum_voice.core.config import reset_settings
+    from quantum_voice.core.migrate import upgrade_to_head
+
+    with tempfile.TemporaryDirectory(prefix=f"{prefix.replace('_', '-')}-") as data_dir:
+        os.environ["DATA_DIR"] = data_dir
+        os.environ.pop("REDIS_URL", None)
+        url, drop = throwaway_postgres(prefix) if postgres else ("", None)
+        os.environ["DATABASE_URL"] = url
+        reset_settings()
+        db_mod._engine = None
+        try:
+            upgrade_to_head()
+            yield
+        finally:
+            if db_mod._engine is not None:
+                db_mod._engine.dispose()
+                db_mod._engine = None
+            if drop:
+                drop()

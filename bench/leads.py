@@ -22,12 +22,11 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import timedelta
 
-from bench.databases import throwaway_postgres
+from bench.databases import migrated_database
 
 FIRST = ["Ana", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lu", "Max", "Ned", "Oli"]
 LAST = ["Lopez", "Chen", "Diaz", "Okafor", "Smith", "Nguyen", "Kowalski", "Rossi", "Haddad", "Berg"]
@@ -188,37 +187,17 @@ def _export_here(user_id: int) -> None:
 
 
 def run_backend(backend: str, leads: int, turns: int, runs: int) -> None:
-    from quantum_voice.core import db as db_mod
-    from quantum_voice.core.config import reset_settings
-    from quantum_voice.core.migrate import upgrade_to_head
-
-    with tempfile.TemporaryDirectory(prefix="qv-bench-leads-") as data_dir:
-        os.environ["DATA_DIR"] = data_dir
-        os.environ.pop("REDIS_URL", None)
-        url, drop = "", None
-        if backend == "postgresql":
-            url, drop = throwaway_postgres("qv_bench")
-        os.environ["DATABASE_URL"] = url
-        reset_settings()
-        db_mod._engine = None
-        try:
-            upgrade_to_head()
-            started = time.perf_counter()
-            user_id, lead_id = seed(leads, turns)
-            print(f"\n{backend}: {leads:,} leads, {leads * turns:,} transcript turns "
-                  f"(seeded in {time.perf_counter() - started:.0f} s), {runs} runs each", flush=True)
-            print(f"{'':34} {'p50 ms':>8} {'p95 ms':>8} {'rows':>6}")
-            rows, seconds, before, peak = export_memory(user_id)
-            for name, p50, p95, size in measure(user_id, lead_id, runs, leads):
-                print(f"{name:34} {p50:8.1f} {p95:8.1f} {size:6}")
-            print(f"{'CSV export, all leads':34} {rows:,} rows in {seconds:.1f} s; process RSS {before:.0f} MB "
-                  f"before, peak {peak:.0f} MB during")
-        finally:
-            if db_mod._engine is not None:
-                db_mod._engine.dispose()
-                db_mod._engine = None
-            if drop:
-                drop()
+    with migrated_database(backend == "postgresql", "qv_bench"):
+        started = time.perf_counter()
+        user_id, lead_id = seed(leads, turns)
+        print(f"\n{backend}: {leads:,} leads, {leads * turns:,} transcript turns "
+              f"(seeded in {time.perf_counter() - started:.0f} s), {runs} runs each", flush=True)
+        print(f"{'':34} {'p50 ms':>8} {'p95 ms':>8} {'rows':>6}")
+        rows, seconds, before, peak = export_memory(user_id)
+        for name, p50, p95, size in measure(user_id, lead_id, runs, leads):
+            print(f"{name:34} {p50:8.1f} {p95:8.1f} {size:6}")
+        print(f"{'CSV export, all leads':34} {rows:,} rows in {seconds:.1f} s; process RSS {before:.0f} MB "
+              f"before, peak {peak:.0f} MB during")
 
 
 def main(argv: list[str] | None = None) -> int:
