@@ -87,7 +87,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "tortoise": ("reptile", "exotic"), "turtle": ("reptile", "exotic"), "gecko": ("reptile", "exotic"),
     "hamster": ("small", "exotic", "rodent"), "rabbit": ("small", "exotic"), "parrot": ("bird", "exotic"),
     "budgie": ("bird", "exotic"), "based": ("address", "located", "office"), "office": ("address",),
-    "holiday": ("closed", "bank"), "christmas": ("holiday", "closed"), "easter": ("holiday", "closed"), "scratch": ("bodywork", "paint", "body"),
+    "holiday": ("closed", "bank"), "tap": ("faucet",), "taps": ("faucet", "faucets"), "faucet": ("tap",),
+    "photos": ("data", "files", "pictures"), "pictures": ("data", "photos", "files"), "files": ("data",), "christmas": ("holiday", "closed"), "easter": ("holiday", "closed"), "scratch": ("bodywork", "paint", "body"),
 }
 
 # How callers say things that documents say plainly: idioms and set phrases, replaced by plain words before a
@@ -139,7 +140,22 @@ _IDIOMS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern, re.I), plain)
     (r"\bleave (?:the|my|our|him|her|them)(?: (?:dog|cat|pet|puppy|kitten|dogs|cats|pets))? (?:with you|there|at yours)\b",
      "boarding stay look after"),
     (r"\b(?:see|fit|squeeze|get) (?:him|her|them|me|us|it|my \w+) (?:in )?today\b", "same-day appointment today"),
-    (r"\b(?:all night|through the night|overnight|stay the night|stays the night)\b", "overnight"),
+    (r"\b(?:all night|through the night|overnight|stay the night|stays the night|at night)\b", "overnight"),
+    (r"\b(?:get|see|have) (?:a|the|my|your) (?:price|figure|number|cost)\b", r"\g<0> (quote estimate)"),
+    (r"\bget (?:them|it|my \w+|the \w+) (?:off|back)\b(?= (?:it|of it|the \w+)?)", r"\g<0> (data recovery)"),
+    (r"\b(?:hate|don't like|do not like|not happy with|change my mind about|regret) (?:it|the \w+|my \w+)\b",
+     r"\g<0> (return exchange guarantee)"),
+    (r"\b(?:drop|bring|deliver) (?:it|the \w+|my \w+)(?: out| over| round)? (?:off )?(?:at|to) (?:my|our|me|us)\b"
+     r"(?: (?:house|home|place))?", r"\g<0> (delivery)"),
+    (r"\bhear how (?:he|she|they|it|my \w+)(?:'s| is| are) (?:doing|getting on)\b", "updates photo news"),
+    (r"\b(?:a few|a couple of|two|three|four) hours\b", r"\g<0> (half day)"),
+    (r"\b(?:lost (?:most of |some of )?the use of|can't (?:use|move|bend|walk)|in a wheelchair|(?:bad|injured|broken|"
+     r"missing|weak) (?:leg|arm|hand|foot|back|knee|hip)s?)\b", r"\g<0> (disability accessibility additional needs)"),
+    (r"\b(?:haven't|have not|not) (?:driven|done (?:it|this)|played|been|skied|ridden|swum) (?:in|for) (?:years|ages|a (?:long )?"
+     r"while)\b|\b(?:over here|in this country)\b", r"\g<0> (refresher abroad)"),
+    (r"\b(?:bearded dragon|iguana|chameleon|gecko|corn snake|python|tortoise|terrapin)s?\b", r"\g<0> (reptile exotic)"),
+    (r"\b(?:ate|eaten|swallowed|chewed|got into)\b[^.?!]{0,40}\b(?:chocolate|grapes|raisins|poison|rat bait|"
+     r"antifreeze|pills|tablets|medication|xylitol|onions?)\b", r"\g<0> (emergency)"),
     (r"\bget (?:him|her|them|it|my \w+|the \w+) (?:there|in|to you)\b", "drop off arrive"),
     (r"\bcome and (?:get|collect|fetch|pick up) (?:me|us|him|her|them)\b|\bpick (?:me|us|him|her|them) up\b",
      "pick-up pick up collect"),

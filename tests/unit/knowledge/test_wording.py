@@ -199,10 +199,22 @@ def test_till_in_a_statement_does_not_make_a_question_about_a_duration():
     ("would the instructor come and get me from college?", {"pick-up"}),
     ("is there any way to split it up?", {"instalments"}),
     ("what if you cancel last minute?", {"notice"}),
+    ("what if I get it home and I hate it?", {"return"}),
+    ("can you drop the car off at my house?", {"delivery"}),
+    ("will I hear how she's doing while I'm away?", {"updates"}),
+    ("I've got a bearded dragon, can you see him?", {"bearded dragon", "reptile"}),
+    ("my dog just ate a bar of dark chocolate, what do I do?", {"chocolate", "emergency"}),
+    ("is anybody there with the dogs at night?", {"overnight"}),
+    ("after the visit, how long till I see a price?", {"quote"}),
 ])
 def test_everyday_phrasings_gain_the_words_documents_use(question, words):
     plain = in_plain_words(question).lower()
     assert all(word in plain for word in words), plain
+
+
+def test_a_tap_is_a_faucet_and_photos_are_data():
+    terms = question_terms("my kitchen tap is dripping, can you get my photos back?")
+    assert any(stem("faucet") in options for options in terms) and any(stem("data") in options for options in terms)
 
 
 def test_a_look_at_something_keeps_what_is_to_be_looked_at():
