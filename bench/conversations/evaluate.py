@@ -20,12 +20,13 @@ from bench.conversations.setup import build_business, temporary_database
 # what "good" means; the report and the test hold the agent to these
 TARGETS = {"answered": 0.95, "invented": 0, "personas": 0.95, "turns_over_minimum": 1.0}
 # What CI holds the agent to today: the levels measured when they were last set, less a small margin. 2026-12-05
-# (session 8), ten businesses: answered 88 %, 1 invented of 80, personas 65 %, 0.01 turns over the minimum. They
-# were set lower than session 7's (91 %, 76 % on seven businesses) only because three new businesses written blind
-# joined the material at their first-contact levels (66 % answered, 8 of 35 personas); on the seven, nothing fell.
+# (session 8), ten businesses: answered 90 %, 1 invented of 80, personas 71 %, 0.01 turns over the minimum. They
+# are lower than session 7's (91 %, 76 % on seven businesses) only because three new businesses written blind
+# joined the material at their first-contact levels (66 % answered, 8 of 35 personas); on the seven, nothing fell
+# (answered 203 -> 208 of 224, personas 53 -> 59 of 70).
 # The issue's TARGETS above are not met yet; raise these floors whenever the agent gets better, never lower them
 # to let a change land.
-CI_FLOORS = {"answered": 0.86, "invented": 1, "personas": 0.62, "turns_over_minimum": 1.0}
+CI_FLOORS = {"answered": 0.87, "invented": 1, "personas": 0.67, "turns_over_minimum": 1.0}
 
 
 @dataclass(repr=False)
