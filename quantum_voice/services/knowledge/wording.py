@@ -38,7 +38,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "neighbourhood": ("serve", "area", "cover"), "neighborhood": ("serve", "area", "cover"),
     "far": ("miles", "within", "distance"), "travel": ("miles", "within", "serve"),
     "open": ("hours", "open"), "close": ("hours", "closed"), "hours": ("open",), "weekend": ("saturday", "sunday"),
-    "located": ("address", "road", "street"), "where": ("address",), "address": ("located",),
+    "located": ("address", "road", "street"), "where": ("address", "find", "located"), "address": ("located",),
     "directions": ("address",), "number": ("phone", "call"), "phone": ("call", "number"), "ring": ("call", "phone"),
     "call": ("phone",), "email": ("mail",), "website": ("online", "site"),
     "guarantee": ("warranty", "guaranteed"), "warranty": ("guarantee", "covered"), "covered": ("warranty", "cover"),
@@ -86,7 +86,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "notice": ("cancel", "hours"), "lizard": ("reptile", "exotic"), "snake": ("reptile", "exotic"),
     "tortoise": ("reptile", "exotic"), "turtle": ("reptile", "exotic"), "gecko": ("reptile", "exotic"),
     "hamster": ("small", "exotic", "rodent"), "rabbit": ("small", "exotic"), "parrot": ("bird", "exotic"),
-    "budgie": ("bird", "exotic"), "based": ("address", "located", "office"), "office": ("address",),
+    "budgie": ("bird", "exotic"), "based": ("address", "located", "find"),
     "holiday": ("closed", "bank"), "tap": ("faucet",), "taps": ("faucet", "faucets"), "faucet": ("tap",),
     "photos": ("data", "files", "pictures"), "pictures": ("data", "photos", "files"), "files": ("data",), "christmas": ("holiday", "closed"), "easter": ("holiday", "closed"), "scratch": ("bodywork", "paint", "body"),
 }
