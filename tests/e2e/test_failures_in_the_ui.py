@@ -57,7 +57,8 @@ def test_a_save_that_fails_says_so_keeps_the_change_and_saves_it_later(live_app,
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] / 2 + 90, box["y"] + 52, steps=12)
         page.mouse.up()
-        page.wait_for_selector('#flow-saved[data-status="error"]', timeout=30_000)
+        # a writer waits for SQLite's lock up to DB_STATEMENT_TIMEOUT_MS (30 s) before the save fails
+        page.wait_for_selector('#flow-saved[data-status="error"]', timeout=60_000)
         assert "Your changes are kept on this page" in page.inner_text("body")
         assert _draft_position(live_app, node_id) == before
     page.wait_for_selector('#flow-saved[data-status="saved"]', timeout=60_000)  # the retry, once it can

@@ -66,7 +66,7 @@ def units_of(text: str, section: str | None) -> list[Unit]:
         if line.startswith(HEADING_MARK) or _looks_like_heading(line, lines, position):
             heading, intro = line.removeprefix(HEADING_MARK).strip(), ""
             continue
-        if intro and (not _is_list_item(line) or not intro.endswith(":") and line.endswith(_TERMINAL)):
+        if intro and (not _is_list_item(line) or not intro.endswith(":") and not _short_item(line)):
             intro = ""  # a sentence ends a label's list ("Off-peak" + "Adult £11" ... "Concessions are for ...")
         if " | " in line and position + 1 < len(lines) and _table_row(lines[position + 1]):
             continue  # a table's header row: its words head every row below it
@@ -106,8 +106,15 @@ def _names_a_list(lines: list[str], position: int) -> bool:
         return False
     if re.search(r"\d", re.sub(r"\([^)]*\)", "", line)) or line.startswith(HEADING_MARK):
         return False
-    return all(len(item.split()) <= 10 and not item.endswith(_TERMINAL) and not item.startswith(HEADING_MARK)
-               for item in after) and shape_of(line).fragment
+    words = line.split()
+    if len(words) >= 4 and sum(w[:1].isupper() for w in words) > 0.6 * len(words):
+        return False  # "Model Bedrooms Bathrooms Interior size Starting price": a table's header row, not a label
+    return all(_short_item(item) and not item.startswith(HEADING_MARK) for item in after) and shape_of(line).fragment
+
+
+def _short_item(line: str) -> bool:
+    """An item a label's list can hold: a few words, no sentence ("Adult £11", "Under 16 £7.50")."""
+    return len(line.split()) <= 10 and not line.endswith(_TERMINAL) and not re.search(r"[.!?]\s", line)
 
 
 def _is_faq_question(raw: list[str], position: int, line: str) -> bool:

@@ -106,6 +106,14 @@ def test_a_label_without_a_colon_over_a_short_list_leads_its_items_until_a_sente
     assert not any(u.intro for u in units[3:])  # a list of hours is no label over a list
 
 
+def test_a_pdf_tables_header_row_is_no_label_and_a_wrapped_sentence_is_no_item():
+    units = units_of("Model Bedrooms Bathrooms Interior size Starting price\nAster 1 1 640 sq ft $420,000\n"
+                     "Birch 2 2 980 sq ft $565,000\nEvery residence has a private balcony. Cedar homes get light from "
+                     "two", None)
+    assert not any(u.intro for u in units)
+    assert "Every residence has a private balcony." in [u.spoken for u in units]
+
+
 def test_a_label_set_off_by_a_dash_before_an_amount_is_said_as_a_sentence():
     assert spoken("Car for your test — £120.") == ["Car for your test is £120."]
     assert spoken("New pupil offer — your first 2 hours for £55.") == ["New pupil offer — your first 2 hours for £55."]
