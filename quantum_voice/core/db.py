@@ -110,11 +110,17 @@ def _one_writer_at_a_time(engine: Engine, wait_ms: int) -> None:
         if raw.in_transaction or raw.isolation_level is None or not statement.lstrip()[:9].upper().startswith(
                 _WRITES):
             return
+        deadline = time.monotonic() + wait_ms / 1000  # one budget for both waits: this process's, then SQLite's
         if not writers.acquire(raw, wait_ms / 1000):
             raise sqlite3.OperationalError(f"database is locked (waited {wait_ms / 1000:.0f} s for the other "
                                            "writers of this process)")
         try:
-            raw.execute("BEGIN IMMEDIATE")  # waits busy_timeout for other processes' writers
+            left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+            raw.execute(f"PRAGMA busy_timeout={left_ms}")
+            try:
+                raw.execute("BEGIN IMMEDIATE")  # waits what is left for other processes' writers
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
         except BaseException:
             writers.release(raw)
             raise

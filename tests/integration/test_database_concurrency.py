@@ -102,3 +102,37 @@ def test_a_transaction_that_read_first_waits_for_the_writer_instead_of_failing(e
     assert failures == []
     with session_scope() as session:
         assert session.get(Campaign, campaign_id).description == "second"
+
+
+def test_a_writers_two_waits_share_one_time_budget(tmp_path, monkeypatch):
+    """Its turn among this process's writers, then SQLite's lock held by another process: together at most
+    DB_STATEMENT_TIMEOUT_MS, so a save that cannot happen says so in time (here 2 s, not 1.5 s + 2 s)."""
+    import sqlite3
+    import time
+
+    from quantum_voice.core.config import reset_settings
+    from quantum_voice.core.db import make_engine
+
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "2000")
+    reset_settings()
+    path = tmp_path / "budget.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (body TEXT)"))
+    other_process = sqlite3.connect(path, isolation_level=None)
+    other_process.execute("BEGIN EXCLUSIVE")
+    ahead = object()  # a writer of this process ahead in the queue for 1.5 s
+    assert engine.sqlite_writers.acquire(ahead, 1)
+    threading.Timer(1.5, engine.sqlite_writers.release, args=(ahead,)).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(Exception, match="database is locked"):
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO notes VALUES ('x')"))
+        assert time.monotonic() - started < 3.0  # one budget of 2 s, not 1.5 s in the queue and 2 s more
+    finally:
+        other_process.execute("ROLLBACK")
+        other_process.close()
+        engine.dispose()
+        monkeypatch.delenv("DB_STATEMENT_TIMEOUT_MS")
+        reset_settings()
