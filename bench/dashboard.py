@@ -21,7 +21,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from bench.databases import migrated_database
+from bench.databases import analyze, migrated_database
 
 CAMPAIGNS = ["Open House", "Spring Sale", "Harbour Flats", "Riverside Lofts", "Garden Homes"]
 QUESTIONS = ["Is there parking?", "How much is the deposit?", "Are pets allowed?", "When can I move in?",
@@ -47,7 +47,7 @@ def seed(calls: int, turns: int) -> tuple[int, int, int]:
     engine = get_engine()
     for _, org, made, count in orgs:
         _seed_org(engine, org, made, count, turns, random.Random(org))
-    _analyze(engine)
+    analyze(engine)
     owner, _, made, count = orgs[0]
     return owner, made[0].id, count
 
@@ -111,15 +111,6 @@ def _seed_org(engine, org: int, made, calls: int, turns: int, rng: random.Random
                                 (QRScanEvent, scan_rows), (ConsentRecord, consent_rows), (Handoff, handoff_rows)):
                 if rows:
                     conn.execute(insert(model), rows)
-
-
-def _analyze(engine) -> None:
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
 
 
 def timed(runs: int, work) -> tuple[float, float]:

@@ -52,3 +52,13 @@ def migrated_database(postgres: bool, prefix: str) -> Iterator[None]:
                 db_mod._engine = None
             if drop:
                 drop()
+
+
+def analyze(engine) -> None:
+    """Fresh planner statistics after a bulk seed (PostgreSQL's VACUUM ANALYZE runs outside a transaction)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")

@@ -26,7 +26,7 @@ import time
 import uuid
 from datetime import timedelta
 
-from bench.databases import migrated_database
+from bench.databases import analyze, migrated_database
 
 FIRST = ["Ana", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lu", "Max", "Ned", "Oli"]
 LAST = ["Lopez", "Chen", "Diaz", "Okafor", "Smith", "Nguyen", "Kowalski", "Rossi", "Haddad", "Berg"]
@@ -101,12 +101,7 @@ def seed(leads: int, turns: int) -> tuple[int, int]:
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE conversations SET lead_id = l.id FROM leads l "
                              "WHERE l.conversation_id = conversations.id")
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    analyze(engine)
     return user_id, lead_ids[len(lead_ids) // 2]
 
 
